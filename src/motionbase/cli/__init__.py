@@ -1,0 +1,39 @@
+"""The ``motionbase`` command: one typer app; each command group is a thin module in this package.
+
+Every command module defines ``register(app: typer.Typer) -> None``. Errors of the
+:class:`~motionbase.errors.MotionbaseError` family print as one line (``error: ...``) and exit 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from ..errors import MotionbaseError
+
+# Command modules, in the order their commands appear in --help.
+COMMAND_MODULES = [
+    "imports",   # motionbase import bvh|humanml3d
+    "exports",   # motionbase export bvh|humanml3d
+    "inspect",   # motionbase info, render
+]
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="motionbase: motion data, tokenizers and motion-language models.")
+
+for _name in COMMAND_MODULES:
+    try:
+        importlib.import_module(f"{__name__}.{_name}").register(app)
+    except ModuleNotFoundError as exc:  # a command group not built yet must not break the others
+        if exc.name != f"{__name__}.{_name}":
+            raise
+
+
+def main() -> None:
+    try:
+        app()
+    except MotionbaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
