@@ -17,7 +17,9 @@ from ..errors import MotionbaseError
 COMMAND_MODULES = [
     "imports",   # motionbase import bvh|humanml3d
     "exports",   # motionbase export bvh|humanml3d
-    "inspect",   # motionbase info, render
+    "store",     # motionbase info, split
+    "render",    # motionbase render, gallery
+    "humanml3d", # motionbase humanml3d check|stats|tag
 ]
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,

@@ -1,0 +1,38 @@
+# One command sets up and runs the demo; one sets up and runs the tests. Each makes its own venv.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+EXTRAS ?= test,tokenizer,llm
+
+.PHONY: setup demo test test-slow test-blender test-browser bench clean
+
+$(BIN)/motionbase: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	@# Prefer the CPU build of torch 2.13.0 where this machine has it; otherwise the range in pyproject.toml.
+	$(BIN)/pip install -q "torch==2.13.0" 2>/dev/null || echo "torch 2.13.0 not available here; using pyproject's range"
+	$(BIN)/pip install -q -e ".[$(EXTRAS)]"
+	@touch $(BIN)/motionbase
+
+setup: $(BIN)/motionbase
+
+demo: setup
+	$(BIN)/motionbase demo --out out/demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-slow: setup
+	$(BIN)/python -m pytest -m slow
+
+test-blender: setup
+	$(BIN)/python -m pytest -m blender
+
+test-browser: setup
+	$(BIN)/python -m pytest -m browser
+
+bench: setup
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) out

@@ -1,0 +1,72 @@
+"""``motionbase export bvh STORE --out DIR`` and ``motionbase export humanml3d STORE --out DIR``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .batch import run_batch
+
+
+def _open(store_path: Path, split: str | None):
+    from ..data import ClipStore
+
+    store = ClipStore.open(store_path)
+    return store.split(split) if split else store
+
+
+def register(app: typer.Typer) -> None:
+    exp = typer.Typer(no_args_is_help=True, help="Export a clip store to other formats.")
+    app.add_typer(exp, name="export")
+
+    @exp.command("bvh")
+    def export_bvh(
+        store: Path = typer.Argument(..., help="clip store directory"),
+        out: Path = typer.Option(..., "--out", "-o", help="output folder (one ID.bvh per clip)"),
+        split: str = typer.Option(None, help="only this split"),
+        units: str = typer.Option("cm", help="BVH length unit: cm or m"),
+        report: Path = typer.Option(None, help="write a JSON report of done / skipped / failed clips"),
+    ) -> None:
+        """Write every clip as a BVH file (SMPL-22 rig, opens in Blender). Existing files are kept (resume)."""
+        from ..formats.bvh import write_bvh
+
+        clips = _open(store, split)
+        out.mkdir(parents=True, exist_ok=True)
+
+        def work(i: int) -> bool:
+            target = out / f"{clips.id(i)}.bvh"
+            if target.exists():
+                return False
+            write_bvh(target, clips.joints(i), fps=clips.info.fps, units=units)
+            return True
+
+        run_batch(range(len(clips)), clips.id, work, "export bvh", total=len(clips)).finish(
+            f"exported to {out}", report)
+
+    @exp.command("humanml3d")
+    def export_humanml3d(
+        store: Path = typer.Argument(..., help="clip store directory"),
+        out: Path = typer.Option(..., "--out", "-o", help="output folder (must not exist)"),
+        split: str = typer.Option(None, help="only this split"),
+        stats_split: str = typer.Option(None, help="compute Mean/Std on this split (default: the exported clips)"),
+    ) -> None:
+        """Write the HumanML3D folder layout (new_joint_vecs, new_joints, texts, splits, Mean/Std)."""
+        from tqdm import tqdm
+
+        from ..features.stats import compute_stats
+        from ..formats.humanml3d import write_humanml3d
+
+        clips = _open(store, split)
+        stat_clips = _open(store, stats_split) if stats_split else clips
+        stats = compute_stats(stat_clips.features(i) for i in range(len(stat_clips)))
+
+        def item(i: int):
+            # HumanML3D pairs N feature rows with N joint frames (joints recovered from the features);
+            # clips stored from joints have one row less, so let the writer derive both from the joints.
+            clip, feats = clips.clip(i), clips.features(i)
+            return clip, (feats if len(feats) == clip.num_frames else None)
+
+        items = (item(i) for i in tqdm(range(len(clips)), desc="export humanml3d", unit="clip", disable=None))
+        path = write_humanml3d(items, out, mean=stats.mean, std=stats.std)
+        typer.echo(f"exported {len(clips)} clips to {path}")

@@ -1,0 +1,5 @@
+"""``motionbase render`` and ``motionbase gallery``."""
+
+from ..viz import register
+
+__all__ = ["register"]

@@ -1,0 +1,147 @@
+"""Contrastive training of our text–motion evaluators from plain arrays (no store, no files).
+
+``train_evaluator(features, captions, labels)`` takes one raw feature array (T_i, F) per clip, the clip's
+captions (paraphrases; one is drawn per step) and optionally a label per clip (e.g. content × style). Each
+step draws a batch of clips with distinct labels where labels are given, a random caption and a random crop
+(at most ``max_frames``, a multiple of ``unit_length``) per clip, and minimises the symmetric InfoNCE loss of
+the text–motion cosine similarities at temperature τ (CLIP/TMR). Pairs that share a label or an identical
+caption are not used as negatives (TMR's filtering of false negatives). Guo et al. trained their evaluator
+with a margin loss on Euclidean distances instead; both architectures here use InfoNCE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import ShapeError
+from .evaluator import EvaluatorConfig, TextMotionEvaluator, default_device
+from .evaluator_batch import check_features
+from .evaluator_text import build_vocabulary, read_glove
+
+STD_FLOOR = 1e-3  # per-dim std below this (constant dims) is raised to it
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings (not saved with the model)."""
+
+    steps: int = 20000
+    batch_size: int = 64
+    lr: float = 1e-4
+    weight_decay: float = 1e-4
+    temperature: float = 0.1
+    grad_clip: float = 1.0
+    seed: int = 0
+    min_word_count: int = 1
+    glove_path: str | None = None  # GloVe text file with config.word_dim-dim vectors; None: learn from scratch
+
+
+def feature_stats(features: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension mean and std (ddof 0) over all frames; std floored at ``STD_FLOOR``."""
+    frames = np.concatenate([np.asarray(f, np.float64) for f in features])
+    return frames.mean(0), np.maximum(frames.std(0), STD_FLOOR)
+
+
+def _check_inputs(features, captions, labels) -> list[list[str]]:
+    if len(features) == 0:
+        raise ShapeError("no training clips (empty split?); expected at least 2 clips with captions")
+    if len(captions) != len(features):
+        raise ShapeError(f"{len(captions)} caption lists for {len(features)} clips; expected one per clip")
+    if labels is not None and len(labels) != len(features):
+        raise ShapeError(f"{len(labels)} labels for {len(features)} clips; expected one per clip")
+    caps = []
+    for i, c in enumerate(captions):
+        c = [c] if isinstance(c, str) else [s for s in c if s and s.strip()]
+        if not c:
+            raise ShapeError(f"clip {i} has no caption; expected at least one per training clip")
+        caps.append(c)
+    if len(features) < 2:
+        raise ShapeError(f"{len(features)} training clip, expected at least 2 for a contrastive batch")
+    return caps
+
+
+def _draw_batch(rng: np.random.Generator, groups: list[np.ndarray], size: int) -> np.ndarray:
+    """One clip from each of ``size`` distinct label groups."""
+    chosen = rng.choice(len(groups), size=min(size, len(groups)), replace=False)
+    return np.array([rng.choice(groups[g]) for g in chosen])
+
+
+def init_word_vectors(model: TextMotionEvaluator, glove_path: str | None, rng: np.random.Generator) -> float:
+    """Random N(0, 1/sqrt(d)) word vectors, replaced by GloVe rows where found; returns the share found."""
+    emb = model.word_emb.weight
+    d = emb.shape[1]
+    init = rng.normal(0.0, d ** -0.5, size=emb.shape).astype(np.float32)
+    found_share = 0.0
+    if glove_path is not None:
+        vectors, found = read_glove(glove_path, model.vocab, d)
+        init[found] = vectors[found]
+        found_share = float(found[2:].mean()) if len(found) > 2 else 0.0
+    init[0] = 0.0  # <pad>
+    with torch.no_grad():
+        emb.copy_(torch.from_numpy(init))
+    return found_share
+
+
+def contrastive_loss(text: torch.Tensor, motion: torch.Tensor, temperature: float,
+                     exclude: torch.Tensor) -> torch.Tensor:
+    """Symmetric InfoNCE over (B, D) unit vectors; ``exclude`` (B, B) bool marks pairs not to use as negatives."""
+    logits = text @ motion.T / temperature
+    logits = logits.masked_fill(exclude & ~torch.eye(len(text), dtype=torch.bool, device=text.device), -1e4)
+    target = torch.arange(len(text), device=text.device)
+    return (nn.functional.cross_entropy(logits, target) + nn.functional.cross_entropy(logits.T, target)) / 2
+
+
+def train_evaluator(features: Sequence[np.ndarray], captions: Sequence[Sequence[str] | str],
+                    labels: Sequence | None = None, *, config: EvaluatorConfig | None = None,
+                    train: TrainConfig | None = None, mean: np.ndarray | None = None, std: np.ndarray | None = None,
+                    device: str | torch.device | None = None,
+                    progress: Callable[[int, float], None] | None = None) -> tuple[TextMotionEvaluator, list[float]]:
+    """Train an evaluator; returns it (in eval mode, on ``device``) and the loss of every step.
+
+    features: raw (T_i, config.feature_dim) arrays; captions: list of paraphrases (or one string) per clip;
+    labels: optional hashable per clip. ``mean``/``std`` default to :func:`feature_stats` of ``features``.
+    ``progress(step, loss)`` is called after every step.
+    """
+    config = config or EvaluatorConfig()
+    train = train or TrainConfig()
+    caps = _check_inputs(features, captions, labels)
+    feats = check_features(features, config.feature_dim, config.unit_length, what="training clip")
+    if mean is None or std is None:
+        mean, std = feature_stats(feats)
+    rng = np.random.default_rng(train.seed)
+    torch.manual_seed(train.seed)
+    vocab = build_vocabulary((c for cs in caps for c in cs), train.min_word_count)
+    model = TextMotionEvaluator(config, vocab, mean, std)
+    init_word_vectors(model, train.glove_path, rng)
+    device = torch.device(device) if device is not None else default_device()
+    model.to(device).train()
+
+    label_of = np.arange(len(feats)) if labels is None else np.unique(np.asarray(labels, dtype=object).astype(str),
+                                                                      return_inverse=True)[1]
+    groups = [np.flatnonzero(label_of == g) for g in np.unique(label_of)]
+    opt = torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
+    losses = []
+    for step in range(train.steps):
+        idx = _draw_batch(rng, groups, train.batch_size)
+        texts = [caps[i][rng.integers(len(caps[i]))] for i in idx]
+        token_ids, token_lens = model.tokenize(texts)
+        motion, motion_lens = model.motion_batch([feats[i] for i in idx], rng=rng)
+        lab = torch.as_tensor(label_of[idx])
+        same_text = torch.tensor([[a == b for b in texts] for a in texts])
+        exclude = ((lab[:, None] == lab[None, :]) | same_text).to(device)
+        loss = contrastive_loss(model.forward_text(token_ids.to(device), token_lens.to(device)),
+                                model.forward_motion(motion.to(device), motion_lens.to(device)),
+                                train.temperature, exclude)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
+        opt.step()
+        losses.append(loss.item())
+        if progress is not None:
+            progress(step, losses[-1])
+    return model.eval(), losses

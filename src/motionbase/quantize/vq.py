@@ -1,0 +1,46 @@
+"""Vector quantization as in T2M-GPT (Zhang et al. 2023): a K × d codebook updated by exponential moving averages
+(not by the optimizer), optional k-means initialisation from the first batch, and dead-code reset (codes whose EMA
+usage count falls below a threshold are replaced by random latents of the current batch).
+
+The algorithm is vector-quantize-pytorch's ``VectorQuantize``; this file only fixes T2M-GPT's choices (plain
+straight-through estimator, EMA decay 0.99) and adapts it to the quantizer interface.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor
+from vector_quantize_pytorch import VectorQuantize
+
+from .base import Quantizer, QuantizerOutput
+
+
+def vq_kwargs(*, decay: float, kmeans_init: bool, dead_code_threshold: float) -> dict:
+    """Keyword arguments for vector-quantize-pytorch's VQ layers (shared with :mod:`.rvq`)."""
+    return dict(decay=decay, kmeans_init=kmeans_init, kmeans_iters=10, threshold_ema_dead_code=dead_code_threshold,
+                commitment_weight=1.0, rotation_trick=False)
+
+
+class VQ(Quantizer):
+    """K × dim EMA codebook. Losses (unweighted): ``commitment`` = mean ||z − sg(e)||² (training only; 0 in eval)."""
+
+    codes_per_vector = 1
+
+    def __init__(self, dim: int, codebook_size: int, *, decay: float = 0.99, kmeans_init: bool = True,
+                 dead_code_threshold: float = 2.0):
+        super().__init__()
+        self.dim, self.codebook_size = dim, codebook_size
+        self.vq = VectorQuantize(dim=dim, codebook_size=codebook_size,
+                                 **vq_kwargs(decay=decay, kmeans_init=kmeans_init,
+                                             dead_code_threshold=dead_code_threshold))
+
+    @property
+    def codebook(self) -> Tensor:
+        """(K, dim) code vectors."""
+        return self.vq.codebook
+
+    def forward(self, x: Tensor) -> QuantizerOutput:
+        quantized, indices, commit = self.vq(x)
+        return QuantizerOutput(quantized, indices.long()[..., None], {"commitment": commit})
+
+    def _decode(self, codes: Tensor) -> Tensor:
+        return self.vq.get_output_from_indices(codes[..., 0])

@@ -1,0 +1,299 @@
+"""Retarget joint positions of any named skeleton to SMPL-22 (metres, Y up, facing +Z at frame 0).
+
+A :class:`JointMap` says, for every SMPL-22 joint, which source joint it is, or which weighted mix of
+source joints (a point on a segment, for joints the source does not have: e.g. SMPL's ``spine2``
+between a two-joint spine's ``Spine`` and ``Chest``). Adding a skeleton = adding one ``JointMap`` to
+:data:`JOINT_MAPS` (see docs/FORMATS.md).
+
+Then :func:`to_smpl22_frame` works out what the file does not say, each with an override:
+  * unit: the candidate of :data:`UNITS` whose leg length (hip-knee-ankle) is nearest 0.85 m;
+  * up axis: the signed file axis closest to the mean head-above-ankles direction;
+  * facing: a turn about the up axis so that frame 0 faces +Z (from hips and shoulders);
+and only proper rotations are used, so left stays left. :func:`check_plausible` then refuses
+results that cannot be a human (standing height outside 1.0-2.3 m, degenerate or giant bones, toes
+pointing backwards = mirrored data or a left/right mix-up, feet not the lowest part of the body).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Union
+
+import numpy as np
+
+from ..errors import SkeletonError
+from .definition import SMPL22, Skeleton
+from .kinematics import bone_lengths, facing_direction
+
+Source = Union[str, Mapping[str, float]]  # a source joint name, or {source name: weight} (weights sum to 1)
+
+
+@dataclass(frozen=True)
+class JointMap:
+    """How a source skeleton's joints give the target skeleton's joints.
+
+    targets: target joint name -> source joint name, or {source name: weight} (an affine mix;
+    weights sum to 1, so the point moves rigidly with its sources). ``description`` says where the
+    skeleton comes from. Source names match exactly, else ignoring case and a ``namespace:`` prefix.
+    """
+
+    name: str
+    targets: Mapping[str, Source]
+    description: str = ""
+    target: Skeleton = field(default=SMPL22, repr=False)
+
+    def __post_init__(self):
+        missing = [n for n in self.target.names if n not in self.targets]
+        if missing:
+            raise SkeletonError(f"joint map {self.name!r}: no source for {', '.join(missing)}")
+        for tgt, src in self.targets.items():
+            if not isinstance(src, str) and abs(sum(src.values()) - 1.0) > 1e-9:
+                raise SkeletonError(f"joint map {self.name!r}: weights for {tgt!r} sum to "
+                                    f"{sum(src.values())}, expected 1")
+
+    def sources(self) -> list[str]:
+        """Every source joint name the map uses."""
+        out: list[str] = []
+        for src in self.targets.values():
+            for n in ([src] if isinstance(src, str) else src):
+                if n not in out:
+                    out.append(n)
+        return out
+
+    def _lookup(self, names) -> dict[str, int | None]:
+        exact = {n: i for i, n in enumerate(names)}
+        loose = {_loose(n): i for i, n in enumerate(names)}
+        return {n: exact.get(n, loose.get(_loose(n))) for n in self.sources()}
+
+    def missing(self, names: tuple[str, ...] | list[str]) -> list[str]:
+        """Source names the map uses that ``names`` lacks."""
+        return [n for n, i in self._lookup(names).items() if i is None]
+
+    def resolve(self, names: tuple[str, ...] | list[str]) -> dict[str, int] | None:
+        """Source name -> index in ``names`` for every name the map uses, or None if one is missing."""
+        found = self._lookup(names)
+        return None if None in found.values() else found  # type: ignore[return-value]
+
+    def weights(self, names: tuple[str, ...] | list[str]) -> np.ndarray:
+        """(J_target, J_source) matrix W with target = W @ source positions."""
+        index = self.resolve(names)
+        if index is None:
+            raise SkeletonError(f"joint map {self.name!r} does not fit joints {', '.join(names)}")
+        W = np.zeros((self.target.num_joints, len(names)))
+        for t, tname in enumerate(self.target.names):
+            src = self.targets[tname]
+            for n, w in ({src: 1.0} if isinstance(src, str) else src).items():
+                W[t, index[n]] += w
+        return W
+
+
+def _loose(name: str) -> str:
+    return name.rsplit(":", 1)[-1].lower()
+
+
+def _lr(template: Mapping[str, Source]) -> dict[str, Source]:
+    """Expand ``{L}``/``{R}``-style templates: keys with "left_" get "{side}"=Left/L, "right_" Right/R."""
+    out: dict[str, Source] = {}
+    for tgt, src in template.items():
+        if "{" not in tgt:
+            out[tgt] = src
+            continue
+        for side, long, short in (("left", "Left", "L"), ("right", "Right", "R")):
+            def fill(n: str) -> str:
+                return n.format(Side=long, S=short, side=long.lower())
+            key = tgt.format(side=side)
+            out[key] = fill(src) if isinstance(src, str) else {fill(n): w for n, w in src.items()}
+    return out
+
+
+# CMU's two spine joints (Spine, Spine1) against SMPL's three: spine2 sits 70% of the way up, as in
+# SMPL's own proportions; SMPL's collar is placed halfway between the chest and the shoulder joint
+# (CMU's clavicle joint sits on the chest, at zero offset).
+JOINT_MAPS: dict[str, JointMap] = {m.name: m for m in (
+    JointMap("cmu31", _lr({
+        "pelvis": "Hips", "spine1": "Spine", "spine2": {"Spine": 0.3, "Spine1": 0.7}, "spine3": "Spine1",
+        "neck": "Neck1", "head": "Head",
+        "{side}_hip": "{Side}UpLeg", "{side}_knee": "{Side}Leg", "{side}_ankle": "{Side}Foot",
+        "{side}_foot": "{Side}ToeBase", "{side}_collar": {"Spine1": 0.5, "{Side}Arm": 0.5},
+        "{side}_shoulder": "{Side}Arm", "{side}_elbow": "{Side}ForeArm", "{side}_wrist": "{Side}Hand",
+    }), "CMU mocap, 31 joints, as in fairmotion / cgspeed BVH (LeftUpLeg, Spine1, Neck1, LeftArm)"),
+    JointMap("cmu31_3dsmax", _lr({
+        "pelvis": "Hips", "spine1": "Chest", "spine2": {"Chest": 0.3, "Chest2": 0.7}, "spine3": "Chest2",
+        "neck": "Neck", "head": "Head",
+        "{side}_hip": "{Side}Hip", "{side}_knee": "{Side}Knee", "{side}_ankle": "{Side}Ankle",
+        "{side}_foot": "{Side}Toe", "{side}_collar": {"Chest2": 0.5, "{Side}Shoulder": 0.5},
+        "{side}_shoulder": "{Side}Shoulder", "{side}_elbow": "{Side}Elbow", "{side}_wrist": "{Side}Wrist",
+    }), "CMU mocap, 31 joints, 3ds-Max-style names as in bvh11 (LeftHip, Chest2, LeftCollar)"),
+    JointMap("bandai22", _lr({
+        "pelvis": "Hips", "spine1": "Spine", "spine2": {"Spine": 0.3, "Chest": 0.7}, "spine3": "Chest",
+        "neck": "Neck", "head": "Head",
+        "{side}_hip": "UpperLeg_{S}", "{side}_knee": "LowerLeg_{S}", "{side}_ankle": "Foot_{S}",
+        "{side}_foot": "Toes_{S}", "{side}_collar": "Shoulder_{S}",
+        "{side}_shoulder": "UpperArm_{S}", "{side}_elbow": "LowerArm_{S}", "{side}_wrist": "Hand_{S}",
+    }), "Bandai-Namco Research Motiondataset 1/2, 22 joints in cm; joint_Root stays at the origin"),
+    JointMap("smpl22", {n: n for n in SMPL22.names}, "SMPL-22 in HumanML3D order (motionbase's own BVH)"),
+)}
+
+# Metres per file unit, tried in this order by :func:`detect_unit`.
+UNITS: dict[str, float] = {"m": 1.0, "cm": 0.01, "mm": 0.001, "inch": 0.0254, "cmu": 0.0254 / 0.45}
+LEG_LENGTH_M = 0.85  # hip-knee-ankle of an adult; the unit guess picks the closest, in log scale
+AXES = {"+x": 0, "x": 0, "-x": 0, "+y": 1, "y": 1, "-y": 1, "+z": 2, "z": 2, "-z": 2}
+
+
+def get_joint_map(name: str) -> JointMap:
+    try:
+        return JOINT_MAPS[name]
+    except KeyError:
+        raise SkeletonError(f"unknown joint map {name!r}; known: {', '.join(JOINT_MAPS)}") from None
+
+
+def detect_joint_map(names: tuple[str, ...] | list[str], where: str = "skeleton") -> JointMap:
+    """The known map that fits ``names`` (the one using most joints if several fit)."""
+    fits = [m for m in JOINT_MAPS.values() if m.resolve(names) is not None]
+    if not fits:
+        shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+        known = "; ".join(f"{m.name} ({m.description})" for m in JOINT_MAPS.values())
+        raise SkeletonError(f"{where}: no joint map fits joints [{shown}]; known maps: {known}. "
+                            "Add a JointMap to motionbase.skeleton.retarget.JOINT_MAPS")
+    return max(fits, key=lambda m: len(m.sources()))
+
+
+def apply_joint_map(positions: np.ndarray, names, joint_map: JointMap) -> np.ndarray:
+    """(F, J_source, 3) -> (F, J_target, 3) in the source's units and axes."""
+    return np.einsum("ts,fsc->ftc", joint_map.weights(names), positions)
+
+
+def _leg_length(joints: np.ndarray, skel: Skeleton) -> float:
+    """Median over frames of hip-knee + knee-ankle, averaged over both legs (input units)."""
+    lengths = np.median(bone_lengths(joints, skel), axis=0)
+    legs = [lengths[skel.index(f"{side}_knee")] + lengths[skel.index(f"{side}_ankle")]
+            for side in ("left", "right")]
+    return float(np.mean(legs))
+
+
+def detect_unit(joints: np.ndarray, skel: Skeleton = SMPL22) -> tuple[str, float]:
+    """(unit name, metres per unit) whose leg length is closest to :data:`LEG_LENGTH_M`."""
+    leg = _leg_length(joints, skel)
+    if not leg > 0:
+        raise SkeletonError("legs have zero length; cannot guess the unit")
+    name = min(UNITS, key=lambda u: abs(np.log(leg * UNITS[u] / LEG_LENGTH_M)))
+    return name, UNITS[name]
+
+
+def parse_unit(unit: float | str) -> float:
+    """Metres per file unit from a number or a name in :data:`UNITS`."""
+    if isinstance(unit, str):
+        if unit.lower() in UNITS:
+            return UNITS[unit.lower()]
+        try:
+            unit = float(unit)
+        except ValueError:
+            raise SkeletonError(f"unknown unit {unit!r}; use metres per unit or one of "
+                                f"{', '.join(UNITS)}") from None
+    if not (np.isfinite(unit) and unit > 0):
+        raise SkeletonError(f"unit {unit} must be a positive number of metres per file unit")
+    return float(unit)
+
+
+def detect_up(joints: np.ndarray, skel: Skeleton = SMPL22, where: str = "skeleton") -> str:
+    """Signed file axis ("+y", "-z", ...) along the clip's mean head-above-ankles vector."""
+    ankles = (joints[:, skel.feet_left[0]] + joints[:, skel.feet_right[0]]) / 2
+    v = np.mean(joints[:, skel.index("head")] - ankles, axis=0)
+    axis = int(np.argmax(np.abs(v)))
+    if not abs(v[axis]) >= 0.6 * np.linalg.norm(v):
+        raise SkeletonError(f"{where}: cannot tell the up axis (mean head-above-ankles direction "
+                            f"{np.round(v / np.linalg.norm(v), 2).tolist()}); pass up='+y' or similar")
+    return ("+" if v[axis] > 0 else "-") + "xyz"[axis]
+
+
+def up_rotation(up: str) -> np.ndarray:
+    """(3, 3) proper rotation taking the signed file axis ``up`` to +Y."""
+    key = up.lower()
+    if key not in AXES:
+        raise SkeletonError(f"unknown up axis {up!r}; use one of +x -x +y -y +z -z")
+    src = np.zeros(3)
+    src[AXES[key]] = -1.0 if key.startswith("-") else 1.0
+    dst = np.array([0.0, 1.0, 0.0])
+    if src @ dst > 0.5:
+        return np.eye(3)
+    if src @ dst < -0.5:
+        return np.diag([1.0, -1.0, -1.0])  # half turn about X
+    axis = np.cross(src, dst)  # quarter turn about src x dst
+    K = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    return np.eye(3) + K + K @ K
+
+
+def yaw_to_face_z(joints_y_up: np.ndarray, skel: Skeleton = SMPL22) -> np.ndarray:
+    """(3, 3) turn about +Y that makes frame 0 face +Z (from hips and shoulders)."""
+    fwd = facing_direction(joints_y_up[:1], skel)[0]
+    if not np.isfinite(fwd).all():
+        return np.eye(3)
+    angle = np.arctan2(fwd[0], fwd[2])  # rotate by -angle about Y
+    c, s = np.cos(angle), np.sin(angle)
+    return np.array([[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]])
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What :func:`to_smpl22_frame` chose: unit (metres per file unit), up axis, and the total rotation."""
+
+    unit_m: float
+    unit_name: str
+    up: str
+    rotation: np.ndarray = field(repr=False)
+
+
+def to_smpl22_frame(joints: np.ndarray, *, unit: float | str | None = None, up: str | None = None,
+                    skel: Skeleton = SMPL22, where: str = "skeleton") -> tuple[np.ndarray, Frame]:
+    """(F, J, 3) target-skeleton joints in file units/axes -> metres, Y up, frame 0 facing +Z,
+    floor (lowest joint of the clip) at y = 0, pelvis over the origin at frame 0."""
+    if unit is None:
+        unit_name, unit_m = detect_unit(joints, skel)
+    else:
+        unit_m = parse_unit(unit)
+        unit_name = unit if isinstance(unit, str) else f"{unit_m:g} m"
+    up = detect_up(joints, skel, where) if up is None else up
+    R_up = up_rotation(up)
+    out = np.einsum("ab,fjb->fja", R_up, joints * unit_m)
+    R_yaw = yaw_to_face_z(out, skel)
+    out = np.einsum("ab,fjb->fja", R_yaw, out)
+    out[..., 1] -= out[..., 1].min()
+    out[..., [0, 2]] -= out[0, 0, [0, 2]]
+    return out, Frame(unit_m, unit_name, up, R_yaw @ R_up)
+
+
+HEIGHT_RANGE_M = (1.0, 2.3)
+HEIGHT_EXTRA_M = 0.2  # ankle height + pelvis above hips + head top above the head joint, roughly
+
+
+def standing_height(joints_m: np.ndarray, skel: Skeleton = SMPL22) -> float:
+    """Rough standing height (m) from bone lengths: legs + pelvis-to-head chain + 0.2 m."""
+    lengths = np.median(bone_lengths(joints_m, skel), axis=0)
+    trunk = sum(lengths[skel.index(n)] for n in ("spine1", "spine2", "spine3", "neck", "head"))
+    return _leg_length(joints_m, skel) + float(trunk) + HEIGHT_EXTRA_M
+
+
+def check_plausible(joints_m: np.ndarray, where: str, skel: Skeleton = SMPL22, note: str = "") -> None:
+    """Raise :class:`SkeletonError` naming ``where`` unless (F, J, 3) metres Y-up joints look human."""
+    hint = f" ({note})" if note else ""
+    lengths = np.median(bone_lengths(joints_m, skel), axis=0)
+    for j, p in enumerate(skel.parents):
+        if p >= 0 and not 0.001 <= lengths[j] <= 0.8:
+            raise SkeletonError(f"{where}: bone {skel.names[p]}-{skel.names[j]} is {lengths[j]:.4f} m, "
+                                f"expected 0.001-0.8 m{hint}")
+    height = standing_height(joints_m, skel)
+    lo, hi = HEIGHT_RANGE_M
+    if not lo <= height <= hi:
+        raise SkeletonError(f"{where}: standing height {height:.2f} m, expected {lo}-{hi} m for a "
+                            f"human{hint}; pass unit= to set metres per file unit")
+    fwd = facing_direction(joints_m, skel)
+    toes = [joints_m[:, f[1]] - joints_m[:, f[0]] for f in (skel.feet_left, skel.feet_right)]
+    forward = np.mean([np.mean(np.sum(t * fwd, axis=-1)) for t in toes])
+    if not forward > 0:
+        raise SkeletonError(f"{where}: toes point backwards relative to the facing from hips and "
+                            f"shoulders: left and right look swapped (mirrored data or a wrong joint map)")
+    feet = np.concatenate([skel.feet_left, skel.feet_right])
+    lift = np.median(joints_m[:, feet, 1].min(axis=1) - joints_m[..., 1].min(axis=1))
+    if lift > 0.15:
+        raise SkeletonError(f"{where}: in a typical frame the feet are {lift:.2f} m above the lowest "
+                            f"joint, expected the feet to be lowest{hint}; pass up= to set the up axis")

@@ -1,0 +1,11 @@
+"""Motion tokenizers: features (B, T, D) -> codes (B, T/α, S) -> features.
+
+See docs/TOKENIZERS.md for the methods (VQ, RVQ, 1D-LFQ, 2D-LFQ, FSQ) and their losses.
+"""
+
+from .config import PRESETS, TokenizerConfig, preset
+from .model import MotionTokenizer, TokenizerOutput
+from .parts import mix_parts, swap_part_codes
+
+__all__ = ["PRESETS", "TokenizerConfig", "preset", "MotionTokenizer", "TokenizerOutput", "swap_part_codes",
+           "mix_parts"]

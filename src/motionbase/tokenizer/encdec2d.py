@@ -1,0 +1,85 @@
+"""The MotionBase paper's 2D motion encoder–decoder (§4.2): a clip is a single-channel image T × D × 1 whose
+D columns fall into P components; the encoder maps it to a ⌊T/α⌋ × P × d feature map, one code per component and
+time step.
+
+Components (``TokenizerConfig.grouping``):
+
+* ``feature`` — the paper's: the HumanML3D feature types root (4), ric (63), rot (126), vel (66), contact (4);
+* ``body`` — **our addition** for part-level control: root, torso_head, left_arm, right_arm, left_leg, right_leg,
+  each gathering its joints' positions, rotations, velocities and foot contacts
+  (:meth:`motionbase.features.layout.FeatureLayout.group_indices`).
+
+Components have different widths, so the first layer is a per-component temporal convolution
+(D_p columns -> ``width`` channels: a 2D convolution whose kernel spans the component's whole width), which turns
+the image into a (B, width, T, P) map; a 2D T2M-GPT trunk (:mod:`.convnet`) with kernels (3, ``part_kernel``)
+follows. The decoder mirrors it and scatters each component's head output back to its columns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..features.layout import FeatureLayout
+from ..skeleton import get_skeleton
+from .config import TokenizerConfig
+from .convnet import ConvDecoder, ConvEncoder
+from .encdec1d import _trunk_kwargs
+
+
+def component_columns(config: TokenizerConfig) -> dict[str, np.ndarray]:
+    """Component name -> feature columns, for the config's skeleton and grouping (they partition 0..D-1)."""
+    layout = FeatureLayout(get_skeleton(config.skeleton))
+    if layout.dim != config.feature_dim:
+        raise ValueError(f"feature_dim {config.feature_dim} does not match the {config.skeleton} layout "
+                         f"({layout.dim}); the 2D tokenizer needs the HumanML3D layout")
+    return layout.group_indices(config.grouping)
+
+
+class _Components(nn.Module):
+    """Holds the column index of every component as buffers (saved with the weights)."""
+
+    def __init__(self, config: TokenizerConfig):
+        super().__init__()
+        cols = component_columns(config)
+        self.names = tuple(cols)
+        for i, c in enumerate(cols.values()):
+            self.register_buffer(f"cols_{i}", torch.as_tensor(c, dtype=torch.long), persistent=False)
+
+    def columns(self) -> list[Tensor]:
+        return [getattr(self, f"cols_{i}") for i in range(len(self.names))]
+
+
+class Encoder2D(nn.Module):
+    def __init__(self, config: TokenizerConfig, latent_dim: int):
+        super().__init__()
+        self.components = _Components(config)
+        self.stems = nn.ModuleList(
+            nn.Sequential(nn.Conv1d(len(c), config.width, 3, 1, 1), nn.ReLU()) for c in self.components.columns())
+        self.trunk = ConvEncoder(2, config.width, latent_dim, part_kernel=config.part_kernel,
+                                 **_trunk_kwargs(config))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(B, T, D), T a multiple of α -> (B, T/α, P, d)."""
+        xt = x.transpose(1, 2)
+        image = torch.stack([stem(xt[:, cols]) for stem, cols in zip(self.stems, self.components.columns())], -1)
+        return self.trunk(image).permute(0, 2, 3, 1)
+
+
+class Decoder2D(nn.Module):
+    def __init__(self, config: TokenizerConfig, latent_dim: int):
+        super().__init__()
+        self.feature_dim = config.feature_dim
+        self.components = _Components(config)
+        self.trunk = ConvDecoder(2, latent_dim, config.width, part_kernel=config.part_kernel,
+                                 **_trunk_kwargs(config))
+        self.heads = nn.ModuleList(nn.Conv1d(config.width, len(c), 3, 1, 1) for c in self.components.columns())
+
+    def forward(self, z: Tensor) -> Tensor:
+        """(B, T', P, d) -> (B, T'·α, D)."""
+        h = self.trunk(z.permute(0, 3, 1, 2))  # (B, width, T, P)
+        out = h.new_zeros(h.shape[0], self.feature_dim, h.shape[2])
+        for p, (head, cols) in enumerate(zip(self.heads, self.components.columns())):
+            out = out.index_copy(1, cols, head(h[..., p]))
+        return out.transpose(1, 2)

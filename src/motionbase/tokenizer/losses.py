@@ -1,0 +1,113 @@
+"""Tokenizer training loss: the weighted sum of
+
+=====================  ==========================================================================================
+term                   definition (weight in :class:`TokenizerConfig`)
+=====================  ==========================================================================================
+``features``           smooth-L1 between reconstructed and input features, normalised space (``feature_loss_weight``)
+``joints``             mean Euclidean distance (m) between joints recovered from both by
+                       :func:`motionbase.features.humanml3d.features_to_joints` (``joint_loss_weight``)
+``joint_velocity``     mean Euclidean distance (m/frame) of their frame-to-frame joint displacements
+                       (``joint_velocity_loss_weight``)
+``commitment``         the quantizer's commitment term (VQ/RVQ/LFQ; ``commitment_weight``)
+``entropy``            LFQ: per-sample entropy − γ · batch entropy, nats (``entropy_weight``, γ = ``entropy_gamma``)
+``perceptual``         MSE between embeddings of reconstruction and input by a *frozen* motion encoder
+                       (``perceptual_weight``); the encoder must be trained for this purpose, not the evaluator
+                       used for FID (that would be circular). No GAN loss (the paper found it unstable).
+=====================  ==========================================================================================
+
+``mask`` (B, T) marks valid frames of padded batches; reconstruction terms average over valid frames only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..features.humanml3d import features_to_joints
+from ..features.layout import FeatureLayout
+from ..skeleton import get_skeleton
+from .config import TokenizerConfig
+from .model import MotionTokenizer, TokenizerOutput
+
+
+def frozen(encoder: nn.Module) -> nn.Module:
+    """``encoder`` in eval mode with gradients off for its parameters (gradients still flow to its input)."""
+    encoder.eval()
+    for p in encoder.parameters():
+        p.requires_grad_(False)
+    return encoder
+
+
+def _masked_mean(values: Tensor, mask: Tensor | None) -> Tensor:
+    """Mean of (B, T, ...) values over valid frames of a (B, T) mask."""
+    if mask is None:
+        return values.mean()
+    m = mask.to(values.dtype).reshape(mask.shape + (1,) * (values.ndim - 2))
+    return (values * m).sum() / (m.sum() * values[0, 0].numel()).clamp_min(1.0)
+
+
+def _distance(a: Tensor, b: Tensor, eps: float = 1e-12) -> Tensor:
+    """Euclidean distance over the last axis, with a gradient at 0."""
+    return ((a - b).pow(2).sum(-1) + eps).sqrt()
+
+
+class TokenizerLoss:
+    """Weighted tokenizer loss for one config; call as ``loss(model, output, mask) -> (total, terms)``.
+
+    ``perceptual``: a motion encoder taking raw features (B, T, D); it is frozen here.
+    """
+
+    def __init__(self, config: TokenizerConfig, *, perceptual: nn.Module | None = None,
+                 joints_fn: Callable[[Tensor], Tensor] | None = None):
+        self.config = config
+        if config.perceptual_weight > 0 and perceptual is None:
+            raise ValueError("perceptual_weight > 0 needs a perceptual motion encoder")
+        self.perceptual = frozen(perceptual) if perceptual is not None else None
+        if joints_fn is None and (config.joint_loss_weight > 0 or config.joint_velocity_loss_weight > 0):
+            layout = FeatureLayout(get_skeleton(config.skeleton))
+            if layout.dim != config.feature_dim:
+                raise ValueError(f"joint losses need the {config.skeleton} feature layout ({layout.dim} columns), "
+                                 f"config has feature_dim {config.feature_dim}")
+
+            def joints_fn(feats: Tensor) -> Tensor:
+                return features_to_joints(feats, layout)
+        self.joints_fn = joints_fn
+
+    def terms(self, model: MotionTokenizer, out: TokenizerOutput, mask: Tensor | None = None) -> dict[str, Tensor]:
+        c = self.config
+        t: dict[str, Tensor] = {"features": _masked_mean(F.smooth_l1_loss(out.recon, out.target, reduction="none"),
+                                                         mask)}
+        if self.joints_fn is not None:
+            jp = self.joints_fn(model.denormalize(out.recon))
+            jt = self.joints_fn(model.denormalize(out.target))
+            t["joints"] = _masked_mean(_distance(jp, jt), mask)
+            vel_mask = None if mask is None else mask[:, 1:] & mask[:, :-1]
+            t["joint_velocity"] = _masked_mean(_distance(jp.diff(dim=1), jt.diff(dim=1)), vel_mask)
+        q = out.losses
+        if "commitment" in q:
+            t["commitment"] = q["commitment"]
+        if "per_sample_entropy" in q:
+            t["entropy"] = q["per_sample_entropy"] - c.entropy_gamma * q["batch_entropy"]
+        if self.perceptual is not None:
+            t["perceptual"] = F.mse_loss(self.perceptual(model.denormalize(out.recon)),
+                                         self.perceptual(model.denormalize(out.target)))
+        return t
+
+    def weights(self) -> dict[str, float]:
+        c = self.config
+        return {"features": c.feature_loss_weight, "joints": c.joint_loss_weight,
+                "joint_velocity": c.joint_velocity_loss_weight, "commitment": c.commitment_weight,
+                "entropy": c.entropy_weight, "perceptual": c.perceptual_weight}
+
+    def __call__(self, model: MotionTokenizer, out: TokenizerOutput,
+                 mask: Tensor | None = None) -> tuple[Tensor, dict[str, float]]:
+        """-> (weighted total, {term: unweighted value, "total": total} as floats for logging)."""
+        terms = self.terms(model, out, mask)
+        w = self.weights()
+        total = sum((w[k] * v for k, v in terms.items()), start=torch.zeros((), device=out.recon.device))
+        logs = {k: float(v.detach()) for k, v in terms.items()}
+        logs["total"] = float(total.detach())
+        return total, logs

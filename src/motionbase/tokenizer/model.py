@@ -1,0 +1,295 @@
+"""``MotionTokenizer``: VQ | RVQ | 1D-LFQ | 2D-LFQ | FSQ behind one face.
+
+``encode(features) -> codes`` and ``decode(codes) -> features`` work on *raw* HumanML3D-style features
+(``(B, T, D)`` or ``(T, D)``, numpy or torch); the tokenizer carries its normalisation mean/std and applies them.
+Codes are ``(B, ⌊T'/α⌋, S)`` int64 with S = :attr:`tokens_per_step` (P components for 2D, Q layers for RVQ, 1
+otherwise), each in ``[0, vocab_size)``. Clips whose length is not a multiple of α (including clips shorter than α)
+are padded by repeating their last frame; pass ``num_frames`` to :meth:`decode` (or use :meth:`reconstruct`) to
+crop back.
+
+A checkpoint directory holds ``config.json`` (:class:`TokenizerConfig`) and ``model.safetensors`` (weights,
+codebooks and the normalisation ``feature_mean`` / ``feature_std``), plus whatever a stats object given at
+construction writes with its own ``save(dir)``. ``MotionTokenizer.from_pretrained(dir)`` needs nothing else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+
+from ..errors import CheckpointError, ShapeError
+from ..quantize import FSQ, LFQ, RVQ, VQ, Quantizer, fsq_levels
+from .config import TokenizerConfig
+from .encdec1d import Decoder1D, Encoder1D
+from .encdec2d import Decoder2D, Encoder2D
+from .io import atomic_path
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+
+
+class TokenizerOutput(NamedTuple):
+    recon: Tensor               # (B, T, D) reconstruction, normalised space
+    target: Tensor              # (B, T, D) the input, normalised space
+    codes: Tensor               # (B, T', S)
+    losses: dict[str, Tensor]   # the quantizer's unweighted terms
+
+
+def build_quantizer(config: TokenizerConfig) -> Quantizer:
+    c = config
+    if c.method == "vq":
+        return VQ(c.code_dim, c.codebook_size, decay=c.ema_decay, kmeans_init=c.kmeans_init,
+                  dead_code_threshold=c.dead_code_threshold)
+    if c.method == "rvq":
+        return RVQ(c.code_dim, c.codebook_size, c.num_quantizers, dropout_prob=c.quantize_dropout_prob,
+                   decay=c.ema_decay, kmeans_init=c.kmeans_init, dead_code_threshold=c.dead_code_threshold)
+    if c.method == "lfq":
+        return LFQ(c.codebook_size, inv_temperature=c.lfq_inv_temperature, batch_entropy=c.batch_entropy)
+    return FSQ(fsq_levels(c.codebook_size, c.fsq_levels))
+
+
+def _stats_arrays(stats) -> tuple[np.ndarray, np.ndarray]:
+    mean, std = (stats.mean, stats.std) if hasattr(stats, "mean") else stats
+    to_np = (lambda a: a.detach().cpu().numpy()) if isinstance(mean, Tensor) else np.asarray
+    return to_np(mean).astype(np.float32), to_np(std).astype(np.float32)
+
+
+class MotionTokenizer(nn.Module):
+    """Motion tokenizer built from a :class:`TokenizerConfig`.
+
+    ``stats``: normalisation, either an object with ``mean`` and ``std`` (D,) arrays (e.g.
+    ``motionbase.features.stats.FeatureStats``; its ``save(dir)`` is called by :meth:`save_pretrained`) or a
+    ``(mean, std)`` pair. Without stats the tokenizer works on features as given (mean 0, std 1).
+    """
+
+    def __init__(self, config: TokenizerConfig, stats=None):
+        super().__init__()
+        self.config = config
+        self.source = "<unsaved tokenizer>"
+        self.quantizer = build_quantizer(config)
+        encoder, decoder = (Encoder2D, Decoder2D) if config.encoder == "2d" else (Encoder1D, Decoder1D)
+        self.encoder = encoder(config, self.quantizer.dim)
+        self.decoder = decoder(config, self.quantizer.dim)
+        self.register_buffer("feature_mean", torch.zeros(config.feature_dim))
+        self.register_buffer("feature_std", torch.ones(config.feature_dim))
+        self.stats = None
+        if stats is not None:
+            self.set_stats(stats)
+
+    # --- facts ----------------------------------------------------------------------------------------------
+
+    @property
+    def part_names(self) -> tuple[str, ...]:
+        """Names of the P frame components (2D); ``()`` for 1D tokenizers."""
+        return self.encoder.components.names if self.config.encoder == "2d" else ()
+
+    @property
+    def num_parts(self) -> int:
+        return max(1, len(self.part_names))
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of distinct codes K (FSQ: Π levels)."""
+        return self.quantizer.codebook_size
+
+    @property
+    def tokens_per_step(self) -> int:
+        """Codes per latent time step: P components × L codes per component (L = Q for RVQ, else 1)."""
+        return self.num_parts * self.quantizer.codes_per_vector
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.config.fps / self.config.alpha
+
+    @property
+    def codes_per_second(self) -> float:
+        return self.steps_per_second * self.tokens_per_step
+
+    @property
+    def device(self) -> torch.device:
+        return self.feature_mean.device
+
+    def part_columns(self, part: str) -> slice:
+        """Columns of the code array (last axis) that hold component ``part``'s codes."""
+        if part not in self.part_names:
+            from ..errors import MotionbaseError
+
+            raise MotionbaseError(f"{self.source}: no component {part!r}; this {self.config.name} tokenizer has "
+                                  f"{list(self.part_names) or 'no components (1D)'}")
+        L = self.quantizer.codes_per_vector
+        i = self.part_names.index(part)
+        return slice(i * L, (i + 1) * L)
+
+    # --- normalisation --------------------------------------------------------------------------------------
+
+    def set_stats(self, stats) -> None:
+        mean, std = _stats_arrays(stats)
+        D = self.config.feature_dim
+        if mean.shape != (D,) or std.shape != (D,):
+            raise CheckpointError(f"normalisation stats have shapes {mean.shape}, {std.shape}; expected ({D},)")
+        if not (np.isfinite(mean).all() and np.isfinite(std).all() and (std > 0).all()):
+            raise ShapeError("normalisation stats must be finite with std > 0")
+        self.feature_mean.copy_(torch.from_numpy(mean))
+        self.feature_std.copy_(torch.from_numpy(std))
+        self.stats = stats if hasattr(stats, "save") else None
+
+    def normalize(self, feats: Tensor) -> Tensor:
+        return (feats - self.feature_mean) / self.feature_std
+
+    def denormalize(self, feats: Tensor) -> Tensor:
+        return feats * self.feature_std + self.feature_mean
+
+    # --- input checks ---------------------------------------------------------------------------------------
+
+    def _features(self, feats) -> tuple[Tensor, bool]:
+        """Validate raw features -> ((B, T, D) float32 tensor on the model's device, input was unbatched)."""
+        x = torch.as_tensor(np.asarray(feats) if not isinstance(feats, Tensor) else feats)
+        if x.ndim not in (2, 3) or not x.is_floating_point():
+            raise ShapeError(f"features have shape {tuple(x.shape)} and dtype {x.dtype}, expected float (B, T, D) "
+                             f"or (T, D)")
+        unbatched = x.ndim == 2
+        x = x[None] if unbatched else x
+        if x.shape[-1] != self.config.feature_dim:
+            raise CheckpointError(f"features have width {x.shape[-1]}, but tokenizer {self.source} expects "
+                                  f"{self.config.feature_dim}")
+        if x.shape[1] == 0:
+            raise ShapeError("features have 0 frames, expected at least 1")
+        bad = ~torch.isfinite(x).all(-1)
+        if bad.any():
+            b, t = (int(i) for i in bad.nonzero()[0])
+            raise ShapeError(f"features contain NaN/inf at clip {b}, frame {t}")
+        return x.to(self.device, torch.float32), unbatched
+
+    def _pad(self, x: Tensor) -> Tensor:
+        """Repeat the last frame up to a multiple of α frames."""
+        extra = -x.shape[1] % self.config.alpha
+        return torch.cat([x, x[:, -1:].expand(-1, extra, -1)], 1) if extra else x
+
+    # --- model ----------------------------------------------------------------------------------------------
+
+    def _quantize(self, x_norm: Tensor):
+        """(B, T, D) normalised, T a multiple of α -> (quantized (B, T', P, d), codes (B, T', S), losses)."""
+        z = self.encoder(x_norm)
+        B, T1, P, d = z.shape
+        quantized, codes, losses = self.quantizer(z.reshape(B, T1 * P, d))
+        return quantized.reshape(B, T1, P, d), codes.reshape(B, T1, -1), losses
+
+    def forward(self, feats: Tensor, *, normalized: bool = False) -> TokenizerOutput:
+        """Training pass. feats: (B, T, D), raw (or already normalised with ``normalized=True``)."""
+        feats = feats.to(self.feature_mean.dtype)
+        target = feats if normalized else self.normalize(feats)
+        quantized, codes, losses = self._quantize(self._pad(target))
+        recon = self.decoder(quantized)[:, :feats.shape[1]]
+        return TokenizerOutput(recon, target, codes, losses)
+
+    @torch.no_grad()
+    def encode(self, feats) -> Tensor:
+        """Raw features (B, T, D) or (T, D) -> codes (B, ⌈T/α⌉, S) or (⌈T/α⌉, S), int64."""
+        x, unbatched = self._features(feats)
+        was_training = self.training
+        self.eval()
+        try:
+            codes = self._quantize(self._pad(self.normalize(x)))[1]
+        finally:
+            self.train(was_training)
+        return codes[0] if unbatched else codes
+
+    def _codes(self, codes) -> tuple[Tensor, bool]:
+        c = torch.as_tensor(np.asarray(codes) if not isinstance(codes, Tensor) else codes)
+        if c.ndim not in (2, 3):
+            raise ShapeError(f"codes have shape {tuple(c.shape)}, expected (B, T', {self.tokens_per_step}) or "
+                             f"(T', {self.tokens_per_step})")
+        unbatched = c.ndim == 2
+        c = c[None] if unbatched else c
+        S = c.shape[-1]
+        coarse_rvq = self.num_parts == 1 and self.config.method == "rvq" and 1 <= S <= self.tokens_per_step
+        if (S != self.tokens_per_step and not coarse_rvq) or c.shape[1] == 0:
+            raise ShapeError(f"codes have shape {tuple(c.shape)}, expected (B, T' >= 1, {self.tokens_per_step}) "
+                             f"for tokenizer {self.source}")
+        return c.to(self.device), unbatched
+
+    @torch.no_grad()
+    def decode(self, codes, num_frames: int | None = None) -> Tensor:
+        """Codes (B, T', S) or (T', S) -> raw features (B, T'·α, D) (or (T'·α, D)), cropped to ``num_frames``.
+
+        Any codes in ``[0, vocab_size)`` decode (the LM produces them); others raise ShapeError. RVQ also decodes
+        the first q < Q layers.
+        """
+        c, unbatched = self._codes(codes)
+        B, T1, S = c.shape
+        P = self.num_parts
+        z = self.quantizer.decode_codes(c.reshape(B, T1 * P, S // P)).reshape(B, T1, P, -1)
+        was_training = self.training
+        self.eval()
+        try:
+            out = self.denormalize(self.decoder(z.float()))
+        finally:
+            self.train(was_training)
+        if num_frames is not None:
+            out = out[:, :num_frames]
+        return out[0] if unbatched else out
+
+    def reconstruct(self, feats) -> Tensor:
+        """decode(encode(feats)) cropped to the input length."""
+        x, unbatched = self._features(feats)
+        out = self.decode(self.encode(x), num_frames=x.shape[1])
+        return out[0] if unbatched else out
+
+    # --- checkpoints ----------------------------------------------------------------------------------------
+
+    def save_pretrained(self, path: str | Path) -> None:
+        """Write ``config.json``, ``model.safetensors`` (each atomically) and the stats object's own files."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+        with atomic_path(path / WEIGHTS_FILE) as tmp:
+            save_file(state, str(tmp), metadata={"format": "pt", "method": self.config.name})
+        self.config.save(path / CONFIG_FILE)
+        if self.stats is not None:
+            self.stats.save(path)
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, *, device: str | torch.device | None = None) -> "MotionTokenizer":
+        """Load a directory written by :meth:`save_pretrained`; the model is returned in eval mode."""
+        path = Path(path)
+        if not path.is_dir():
+            raise CheckpointError(f"{path}: not a directory (expected a tokenizer checkpoint with {CONFIG_FILE} "
+                                  f"and {WEIGHTS_FILE})")
+        config = TokenizerConfig.load(path / CONFIG_FILE)
+        weights = path / WEIGHTS_FILE
+        if not weights.is_file():
+            raise CheckpointError(f"{weights}: missing (a tokenizer checkpoint needs {WEIGHTS_FILE})")
+        try:
+            state = load_file(str(weights))
+        except (SafetensorError, OSError) as exc:
+            raise CheckpointError(f"{weights}: unreadable ({exc})") from None
+        model = cls(config)
+        try:
+            result = model.load_state_dict(state, strict=False)
+        except RuntimeError as exc:  # shape mismatches
+            first = str(exc).strip().splitlines()[-1].strip()
+            raise CheckpointError(f"{weights}: does not match {path / CONFIG_FILE} ({first})") from None
+        if result.missing_keys or result.unexpected_keys:
+            raise CheckpointError(f"{weights}: does not match {path / CONFIG_FILE} (missing "
+                                  f"{result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})")
+        model.stats = _load_stats_object(path)
+        model.source = str(path)
+        return model.to(device if device is not None else "cpu").eval()
+
+
+def _load_stats_object(path: Path):
+    """The FeatureStats saved beside the weights, if that module exists and its files are there; else None."""
+    try:
+        from ..features.stats import FeatureStats
+    except ImportError:
+        return None
+    try:
+        return FeatureStats.load(path)
+    except (FileNotFoundError, CheckpointError):
+        return None

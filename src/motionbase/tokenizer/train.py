@@ -1,0 +1,231 @@
+"""The tokenizer training loop, as a function the CLI calls (``train_tokenizer``).
+
+* Data: any iterable of batches of **raw** feature windows — a (B, T, D) tensor/array, a ``(features, mask)``
+  pair, or a dict with ``features`` and optionally ``mask`` (B, T) or ``lengths`` (B,). A re-iterable (list,
+  DataLoader) is cycled; a one-shot iterator that runs out raises. Pass ``windows_normalized=True`` if the
+  dataset already normalises with the same stats.
+* Accelerate-ready: with ``accelerate`` installed (and ``TrainConfig.use_accelerate``) the model and optimizer go
+  through ``Accelerator.prepare`` (devices, DDP, mixed precision); otherwise plain torch on ``device``.
+* Resumable: every ``checkpoint_every`` steps a complete checkpoint (``save_pretrained`` files plus
+  ``trainer_state.pt``: optimizer, scheduler, step, RNG) is written to a temp directory and renamed to
+  ``out_dir/checkpoints/step_XXXXXXXX``; then ``checkpoints/latest.json`` is replaced atomically. A rerun with the
+  same arguments continues from there (the data order after a resume is the data source's business).
+* ``out_dir`` itself receives the final model (``MotionTokenizer.from_pretrained(out_dir)``) and
+  ``train_log.jsonl`` (one JSON line per ``log_every`` steps: loss terms, lr, code utilisation and perplexity).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..errors import CheckpointError, MotionbaseError
+from ..quantize import usage_from_counts
+from .config import TokenizerConfig
+from .io import atomic_path, atomic_write_bytes
+from .losses import TokenizerLoss
+from .model import MotionTokenizer
+
+STATE_FILE = "trainer_state.pt"
+LATEST_FILE = "latest.json"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings (the paper: lr 1e-4, batch 256, 300k iterations; T2M-GPT: AdamW β (0.9, 0.99),
+    warm-up, lr × 0.05 at 200k)."""
+
+    lr: float = 1e-4
+    betas: tuple[float, float] = (0.9, 0.99)
+    weight_decay: float = 0.0
+    warmup_steps: int = 1000
+    lr_milestones: tuple[int, ...] = ()
+    lr_gamma: float = 0.05
+    grad_clip: float | None = 1.0
+    checkpoint_every: int = 5000
+    keep_checkpoints: int = 2
+    log_every: int = 100
+    seed: int = 0
+    mixed_precision: str = "no"   # accelerate: "no" | "fp16" | "bf16"
+    use_accelerate: bool = True
+    progress: bool = True
+
+
+def lr_factor(step: int, train: TrainConfig) -> float:
+    """Multiplier of ``train.lr`` at ``step`` (0-based): linear warm-up, then × gamma at each milestone passed."""
+    warm = min(1.0, (step + 1) / train.warmup_steps) if train.warmup_steps > 0 else 1.0
+    return warm * train.lr_gamma ** sum(step >= m for m in train.lr_milestones)
+
+
+def _batches(windows: Iterable) -> Iterator:
+    """Cycle a re-iterable; a one-shot iterator that runs out (or an empty source) raises MotionbaseError."""
+    one_shot = iter(windows) is windows
+    while True:
+        n = 0
+        for n, batch in enumerate(windows, 1):
+            yield batch
+        if n == 0 or one_shot:
+            raise MotionbaseError("train_windows ran out of batches" if n else "train_windows yielded no batches")
+
+
+def _unpack(batch, device) -> tuple[Tensor, Tensor | None]:
+    """A batch -> (features (B, T, D) float32 on device, mask (B, T) bool or None)."""
+    mask = lengths = None
+    if isinstance(batch, dict):
+        feats, mask, lengths = batch["features"], batch.get("mask"), batch.get("lengths")
+    elif isinstance(batch, (tuple, list)):
+        feats, mask = batch[0], (batch[1] if len(batch) > 1 else None)
+    else:
+        feats = batch
+    feats = torch.as_tensor(np.asarray(feats) if not isinstance(feats, Tensor) else feats).to(device, torch.float32)
+    if lengths is not None:
+        lengths = torch.as_tensor(lengths, device=device)
+        mask = torch.arange(feats.shape[1], device=device)[None] < lengths[:, None]
+    if mask is not None:
+        mask = torch.as_tensor(mask, device=device).bool()
+    return feats, mask
+
+
+def _make_accelerator(train: TrainConfig, device):
+    if not train.use_accelerate:
+        return None
+    try:
+        from accelerate import Accelerator
+    except ImportError:
+        return None
+    return Accelerator(mixed_precision=train.mixed_precision, cpu=str(device) == "cpu")
+
+
+def _rng_state() -> dict:
+    state = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _save_checkpoint(out_dir: Path, step: int, model: MotionTokenizer, optimizer, scheduler, keep: int) -> None:
+    ckpt_root = out_dir / "checkpoints"
+    final = ckpt_root / f"step_{step:08d}"
+    tmp = ckpt_root / f".step_{step:08d}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    with atomic_path(tmp / STATE_FILE) as f:
+        torch.save({"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                    "rng": _rng_state()}, f)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    atomic_write_bytes(ckpt_root / LATEST_FILE, json.dumps({"step": step, "dir": final.name}).encode())
+    for old in sorted(ckpt_root.glob("step_*"))[:-keep] if keep > 0 else []:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def latest_checkpoint(out_dir: str | Path) -> Path | None:
+    """The directory of the last complete checkpoint under ``out_dir/checkpoints``, or None."""
+    marker = Path(out_dir) / "checkpoints" / LATEST_FILE
+    if not marker.is_file():
+        return None
+    try:
+        name = json.loads(marker.read_text())["dir"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"{marker}: unreadable resume marker ({exc})") from None
+    path = marker.parent / name
+    if not (path / STATE_FILE).is_file():
+        raise CheckpointError(f"{marker}: points to {path}, which has no {STATE_FILE}")
+    return path
+
+
+def train_tokenizer(config: TokenizerConfig, train_windows: Iterable, steps: int, out_dir: str | Path, *,
+                    stats=None, train: TrainConfig = TrainConfig(), perceptual: nn.Module | None = None,
+                    device: str | torch.device | None = None, resume: bool = True,
+                    windows_normalized: bool = False) -> MotionTokenizer:
+    """Train a tokenizer for ``steps`` optimizer steps (in total, counting resumed ones); returns it, in eval mode.
+
+    ``stats``: normalisation (see :class:`MotionTokenizer`); required unless resuming. ``perceptual``: frozen
+    motion encoder for the perceptual term (needed iff ``config.perceptual_weight > 0``).
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(train.seed)
+    start = latest_checkpoint(out_dir) if resume else None
+    model = MotionTokenizer.from_pretrained(start) if start is not None else MotionTokenizer(config, stats)
+    if model.config != config:
+        raise CheckpointError(f"{start}: checkpoint was trained with a different tokenizer config than requested")
+    if start is None and stats is None and not windows_normalized:
+        raise MotionbaseError("train_tokenizer needs normalisation stats (mean, std) for raw feature windows")
+    if stats is not None and start is not None:
+        model.set_stats(stats)
+    criterion = TokenizerLoss(config, perceptual=perceptual)
+
+    accelerator = _make_accelerator(train, device)
+    device = accelerator.device if accelerator else torch.device(
+        device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    model.to(device).train()
+    if criterion.perceptual is not None:
+        criterion.perceptual.to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=train.lr, betas=train.betas,
+                                  weight_decay=train.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, train))
+    step = 0
+    if start is not None:
+        state = torch.load(start / STATE_FILE, map_location="cpu", weights_only=True)
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        _set_rng_state(state["rng"])
+        step = int(state["step"])
+    wrapped, optimizer = accelerator.prepare(model, optimizer) if accelerator else (model, optimizer)
+    is_main = accelerator.is_main_process if accelerator else True
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=steps, initial=step, disable=not (train.progress and is_main), desc=f"train {config.name}")
+    usage = torch.zeros(model.vocab_size, dtype=torch.long, device=device)
+    batches = _batches(train_windows)
+    while step < steps:
+        feats, mask = _unpack(next(batches), device)
+        out = wrapped(feats, normalized=windows_normalized)
+        loss, logs = criterion(model, out, mask)
+        if not math.isfinite(logs["total"]):
+            raise MotionbaseError(f"tokenizer loss is not finite at step {step}: {logs}")
+        optimizer.zero_grad(set_to_none=True)
+        if accelerator:
+            accelerator.backward(loss)
+            if train.grad_clip:
+                accelerator.clip_grad_norm_(wrapped.parameters(), train.grad_clip)
+        else:
+            loss.backward()
+            if train.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        step += 1
+        codes = out.codes.detach()
+        usage += torch.bincount(codes[codes >= 0].reshape(-1), minlength=model.vocab_size)
+        bar.update(1)
+        bar.set_postfix(loss=f"{logs['total']:.4f}")
+        if is_main and (step % train.log_every == 0 or step == steps):
+            record = {"step": step, "lr": scheduler.get_last_lr()[0], **logs, **usage_from_counts(usage)}
+            with open(out_dir / "train_log.jsonl", "a") as fh:
+                fh.write(json.dumps(record) + "\n")
+            usage.zero_()
+        if is_main and (step % train.checkpoint_every == 0 or step == steps):
+            _save_checkpoint(out_dir, step, model, optimizer, scheduler, train.keep_checkpoints)
+    bar.close()
+    if is_main:
+        model.save_pretrained(out_dir)
+        atomic_write_bytes(out_dir / "train_config.json", json.dumps(asdict(train), indent=2).encode())
+    return model.eval()

@@ -1,0 +1,83 @@
+"""Tokenizer loss terms: masks, joint terms through features_to_joints, entropy composition, perceptual hook."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from motionbase.features.humanml3d import features_to_joints
+from motionbase.tokenizer import MotionTokenizer, TokenizerOutput, preset
+from motionbase.tokenizer.losses import TokenizerLoss
+
+DATA = Path(__file__).parent / "data" / "humanml3d"
+FEATS = torch.from_numpy(np.load(DATA / "new_joint_vecs" / "000000.npy").astype(np.float32))
+STATS = (np.load(DATA / "Mean.npy"), np.load(DATA / "Std.npy"))
+
+
+def model(**kw) -> MotionTokenizer:
+    torch.manual_seed(0)
+    return MotionTokenizer(preset("lfq2d", width=16, depth=1, codebook_size=64, **kw), stats=STATS)
+
+
+def fake_output(tok, recon_raw, target_raw, losses=None) -> TokenizerOutput:
+    return TokenizerOutput(tok.normalize(recon_raw), tok.normalize(target_raw), torch.zeros(1, 1, 5, dtype=torch.long),
+                           losses or {})
+
+
+def test_joint_terms_are_metres_of_recovered_joints():
+    tok = model()
+    loss = TokenizerLoss(tok.config)
+    target = FEATS[None, :40]
+    assert all(v == pytest.approx(0, abs=1e-3) for v in loss.terms(tok, fake_output(tok, target, target)).values())
+    shifted = target.clone()
+    shifted[..., 3] += 0.1  # root height +10 cm: only the root joint moves (ric heights are absolute)
+    t = loss.terms(tok, fake_output(tok, shifted, target))
+    assert t["joints"].item() == pytest.approx(0.1 / 22, rel=1e-3)
+    shifted[..., 5:67:3] += 0.1  # and every other joint's height: all 22 joints move up 0.1 m
+    t = loss.terms(tok, fake_output(tok, shifted, target))
+    assert t["joints"].item() == pytest.approx(0.1, rel=1e-3)
+    assert t["joint_velocity"].item() == pytest.approx(0.0, abs=1e-3)
+    jp = features_to_joints(shifted.double())
+    assert jp.shape == (1, 40, 22, 3)
+
+
+def test_mask_ignores_padded_frames():
+    tok = model(joint_loss_weight=0.0, joint_velocity_loss_weight=0.0)
+    loss = TokenizerLoss(tok.config)
+    target = FEATS[None, :30]
+    recon = target + 0.01 * torch.randn_like(target)
+    plain = loss.terms(tok, fake_output(tok, recon, target))["features"]
+    pad_t = torch.cat([target, torch.zeros(1, 10, 263)], 1)
+    pad_r = torch.cat([recon, torch.full((1, 10, 263), 5.0)], 1)
+    mask = torch.arange(40)[None] < 30
+    masked = loss.terms(tok, fake_output(tok, pad_r, pad_t), mask)["features"]
+    assert masked.item() == pytest.approx(plain.item(), rel=1e-5)
+    assert loss.terms(tok, fake_output(tok, pad_r, pad_t))["features"].item() > 10 * plain.item()
+
+
+def test_entropy_commitment_and_total():
+    tok = model(entropy_gamma=0.5, joint_loss_weight=0.0, joint_velocity_loss_weight=0.0)
+    loss = TokenizerLoss(tok.config)
+    q = {"commitment": torch.tensor(2.0), "per_sample_entropy": torch.tensor(1.0), "batch_entropy": torch.tensor(4.0)}
+    total, logs = loss(tok, fake_output(tok, FEATS[None, :8], FEATS[None, :8], q))
+    assert logs["entropy"] == pytest.approx(1.0 - 0.5 * 4.0)
+    assert logs["total"] == pytest.approx(0.02 * 2.0 + 0.1 * -1.0 + logs["features"])
+    assert total.item() == pytest.approx(logs["total"])
+
+
+def test_perceptual_hook_is_frozen_and_passes_gradients():
+    encoder = nn.Sequential(nn.Linear(263, 8), nn.Tanh())
+    tok = model(perceptual_weight=1.0, joint_loss_weight=0.0, joint_velocity_loss_weight=0.0)
+    with pytest.raises(ValueError, match="perceptual"):
+        TokenizerLoss(tok.config)
+    loss = TokenizerLoss(tok.config, perceptual=encoder)
+    assert not any(p.requires_grad for p in encoder.parameters()) and not encoder.training
+    tok.train()
+    out = tok(FEATS[None, :16])
+    total, logs = loss(tok, out)
+    assert logs["perceptual"] > 0
+    total.backward()
+    assert encoder[0].weight.grad is None
+    assert tok.decoder.heads[0].weight.grad.abs().sum() > 0

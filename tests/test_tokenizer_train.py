@@ -1,0 +1,87 @@
+"""train_tokenizer: checkpoints, exact resume, logs, bad data sources, and overfitting one real clip."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from motionbase.errors import MotionbaseError
+from motionbase.tokenizer import MotionTokenizer, preset
+from motionbase.tokenizer.train import TrainConfig, latest_checkpoint, lr_factor, train_tokenizer
+
+DATA = Path(__file__).parent / "data" / "humanml3d"
+FEATS = np.load(DATA / "new_joint_vecs" / "000000.npy").astype(np.float32)  # (116, 263)
+STATS = (np.load(DATA / "Mean.npy"), np.load(DATA / "Std.npy"))
+CFG = preset("lfq2d", width=16, depth=1, codebook_size=64)
+FAST = TrainConfig(warmup_steps=0, lr=1e-3, progress=False, use_accelerate=False, checkpoint_every=3,
+                   log_every=2)
+WINDOWS = [torch.from_numpy(np.stack([FEATS[i:i + 32] for i in (0, 40, 80)])),
+           {"features": FEATS[None, 10:42], "lengths": [20]}]
+
+
+def test_resume_continues_exactly(tmp_path):
+    straight = train_tokenizer(CFG, WINDOWS, 6, tmp_path / "a", stats=STATS, train=FAST)
+    train_tokenizer(CFG, WINDOWS, 4, tmp_path / "b", stats=STATS, train=FAST)  # "crash" after step 4
+    assert latest_checkpoint(tmp_path / "b").name == "step_00000004"
+    resumed = train_tokenizer(CFG, WINDOWS, 6, tmp_path / "b", stats=STATS, train=FAST)
+    for (k, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), k
+    ckpts = sorted(p.name for p in (tmp_path / "b" / "checkpoints").glob("step_*"))
+    assert ckpts == ["step_00000004", "step_00000006"]  # keep_checkpoints=2
+    log = [json.loads(line) for line in (tmp_path / "a" / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [2, 4, 6]
+    assert {"features", "joints", "entropy", "commitment", "utilisation", "perplexity", "lr"} <= set(log[0])
+    loaded = MotionTokenizer.from_pretrained(tmp_path / "a")
+    assert torch.equal(loaded.encode(FEATS), straight.encode(FEATS))
+
+
+def test_accelerate_path_runs(tmp_path):
+    pytest.importorskip("accelerate")
+    model = train_tokenizer(CFG, WINDOWS, 2, tmp_path, stats=STATS,
+                            train=TrainConfig(progress=False, use_accelerate=True, log_every=1), device="cpu")
+    assert (tmp_path / "model.safetensors").is_file() and not model.training
+
+
+def test_bad_sources(tmp_path):
+    with pytest.raises(MotionbaseError, match="yielded no batches"):
+        train_tokenizer(CFG, [], 2, tmp_path / "a", stats=STATS, train=FAST)
+    with pytest.raises(MotionbaseError, match="ran out"):
+        train_tokenizer(CFG, iter(WINDOWS), 5, tmp_path / "b", stats=STATS, train=FAST)
+    with pytest.raises(MotionbaseError, match="stats"):
+        train_tokenizer(CFG, WINDOWS, 2, tmp_path / "c", train=FAST)
+
+
+def test_lr_schedule():
+    t = TrainConfig(lr=1e-4, warmup_steps=10, lr_milestones=(100,), lr_gamma=0.05)
+    assert lr_factor(0, t) == pytest.approx(0.1)
+    assert lr_factor(9, t) == lr_factor(99, t) == 1.0
+    assert lr_factor(100, t) == pytest.approx(0.05)
+
+
+def _overfit(tmp_path, name: str, steps: int) -> tuple[float, float]:
+    """Normalised reconstruction MSE of one real clip before and after ``steps`` steps on that clip alone."""
+    cfg = preset(name, width=32, depth=1, codebook_size=256)
+    torch.manual_seed(0)
+    untrained = MotionTokenizer(cfg, stats=STATS)
+    x = torch.from_numpy(FEATS[None])
+
+    def err(tok):
+        return float((((tok.reconstruct(FEATS) - x[0]) / torch.from_numpy(STATS[1])) ** 2).mean())
+
+    trained = train_tokenizer(cfg, [x], steps, tmp_path, stats=STATS,
+                              train=TrainConfig(warmup_steps=0, lr=3e-3, progress=False, use_accelerate=False,
+                                                checkpoint_every=10 ** 9, seed=0))
+    return err(untrained), err(trained)
+
+
+def test_overfit_one_clip_1d_lfq(tmp_path):
+    before, after = _overfit(tmp_path, "lfq1d", 300)
+    assert after < before / 10
+
+
+@pytest.mark.slow
+def test_overfit_one_clip_2d_lfq(tmp_path):
+    before, after = _overfit(tmp_path, "lfq2d", 400)
+    assert after < before / 10
