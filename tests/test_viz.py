@@ -13,7 +13,8 @@ import pytest
 
 from motionbase.errors import FormatError, MotionbaseError, ShapeError
 from motionbase.skeleton import SMPL22
-from motionbase.viz import atomic_output, register
+from motionbase.cli import app as cli_app
+from motionbase.viz import atomic_output
 from motionbase.viz.gallery import write_gallery
 from motionbase.viz.plots import count_bars, length_histogram
 from motionbase.viz.render import RenderConfig, render_frames, render_motion, render_side_by_side
@@ -246,13 +247,10 @@ def test_atomic_output_keeps_the_suffix(tmp_path):
 # ----------------------------------------------------------------------------- CLI
 
 def test_cli_renders_features_and_joints_side_by_side(tmp_path):
-    import typer
     from typer.testing import CliRunner
 
-    app = typer.Typer()
-    register(app)  # two commands: "render" is addressed by name
     out = tmp_path / "cmp.gif"
-    res = CliRunner().invoke(app, ["render", str(DATA / "humanml3d/new_joint_vecs/000000.npy"), str(KICK),
+    res = CliRunner().invoke(cli_app, ["render", str(DATA / "humanml3d/new_joint_vecs/000000.npy"), str(KICK),
                                    "-o", str(out), "--size", "64", "--stride", "4"])
     assert res.exit_code == 0, res.output
     frames = iio.imread(out, index=None)

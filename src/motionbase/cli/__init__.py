@@ -15,6 +15,7 @@ from ..errors import MotionbaseError
 
 # Command modules, in the order their commands appear in --help.
 COMMAND_MODULES = [
+    "demo",      # motionbase demo
     "imports",   # motionbase import bvh|humanml3d
     "exports",   # motionbase export bvh|humanml3d
     "store",     # motionbase info, split

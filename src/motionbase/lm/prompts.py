@@ -154,7 +154,8 @@ class InstructionEncoder:
 
     def encode(self, template: Template, fields: Mapping[str, object], *, response: bool = True) -> Encoded:
         """Encode the prompt (and, with ``response``, the answer and EOS) of ``template`` filled with ``fields``."""
-        missing = sorted(template.slots - set(fields))
+        used = set(_slots(template.instruction)) | (set(_slots(template.response)) if response else set())
+        missing = sorted(used - set(fields))
         if missing:
             raise MotionbaseError(f"template {template.instruction!r}: no value for slot(s) {missing}")
         head, _, tail = PROMPT_FRAME.partition("{instruction}")

@@ -113,7 +113,7 @@ class MotionVocab:
     def group_of_part(self, part: int) -> int:
         return part if self.part_tokens == "separate" else 0
 
-    def _tables(self, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
+    def tables(self, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
         """(code_of, group_of): (V,) int64 arrays; -1 for ids that are not motion codes."""
         if vocab_size not in self._lookup:
             self.check_fits(vocab_size, "text tokenizer")
@@ -160,7 +160,7 @@ class MotionVocab:
         P = self.tokens_per_step
         if arr.size % P:
             raise MotionbaseError(f"{where}: {arr.size} code tokens is not a whole number of {P}-part time steps")
-        code_of, group_of = self._tables(vocab_size)
+        code_of, group_of = self.tables(vocab_size)
         inside = (arr >= 0) & (arr < vocab_size)
         codes = np.where(inside, code_of[np.clip(arr, 0, vocab_size - 1)], -1)
         expected = np.asarray([self.group_of_part(i % P) for i in range(arr.size)], dtype=np.int64)
@@ -170,12 +170,6 @@ class MotionVocab:
             raise MotionbaseError(f"{where}: token {int(arr[i])} at position {i} (step {i // P}, part {i % P}) "
                                   "is not a motion code of that part")
         return codes.reshape(-1, P)
-
-    def code_mask(self, vocab_size: int, device: torch.device | str | None = None) -> torch.Tensor:
-        """(G, V) bool: which ids are codes of each group (what may follow inside a motion span)."""
-        _, group_of = self._tables(vocab_size)
-        groups = torch.as_tensor(group_of, device=device)
-        return groups[None, :] == torch.arange(self.num_groups, device=device)[:, None]
 
     # ---------------------------------------------------------------- (de)serialisation
 

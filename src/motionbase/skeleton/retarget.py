@@ -10,8 +10,9 @@ Then :func:`to_smpl22_frame` works out what the file does not say, each with an 
   * up axis: the signed file axis closest to the mean head-above-ankles direction;
   * facing: a turn about the up axis so that frame 0 faces +Z (from hips and shoulders);
 and only proper rotations are used, so left stays left. :func:`check_plausible` then refuses
-results that cannot be a human (standing height outside 1.0-2.3 m, degenerate or giant bones, toes
-pointing backwards = mirrored data or a left/right mix-up, feet not the lowest part of the body).
+results that cannot be a human (estimated standing height outside 1.0-2.3 m, degenerate or giant bones, toes
+pointing backwards = mirrored data or a left/right mix-up, head not above the ankles or feet not the
+lowest part of the body in a typical frame = wrong up axis).
 """
 
 from __future__ import annotations
@@ -263,29 +264,35 @@ def to_smpl22_frame(joints: np.ndarray, *, unit: float | str | None = None, up: 
 
 
 HEIGHT_RANGE_M = (1.0, 2.3)
-HEIGHT_EXTRA_M = 0.2  # ankle height + pelvis above hips + head top above the head joint, roughly
+HEIGHT_EXTRA_M = 0.15  # ankle above the floor + head top above the head joint, roughly
 
 
 def standing_height(joints_m: np.ndarray, skel: Skeleton = SMPL22) -> float:
-    """Rough standing height (m) from bone lengths: legs + pelvis-to-head chain + 0.2 m."""
+    """Rough standing height (m) from bone lengths: legs + hip-pelvis-head chain + 0.15 m."""
     lengths = np.median(bone_lengths(joints_m, skel), axis=0)
-    trunk = sum(lengths[skel.index(n)] for n in ("spine1", "spine2", "spine3", "neck", "head"))
+    trunk = sum(lengths[skel.index(n)] for n in ("left_hip", "spine1", "spine2", "spine3", "neck", "head"))
     return _leg_length(joints_m, skel) + float(trunk) + HEIGHT_EXTRA_M
 
 
 def check_plausible(joints_m: np.ndarray, where: str, skel: Skeleton = SMPL22, note: str = "") -> None:
     """Raise :class:`SkeletonError` naming ``where`` unless (F, J, 3) metres Y-up joints look human."""
     hint = f" ({note})" if note else ""
-    lengths = np.median(bone_lengths(joints_m, skel), axis=0)
-    for j, p in enumerate(skel.parents):
-        if p >= 0 and not 0.001 <= lengths[j] <= 0.8:
-            raise SkeletonError(f"{where}: bone {skel.names[p]}-{skel.names[j]} is {lengths[j]:.4f} m, "
-                                f"expected 0.001-0.8 m{hint}")
     height = standing_height(joints_m, skel)
     lo, hi = HEIGHT_RANGE_M
     if not lo <= height <= hi:
         raise SkeletonError(f"{where}: standing height {height:.2f} m, expected {lo}-{hi} m for a "
                             f"human{hint}; pass unit= to set metres per file unit")
+    lengths = np.median(bone_lengths(joints_m, skel), axis=0)
+    for j, p in enumerate(skel.parents):
+        if p >= 0 and not 0.001 <= lengths[j] <= 0.8:
+            raise SkeletonError(f"{where}: bone {skel.names[p]}-{skel.names[j]} is {lengths[j]:.4f} m, "
+                                f"expected 0.001-0.8 m{hint}")
+    ankles_y = (joints_m[:, skel.feet_left[0], 1] + joints_m[:, skel.feet_right[0], 1]) / 2
+    head_up = float(np.median(joints_m[:, skel.index("head"), 1] - ankles_y))
+    if head_up < 0.3:
+        raise SkeletonError(f"{where}: in a typical frame the head is {head_up:.2f} m above the ankles, "
+                            f"expected an upright body{hint}; pass up= to set the up axis "
+                            "(or skip checks for clips spent lying down)")
     fwd = facing_direction(joints_m, skel)
     toes = [joints_m[:, f[1]] - joints_m[:, f[0]] for f in (skel.feet_left, skel.feet_right)]
     forward = np.mean([np.mean(np.sum(t * fwd, axis=-1)) for t in toes])
