@@ -292,7 +292,7 @@ def check_plausible(joints_m: np.ndarray, where: str, skel: Skeleton = SMPL22, n
     if head_up < 0.3:
         raise SkeletonError(f"{where}: in a typical frame the head is {head_up:.2f} m above the ankles, "
                             f"expected an upright body{hint}; pass up= to set the up axis "
-                            "(or skip checks for clips spent lying down)")
+                            "(or checks=False for clips spent lying down)")
     fwd = facing_direction(joints_m, skel)
     toes = [joints_m[:, f[1]] - joints_m[:, f[0]] for f in (skel.feet_left, skel.feet_right)]
     forward = np.mean([np.mean(np.sum(t * fwd, axis=-1)) for t in toes])

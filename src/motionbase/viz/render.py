@@ -293,8 +293,9 @@ def _build_figure(arrays, titles, skeleton, cfg: RenderConfig, fps: float):
     n = len(arrays)
     fig = Figure(figsize=(n * side / cfg.dpi, side / cfg.dpi), dpi=cfg.dpi, facecolor=cfg.background_color)
     FigureCanvasAgg(fig)
-    wrapped = [_wrap(t, side - 8, cfg.title_fontsize, cfg.dpi) for t in titles]
     line_px = cfg.title_fontsize * 1.35 * cfg.dpi / 72
+    max_lines = min(3, int(0.3 * side / line_px))  # small panels keep room for the motion
+    wrapped = [_wrap(t, side - 8, cfg.title_fontsize, cfg.dpi, max_lines) if max_lines else [] for t in titles]
     band = (max(map(len, wrapped)) * line_px + (6 if any(wrapped) else 0)) / side  # title band, figure fraction
     strip = 16 / side  # status strip at the bottom: side key and time, never covered by the floor
     panels = [_Panel(a, skeleton, cfg, fps) for a in arrays]
