@@ -1,6 +1,8 @@
 """Contrastive evaluator training from plain arrays: it learns, it is seeded, GloVe rows are used, bad input
 fails clearly, and the store adapter picks captioned clips."""
 
+import dataclasses
+import json
 import math
 
 import numpy as np
@@ -13,10 +15,25 @@ from motionbase.evaluate.evaluator import EvaluatorConfig, GuoDims
 from motionbase.evaluate.evaluator_cli import store_training_data
 from motionbase.evaluate.evaluator_text import build_vocabulary, caption_words
 from motionbase.evaluate.evaluator_tmr import TransformerDims
-from motionbase.evaluate.evaluator_train import TrainConfig, contrastive_loss, feature_stats, train_evaluator
+from motionbase.evaluate.evaluator_train import (
+    TrainConfig,
+    contrastive_loss,
+    feature_stats,
+    train_evaluator,
+)
 from motionbase.evaluate.metrics import r_precision
 
 from .conftest import load_hml
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models: intra-op threads only add contention on a shared 2-core machine (8x slower here)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
 
 ACTIONS = ["walks", "runs", "jumps", "kicks", "waves", "sits", "turns", "crawls"]
 
@@ -43,7 +60,6 @@ def tiny(arch):
 
 @pytest.mark.parametrize("arch", ["guo", "tmr"])
 def test_training_learns_to_retrieve(arch):
-    torch.set_num_threads(1)
     feats, caps, labels = dataset()
     model, losses = train_evaluator(feats, caps, labels, config=tiny(arch),
                                     train=TrainConfig(steps=60, batch_size=8, lr=3e-3), device="cpu")
@@ -143,3 +159,33 @@ def test_store_adapter():
         store_training_data(FakeStore([], [], []))
     with pytest.raises(ShapeError, match="none of 2 clips has a caption"):
         store_training_data(FakeStore([[], []], ["{}", "{}"], feats[:2]))
+
+
+def test_cli_trains_on_a_clip_store(tmp_path):
+    store_mod = pytest.importorskip("motionbase.data.store")
+    import typer
+    from typer.testing import CliRunner
+
+    from motionbase.clip import Captions, Clip, ClipMeta
+    from motionbase.evaluate.evaluator import TextMotionEvaluator
+    from motionbase.evaluate.evaluator_cli import register
+
+    feats, caps, labels = dataset()
+    joints = load_hml("000000", "new_joints")
+    store = store_mod.ClipStore.create(tmp_path / "store")
+    clips = [Clip(joints[:49], captions=Captions(whole=c), meta=ClipMeta(id=f"c{i}", labels={"content": lab}))
+             for i, (c, lab) in enumerate(zip(caps, labels))]
+    store.append(clips, features=feats)
+    store.set_splits({f"c{i}": "train" for i in range(len(clips))})
+
+    app = typer.Typer()
+    register(app)
+    app.callback()(lambda: None)
+    out = tmp_path / "ev"
+    (tmp_path / "tiny.json").write_text(json.dumps(dataclasses.asdict(tiny("guo"))))
+    result = CliRunner().invoke(app, ["evaluator", "train", "--store", str(tmp_path / "store"), "--out", str(out),
+                                      "--steps", "2", "--batch-size", "4", "--config", str(tmp_path / "tiny.json")])
+    assert result.exit_code == 0, result.output
+    assert "trained on 32 clips" in result.output
+    model = TextMotionEvaluator.from_pretrained(out, device="cpu")
+    assert model.encode_motion(feats[:2]).shape == (2, model.embed_dim)

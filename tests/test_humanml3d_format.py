@@ -272,14 +272,11 @@ def test_span_ids():
 
 @pytest.mark.filterwarnings("ignore:.*span 9.0..12.0 s")
 def test_cli_commands(folder, tmp_path):
-    import typer
     from typer.testing import CliRunner
 
+    from motionbase.cli import app
     from motionbase.features.stats import FeatureStats
-    from motionbase.formats.humanml3d import register
 
-    app = typer.Typer()
-    register(app)
     run = CliRunner().invoke
     res = run(app, ["humanml3d", "check", str(folder)])
     assert res.exit_code == 0, res.output

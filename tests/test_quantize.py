@@ -94,3 +94,15 @@ def test_code_usage_by_hand():
     p = torch.tensor([2, 1, 3]) / 6
     assert u["perplexity"] == pytest.approx(math.exp(-(p * p.log()).sum().item()))
     assert code_usage(torch.arange(16), 16)["perplexity"] == pytest.approx(16)
+
+
+def test_encoding_in_eval_mode_never_changes_an_uninitialised_codebook():
+    torch.manual_seed(3)
+    for q in (VQ(4, 8, kmeans_init=True), RVQ(4, 8, 2, kmeans_init=True)):
+        q.eval()
+        before = {k: v.clone() for k, v in q.state_dict().items()}
+        q(torch.randn(1, 32, 4))
+        assert all(torch.equal(before[k], v) for k, v in q.state_dict().items())
+        q.train()
+        q(torch.randn(1, 32, 4))  # training does initialise (k-means on the batch)
+        assert not all(torch.equal(before[k], v) for k, v in q.state_dict().items())

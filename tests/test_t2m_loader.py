@@ -15,12 +15,14 @@ from motionbase.errors import CheckpointError, FormatError, MotionbaseError
 from motionbase.evaluate.safe_pickle import load_plain_pickle, loads_plain_pickle
 from motionbase.evaluate.t2m_loader import (
     POS_ENUMERATOR,
+    T2MDims,
+    T2MEvaluator,
     WordVectorizer,
     guo_crop_length,
-    guo_tokens,
     load_t2m_evaluator,
     t2m_std,
 )
+from motionbase.formats.text_tokens import RuleTagger
 
 from .conftest import DATA, load_hml
 
@@ -83,7 +85,10 @@ def files(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def evaluator(files):
-    return load_t2m_evaluator(files / "finest.tar", files / "glove", files / "meta", device="cpu")
+    """Guo's conventions on a small random-weight model (the full-size load is tested separately)."""
+    torch.manual_seed(0)
+    mean, std = (np.load(files / "meta" / f"{n}.npy") for n in ("mean", "std"))
+    return T2MEvaluator(mean, std, WordVectorizer.from_dir(files / "glove"), dims=T2MDims(32, 16, 32, 32, 48)).eval()
 
 
 def clips():
@@ -95,19 +100,22 @@ def hml_tokens():
     return [line.split("#")[1].split(" ") for line in lines]
 
 
-def test_checkpoint_loads_strictly_with_weights_only(files, evaluator):
+def test_checkpoint_loads_strictly_with_weights_only(files):
+    evaluator = load_t2m_evaluator(files / "finest.tar", files / "glove", files / "meta", device="cpu")
     state = torch.load(files / "finest.tar", weights_only=True)
     for key, shapes in GUO_SHAPES.items():
         loaded = getattr(evaluator, key).state_dict()
         assert {n: tuple(t.shape) for n, t in loaded.items()} == shapes
         torch.testing.assert_close(loaded["output_net.3.weight" if key != "movement_encoder" else "out_net.weight"],
                                    state[key]["output_net.3.weight" if key != "movement_encoder" else "out_net.weight"])
+    assert evaluator.encode_motion(clips()[:1]).shape == (1, 512)
+    assert evaluator.encode_text(hml_tokens()[:1]).shape == (1, 512)
 
 
 def test_motion_conventions(evaluator):
     c = clips()
     emb = evaluator.encode_motion(c)
-    assert emb.shape == (3, 512)
+    assert emb.shape == (3, 16)
     # foot contacts are dropped: changing them changes nothing
     no_contacts = [x.copy() for x in c]
     for x in no_contacts:
@@ -134,7 +142,7 @@ def test_guo_random_crop():
 def test_text_conventions(evaluator):
     toks = hml_tokens()
     emb = evaluator.encode_text(toks)
-    assert emb.shape == (4, 512)
+    assert emb.shape == (4, 16)
     # sos/eos wrapping, at most 20 words: a 25-word caption equals its first 20 words
     long = toks[0] * 3
     np.testing.assert_allclose(evaluator.encode_text([long])[0], evaluator.encode_text([long[:20]])[0], atol=1e-5)
@@ -150,29 +158,25 @@ def test_text_conventions(evaluator):
     np.testing.assert_allclose(evaluator.encode_text([toks[3]])[0], emb[3], atol=1e-5)
 
 
-def fake_tagger(text):
-    """A stand-in for spaCy: (text, lemma, POS) per whitespace token; 's'-suffixed words are verbs."""
-    out = []
-    for w in text.split():
-        pos = "VERB" if w.endswith("s") and w not in ("his",) else ("ADP" if w == "with" else "NOUN")
-        out.append((w, w.rstrip("s") if pos == "VERB" else w, pos))
-    return out
+class UpperTagger:
+    """A stand-in PosTagger that tags every word NOUN with an upper-cased lemma."""
+
+    name = "upper"
+
+    def analyse(self, sentence):
+        return [(w, "NOUN", w.upper()) for w in sentence.split()]
 
 
-def test_caption_tagging_follows_humanml3d():
-    # lower-cased, hyphens removed, non-alphabetic tokens dropped, verbs/nouns lemmatised except "left"
-    assert guo_tokens("A man kicks with his left-leg , 2 times", fake_tagger) == [
-        "a/NOUN", "man/NOUN", "kick/VERB", "with/ADP", "his/NOUN", "leftleg/NOUN", "time/VERB"]
-    assert guo_tokens("left", lambda t: [("left", "leave", "VERB")]) == ["left/VERB"]
-
-
-def test_untagged_captions_need_a_tagger(files, evaluator):
-    with pytest.raises(MotionbaseError, match="POS tags"):
-        evaluator.encode_text(["a man walks"])
-    tagged = load_t2m_evaluator(files / "finest.tar", files / "glove", files / "meta", tagger=fake_tagger,
-                                device="cpu")
-    np.testing.assert_allclose(tagged.encode_text(["a man kicks"]),
-                               tagged.encode_text([["a/NOUN", "man/NOUN", "kick/VERB"]]), atol=1e-6)
+def test_plain_captions_are_tagged_as_humanml3d(evaluator):
+    # the built-in rule tagger reproduces HumanML3D's own tokens for 000000's first caption
+    evaluator.tagger = RuleTagger()
+    try:
+        plain = evaluator.encode_text(["A man kicks something or someone with his left leg."])
+        np.testing.assert_allclose(plain, evaluator.encode_text(hml_tokens()[:1]), atol=1e-6)
+        evaluator.tagger = UpperTagger()  # any PosTagger; nouns take their lemma, lower-cased
+        assert evaluator.tokens("walk left") == ["walk/NOUN", "left/NOUN"]
+    finally:
+        evaluator.tagger = None
 
 
 def test_t2m_std_scales_root_and_contacts():
@@ -209,8 +213,9 @@ def test_loader_errors(files, tmp_path):
 
 
 def test_motion_only_evaluator_and_feature_errors(files):
-    ev = load_t2m_evaluator(files / "finest.tar", None, files / "meta", device="cpu")
-    assert ev.encode_motion(clips()[:1]).shape == (1, 512)
+    mean, std = (np.load(files / "meta" / f"{n}.npy") for n in ("mean", "std"))
+    ev = T2MEvaluator(mean, std, dims=T2MDims(8, 8, 8, 8, 8))
+    assert ev.encode_motion(clips()[:1]).shape == (1, 8)
     with pytest.raises(MotionbaseError, match="without its GloVe vocabulary"):
         ev.encode_text([["a/DET"]])
     with pytest.raises(CheckpointError, match="251-dim features"):

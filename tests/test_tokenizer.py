@@ -27,7 +27,7 @@ def tiny(name: str, **kw) -> MotionTokenizer:
 def test_shapes_rates_and_decode_matches_forward(name, S, K):
     tok = tiny(name, codebook_size=256 if name == "fsq" else 64)
     assert tok.tokens_per_step == S and tok.vocab_size == K
-    assert tok.codes_per_second == pytest.approx(20 / 4 * S)
+    assert tok.codes_per_second == pytest.approx(20 / 4) and tok.tokens_per_second == pytest.approx(5 * S)
     codes = tok.encode(FEATS)
     assert codes.shape == (29, S) and codes.dtype == torch.long
     assert int(codes.min()) >= 0 and int(codes.max()) < K
@@ -48,7 +48,7 @@ def test_shapes_rates_and_decode_matches_forward(name, S, K):
 def test_body_grouping_has_six_parts_and_2d_fsq_is_possible():
     tok = tiny("lfq2d", grouping="body")
     assert tok.part_names == ("root", "torso_head", "left_arm", "right_arm", "left_leg", "right_leg")
-    assert tok.encode(FEATS[:16]).shape == (4, 6) and tok.codes_per_second == 30
+    assert tok.encode(FEATS[:16]).shape == (4, 6) and tok.tokens_per_second == 30
     fsq2d = MotionTokenizer(TokenizerConfig(method="fsq", encoder="2d", fsq_levels=(5, 5), **{
         k: v for k, v in TINY.items() if k not in ("codebook_size",)}))
     assert fsq2d.vocab_size == 25 and fsq2d.encode(FEATS[:8]).shape == (2, 5)
@@ -146,3 +146,29 @@ def test_short_clips_are_padded_with_the_last_frame_and_cropped_back(T):
     rec = tok.reconstruct(clip)
     assert rec.shape == (T, 263)
     assert torch.equal(rec, tok.decode(codes)[:T])
+
+
+def test_feature_stats_object_is_saved_loaded_and_checked(tmp_path):
+    from motionbase.features.stats import FeatureStats
+
+    stats = FeatureStats(*STATS, kind="humanml3d")
+    tok = MotionTokenizer(preset("lfq1d", **TINY), stats=stats)
+    tok.save_pretrained(tmp_path)
+    assert {"stats.json", "stats.safetensors"} <= {p.name for p in tmp_path.iterdir()}
+    back = MotionTokenizer.from_pretrained(tmp_path)
+    assert back.stats == stats and np.array_equal(back.feature_std.numpy(), stats.std)
+    other = FeatureStats(STATS[0], STATS[1] * 2, kind="humanml3d")
+    other.save(tmp_path)
+    with pytest.raises(CheckpointError, match="stats differ"):
+        MotionTokenizer.from_pretrained(tmp_path)
+    with pytest.raises(CheckpointError, match="needs 'humanml3d'"):
+        MotionTokenizer(preset("lfq1d", **TINY), stats=stats.to_kind("t2m_evaluator"))
+
+
+def test_is_the_codec_the_lm_expects():
+    from motionbase.lm.codec import CodecInfo, MotionCodec
+
+    tok = tiny("lfq2d")
+    assert isinstance(tok, MotionCodec)
+    info = CodecInfo.of(tok)
+    assert (info.codebook_size, info.tokens_per_step, info.codes_per_second) == (64, 5, 5.0)

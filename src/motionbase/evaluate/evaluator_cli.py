@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import FormatError, ShapeError
 
 
 def store_training_data(store: Any, split: str | None = "train") -> tuple[list[np.ndarray], list[list[str]],
@@ -52,6 +52,8 @@ def register(app) -> None:
         out: Path = typer.Option(..., "--out", help="checkpoint directory to write"),
         split: str = typer.Option("train", help="store split to train on ('' for all clips)"),
         arch: str = typer.Option("tmr", help="'tmr' (transformers) or 'guo' (conv + bi-GRU)"),
+        config_file: Path | None = typer.Option(None, "--config", help="JSON of EvaluatorConfig fields "
+                                                "(sizes, max_frames, ...); --arch and the store's width fill the rest"),
         steps: int = typer.Option(20000, help="optimisation steps"),
         batch_size: int = typer.Option(64, help="clips per step (distinct labels where the store has labels)"),
         lr: float = typer.Option(1e-4, help="AdamW learning rate"),
@@ -67,7 +69,16 @@ def register(app) -> None:
         from .evaluator_train import TrainConfig, train_evaluator
 
         feats, caps, labels, skipped = store_training_data(ClipStore.open(store), split or None)
-        config = EvaluatorConfig(arch=arch, feature_dim=int(feats[0].shape[1]))
+        fields = {"arch": arch, "feature_dim": int(feats[0].shape[1])}
+        if config_file is not None:
+            try:
+                fields.update(json.loads(config_file.read_text()))
+            except (OSError, ValueError) as exc:
+                raise FormatError(config_file, f"not a readable JSON evaluator config ({exc})") from None
+        try:
+            config = EvaluatorConfig(**fields)
+        except (TypeError, ValueError) as exc:
+            raise FormatError(config_file or "--arch", f"bad evaluator config ({exc})") from None
         train = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed,
                             glove_path=str(glove) if glove else None)
         bar = tqdm(total=steps, desc="evaluator", unit="step")
@@ -82,4 +93,5 @@ def register(app) -> None:
         model.save_pretrained(out)
         atomic_write_text(out / "train_log.json", json.dumps({"clips": len(feats), "skipped_uncaptioned": skipped,
                                                               "labels": labels is not None, "losses": losses[::10]}))
-        typer.echo(f"saved {arch} evaluator trained on {len(feats)} clips ({skipped} uncaptioned skipped) to {out}")
+        typer.echo(f"saved {config.arch} evaluator trained on {len(feats)} clips "
+                   f"({skipped} uncaptioned skipped) to {out}")

@@ -15,6 +15,11 @@ from .metrics_codebook import CodebookUsage, codebook_usage
 from .metrics_physics import floor_penetration, foot_skating, jitter_m_s3, plausibility
 from .metrics_protocol import REPLICATIONS, Summary, mean_ci95, replicate, replication_rng
 from .metrics_retrieval import (
+    DIVERSITY_PAIRS,
+    MM_GENERATIONS,
+    MM_PAIRS,
+    MM_TEXTS,
+    R_PRECISION_BATCH,
     FewSamplesWarning,
     RetrievalResult,
     activation_statistics,
@@ -35,6 +40,7 @@ __all__ = [
     "CodebookUsage", "codebook_usage",
     "floor_penetration", "foot_skating", "jitter_m_s3", "plausibility",
     "REPLICATIONS", "Summary", "mean_ci95", "replicate", "replication_rng",
+    "DIVERSITY_PAIRS", "MM_GENERATIONS", "MM_PAIRS", "MM_TEXTS", "R_PRECISION_BATCH",
     "FewSamplesWarning", "RetrievalResult", "activation_statistics", "diversity", "euclidean_distance_matrix",
     "fid", "frechet_distance", "mm_dist", "multimodality", "r_precision", "retrieval_batches", "top_k_hits",
     "bleu", "caption_metrics", "cider", "rouge_l", "tokenize",

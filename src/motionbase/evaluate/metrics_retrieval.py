@@ -42,13 +42,14 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
 
 from ..errors import ShapeError
 from .metrics_checks import check_embeddings, check_same_dim, check_same_shape
 
 R_PRECISION_BATCH = 32  # Guo's batch: 1 true text + 31 others
 TOP_K = 3
+DIVERSITY_PAIRS = 300
+MM_TEXTS, MM_GENERATIONS, MM_PAIRS = 100, 30, 10  # MultiModality: texts x generations each, pairs per text
 
 
 class FewSamplesWarning(UserWarning):
@@ -194,7 +195,7 @@ def fid(generated_emb, real_emb) -> float:
                             *activation_statistics(gen, "generated motion embeddings"))
 
 
-def diversity(emb, rng: np.random.Generator, times: int = 300) -> float:
+def diversity(emb, rng: np.random.Generator, times: int = DIVERSITY_PAIRS) -> float:
     """Mean distance between ``times`` random pairs (two independent draws of distinct indices), as Guo.
 
     Needs more than ``times`` samples (Guo asserts it); T2M-GPT lowers ``times`` to 100 below 300 samples.
@@ -208,7 +209,7 @@ def diversity(emb, rng: np.random.Generator, times: int = 300) -> float:
     return float(np.linalg.norm(x[first] - x[second], axis=1).mean())
 
 
-def multimodality(emb, rng: np.random.Generator, times: int = 10) -> float:
+def multimodality(emb, rng: np.random.Generator, times: int = MM_PAIRS) -> float:
     """(num_texts, num_generations, D) -> mean distance between ``times`` random pairs of generations.
 
     The same index pairs are used for every text, as in Guo's ``calculate_multimodality``.

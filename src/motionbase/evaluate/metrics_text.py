@@ -100,8 +100,8 @@ def rouge_l(hypotheses: Sequence[str], references: Sequence[Sequence[str]], beta
     scores = []
     for h, rs in zip(hyps, refs):
         lcs = [_lcs_length(r, h) for r in rs]
-        prec = max(l / len(h) if h else 0.0 for l in lcs)
-        rec = max(l / len(r) if r else 0.0 for l, r in zip(lcs, rs))
+        prec = max(n / len(h) if h else 0.0 for n in lcs)
+        rec = max(n / len(r) if r else 0.0 for n, r in zip(lcs, rs))
         ok = prec > 0 and rec > 0
         scores.append((1 + beta ** 2) * prec * rec / (rec + beta ** 2 * prec) if ok else 0.0)
     return float(np.mean(scores))

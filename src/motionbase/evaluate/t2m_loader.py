@@ -20,18 +20,20 @@ Input conventions of the evaluator, applied by :class:`T2MEvaluator`:
   at most 196 frames; lengths cropped to a multiple of 4 (with
   ``rng``, Guo's evaluation coin: 2/3 ``T//4*4``, 1/3 ``(T//4-1)*4``, at a random offset); Guo's data loader
   also skips clips shorter than 40 or longer than 199 frames — select clips before encoding;
-* texts: at most 20 words, each ``word/POS`` with the POS tag of a tagger (spaCy's universal tags, as
-  HumanML3D's ``text_process.py``: hyphens removed, non-alphabetic tokens dropped, nouns and verbs lemmatised
-  except "left"), wrapped in ``sos/OTHER`` … ``eos/OTHER``; words outside the vocabulary become ``unk`` with
-  POS ``OTHER``; a word of Guo's VIP lists (locations, body parts, objects, actions, manner) takes that
-  category instead of its POS. HumanML3D's ``texts/*.txt`` already hold tagged tokens (second ``#`` field);
-  pass those lists to skip the tagger. We lower-case captions before tagging (Guo's vocabulary is lower-case).
+* texts: at most 20 words, each ``word/POS`` as :func:`motionbase.formats.text_tokens.tag_caption` makes
+  them (HumanML3D's ``text_process.py`` rules on a tagger's universal POS tags: hyphens removed,
+  non-alphabetic tokens dropped, nouns and verbs lemmatised except "left"), wrapped in ``sos/OTHER`` …
+  ``eos/OTHER``; words outside the vocabulary become ``unk`` with POS ``OTHER``; a word of Guo's VIP lists
+  (locations, body parts, objects, actions, manner) takes that category instead of its POS. HumanML3D's
+  ``texts/*.txt`` already hold tagged tokens (second ``#`` field); pass those lists to skip the tagger.
+  We lower-case captions before tagging (Guo's vocabulary is lower-case).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +42,7 @@ from torch import nn
 
 from ..errors import CheckpointError, FormatError, MotionbaseError, ShapeError
 from ..features.layout import HML3D_LAYOUT, FeatureLayout
+from ..formats.text_tokens import PosTagger, get_tagger, tag_caption
 from .evaluator import default_device
 from .evaluator_batch import MAX_RMS_Z, check_features, crop_length, normalised_batch
 from .evaluator_guo import MotionEncoderBiGRUCo, MovementConvEncoder, TextEncoderBiGRUCo
@@ -63,14 +66,10 @@ VIP_WORDS = {
     "Desc_VIP": ("slowly", "carefully", "fast", "careful", "slow", "quickly", "happy", "angry", "sad", "happily",
                  "angrily", "sadly"),
 }
-WORD_DIM, TEXT_HIDDEN, EMBED_DIM = 300, 512, 512
-MOVEMENT_HIDDEN, MOVEMENT_LATENT, MOTION_HIDDEN = 512, 512, 1024
+WORD_DIM = 300
 UNIT_LENGTH, MAX_FRAMES, MAX_WORDS, FEAT_BIAS = 4, 196, 20, 5.0
 CONTACT_DIMS = 4
 CHECKPOINT_KEYS = ("text_encoder", "movement_encoder", "motion_encoder")
-
-Tagger = Callable[[str], Sequence[tuple[str, str, str]]]
-"""A POS tagger: caption -> tokens as (text, lemma, universal POS tag), e.g. from spaCy."""
 
 
 # -- words ------------------------------------------------------------------------------------------------
@@ -88,13 +87,10 @@ class WordVectorizer:
         """Read ``{prefix}_data.npy``, ``{prefix}_words.pkl`` and ``{prefix}_idx.pkl`` from ``glove_dir``."""
         root = Path(glove_dir)
         data_path, words_path, idx_path = (root / f"{prefix}_{s}" for s in ("data.npy", "words.pkl", "idx.pkl"))
-        for p in (data_path, words_path, idx_path):
-            if not p.is_file():
-                raise CheckpointError(f"{p}: missing; the T2M evaluator needs Guo's GloVe files in {root}")
-        try:
-            vectors = np.load(data_path, allow_pickle=False)
-        except ValueError as exc:
-            raise FormatError(data_path, f"not a plain .npy array ({exc})") from None
+        need = f"the T2M evaluator needs Guo's GloVe files in {root}"
+        vectors = _load_npy(data_path, need)
+        _require(words_path, need)
+        _require(idx_path, need)
         words, word2idx = load_plain_pickle(words_path), load_plain_pickle(idx_path)
         if not isinstance(words, (list, tuple)) or not all(isinstance(w, str) for w in words):
             raise FormatError(words_path, "expected a list of words")
@@ -124,29 +120,6 @@ class WordVectorizer:
         return self.word2vec["unk"], self.pos_one_hot("OTHER")
 
 
-def guo_tokens(caption: str, tagger: Tagger) -> list[str]:
-    """HumanML3D's ``process_text``: caption -> ``["word/POS", ...]`` (see module docstring)."""
-    tokens = []
-    for text, lemma, pos in tagger(caption.lower().replace("-", "")):
-        if not text.isalpha():
-            continue
-        word = lemma if pos in ("NOUN", "VERB") and text != "left" else text
-        tokens.append(f"{word}/{pos}")
-    return tokens
-
-
-def spacy_tagger(model: str = "en_core_web_sm") -> Tagger:
-    """A :data:`Tagger` backed by spaCy (``pip install spacy`` and the ``model`` package; not a dependency)."""
-    try:
-        import spacy
-
-        nlp = spacy.load(model)
-    except (ImportError, OSError) as exc:
-        raise MotionbaseError(f"spaCy model {model!r} unavailable ({exc}); install spacy and {model}, or pass "
-                              "pre-tagged 'word/POS' token lists as in HumanML3D texts/*.txt") from None
-    return lambda text: [(t.text, t.lemma_, t.pos_) for t in nlp(text)]
-
-
 def t2m_std(std: np.ndarray, layout: FeatureLayout = HML3D_LAYOUT, feat_bias: float = FEAT_BIAS) -> np.ndarray:
     """Guo's evaluator std from a dataset std: root and foot-contact dims divided by ``feat_bias``."""
     out = np.array(std, dtype=np.float64, copy=True)
@@ -163,18 +136,34 @@ def guo_crop_length(num_frames: int, rng: np.random.Generator) -> int:
 
 
 # -- the evaluator ----------------------------------------------------------------------------------------
-class T2MEvaluator(nn.Module):
-    """Guo's three encoders with the meta mean/std, GloVe vectorizer and (optional) tagger."""
+@dataclass(frozen=True)
+class T2MDims:
+    """Sizes of Guo's evaluator (``EvaluatorModelWrapper``); the defaults are the published model's."""
 
-    embed_dim = EMBED_DIM
+    text_hidden: int = 512
+    embed_dim: int = 512
+    movement_hidden: int = 512
+    movement_latent: int = 512
+    motion_hidden: int = 1024
+
+
+class T2MEvaluator(nn.Module):
+    """Guo's three encoders with the meta mean/std, GloVe vectorizer and a POS tagger for plain captions.
+
+    ``tagger``: any :class:`~motionbase.formats.text_tokens.PosTagger`; ``None`` takes ``get_tagger("auto")``
+    when a plain caption first needs tags: spaCy if installed (HumanML3D's own), else NLTK, else the built-in
+    rules, which can disagree with spaCy on unusual sentences.
+    """
 
     def __init__(self, mean: np.ndarray, std: np.ndarray, vectorizer: WordVectorizer | None = None,
-                 tagger: Tagger | None = None):
+                 tagger: PosTagger | None = None, dims: T2MDims = T2MDims()):
         super().__init__()
         dim_pose = len(mean)
-        self.text_encoder = TextEncoderBiGRUCo(WORD_DIM, len(POS_ENUMERATOR), TEXT_HIDDEN, EMBED_DIM)
-        self.movement_encoder = MovementConvEncoder(dim_pose - CONTACT_DIMS, MOVEMENT_HIDDEN, MOVEMENT_LATENT)
-        self.motion_encoder = MotionEncoderBiGRUCo(MOVEMENT_LATENT, MOTION_HIDDEN, EMBED_DIM)
+        self.embed_dim = dims.embed_dim
+        self.text_encoder = TextEncoderBiGRUCo(WORD_DIM, len(POS_ENUMERATOR), dims.text_hidden, dims.embed_dim)
+        self.movement_encoder = MovementConvEncoder(dim_pose - CONTACT_DIMS, dims.movement_hidden,
+                                                    dims.movement_latent)
+        self.motion_encoder = MotionEncoderBiGRUCo(dims.movement_latent, dims.motion_hidden, dims.embed_dim)
         self.register_buffer("feature_mean", torch.as_tensor(np.asarray(mean, np.float32)))
         self.register_buffer("feature_std", torch.as_tensor(np.asarray(std, np.float32)))
         self.vectorizer, self.tagger = vectorizer, tagger
@@ -200,9 +189,8 @@ class T2MEvaluator(nn.Module):
         if not isinstance(caption, str):
             return list(caption)
         if self.tagger is None:
-            raise MotionbaseError("the T2M evaluator needs POS tags: pass tagger=spacy_tagger() or pre-tagged "
-                                  "'word/POS' token lists (HumanML3D texts/*.txt hold them)")
-        return guo_tokens(caption, self.tagger)
+            self.tagger = get_tagger("auto")
+        return [f"{w}/{p}" for w, p in tag_caption(caption.lower(), self.tagger)]
 
     def text_batch(self, captions: Sequence) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """-> word vectors (B, 22, 300), POS one-hots (B, 22, 15), lengths (B,) incl. sos/eos."""
@@ -222,7 +210,7 @@ class T2MEvaluator(nn.Module):
 
     @torch.no_grad()
     def encode_text(self, captions: Sequence, batch_size: int = 256) -> np.ndarray:
-        """Captions (str or ``word/POS`` lists) -> (N, 512) float64 embeddings."""
+        """Captions (str or ``word/POS`` lists) -> (N, embed_dim) float64 embeddings."""
         if len(captions) == 0:
             raise ShapeError("no captions to encode; expected at least one")
         self.eval()
@@ -236,7 +224,7 @@ class T2MEvaluator(nn.Module):
     @torch.no_grad()
     def encode_motion(self, features: Sequence[np.ndarray], batch_size: int = 256,
                       rng: np.random.Generator | None = None, max_rms_z: float | None = MAX_RMS_Z) -> np.ndarray:
-        """Raw 263-dim feature clips -> (N, 512) float64 embeddings.
+        """Raw 263-dim feature clips -> (N, embed_dim) float64 embeddings.
 
         Without ``rng`` each clip keeps its first ``min(T, 196) // 4 * 4`` frames; with it, Guo's random coin
         and offset (:func:`guo_crop_length`).
@@ -258,16 +246,25 @@ class T2MEvaluator(nn.Module):
         return np.concatenate(out)
 
 
+def _require(path: Path, need: str) -> None:
+    if not path.is_file():
+        raise CheckpointError(f"{path}: missing; {need}")
+
+
+def _load_npy(path: Path, need: str) -> np.ndarray:
+    """A plain (no pickle) .npy array; CheckpointError when missing, FormatError when not plain."""
+    _require(path, need)
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise FormatError(path, f"not a plain .npy array ({exc})") from None
+
+
 def _load_meta(meta_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     arrays = []
     for name in ("mean.npy", "std.npy"):
         p = meta_dir / name
-        if not p.is_file():
-            raise CheckpointError(f"{p}: missing; the T2M evaluator needs its own meta/mean.npy and meta/std.npy")
-        try:
-            a = np.load(p, allow_pickle=False)
-        except ValueError as exc:
-            raise FormatError(p, f"not a plain .npy array ({exc})") from None
+        a = _load_npy(p, "the T2M evaluator needs its own meta/mean.npy and meta/std.npy")
         if a.ndim != 1 or not np.isfinite(a).all():
             raise FormatError(p, f"shape {a.shape}, expected a finite 1-D array of feature statistics")
         arrays.append(a)
@@ -280,7 +277,7 @@ def _load_meta(meta_dir: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_t2m_evaluator(checkpoint: str | os.PathLike, glove_dir: str | os.PathLike | None,
-                       meta_dir: str | os.PathLike, *, tagger: Tagger | None = None,
+                       meta_dir: str | os.PathLike, *, tagger: PosTagger | None = None,
                        device: str | torch.device | None = None) -> T2MEvaluator:
     """Build :class:`T2MEvaluator` from ``finest.tar``, Guo's ``glove/`` folder and the evaluator's ``meta/``.
 
@@ -298,6 +295,9 @@ def load_t2m_evaluator(checkpoint: str | os.PathLike, glove_dir: str | os.PathLi
                               f"{' '.join(str(exc).split())[:200]})") from None
     if not isinstance(state, dict):
         raise CheckpointError(f"{ckpt}: holds a {type(state).__name__}, expected a dict of state dicts")
+    missing = [k for k in CHECKPOINT_KEYS if k not in state]
+    if missing:
+        raise CheckpointError(f"{ckpt}: no {missing[0]!r} entry; expected keys {', '.join(CHECKPOINT_KEYS)}")
     model = T2MEvaluator(mean, std, vectorizer, tagger)
     model.load_encoders(state, str(ckpt))
     return model.to(device or default_device()).eval()

@@ -12,8 +12,6 @@ import builtins
 import json
 import sys
 
-import bpy  # noqa: F401  (only inside Blender)
-
 _open = builtins.open
 
 
@@ -22,6 +20,8 @@ def _open_without_U(file, mode="r", *args, **kwargs):
 
 
 def main(argv: list[str]) -> None:
+    import bpy  # only inside Blender
+
     src, out = argv[argv.index("--") + 1:][:2]
     builtins.open = _open_without_U
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..clip import Clip, ClipMeta
-from ..errors import MotionbaseError, SkeletonError
+from ..errors import SkeletonError
 from ..skeleton import SMPL22
 from ..skeleton.quaternion import quat_to_matrix
 from ..skeleton.resample import resample_linear, resample_plan, resample_quats
@@ -25,7 +25,7 @@ from .bvh_read import BvhData, forward_kinematics_bvh, parse_bvh, read_bvh
 from .bvh_write import bvh_text, solve_bvh_ik, write_bvh
 
 __all__ = ["BvhData", "read_bvh", "parse_bvh", "load_bvh", "bvh_positions_at", "write_bvh",
-           "bvh_text", "solve_bvh_ik", "forward_kinematics_bvh", "register"]
+           "bvh_text", "solve_bvh_ik", "forward_kinematics_bvh"]
 
 
 def bvh_positions_at(bvh: BvhData, fps: float | None) -> np.ndarray:
@@ -72,36 +72,3 @@ def load_bvh(path: str | os.PathLike, *, joint_map: str | JointMap = "auto", uni
                     frame_end=bvh.num_frames - 1, source_fps=bvh.fps,
                     labels={"joint_map": jmap.name, "unit": frame.unit_name, "up": frame.up})
     return Clip(joints_m=joints_m, fps=float(fps), skeleton=SMPL22, meta=meta)
-
-
-def register(app) -> None:
-    """Add ``bvh-import`` and ``bvh-export`` commands to a typer app."""
-    import typer
-
-    @app.command("bvh-import")
-    def bvh_import(src: Path, out: Path = typer.Argument(..., help="output .npy: (T, 22, 3) metres, Y up"),
-                   joint_map: str = typer.Option("auto", help="joint map name or 'auto'"),
-                   unit: str = typer.Option(None, help="metres per file unit or a unit name (cm, cmu, ...)"),
-                   up: str = typer.Option(None, help="file up axis: +y, +z, ..."),
-                   fps: float = typer.Option(20.0, help="output frame rate")) -> None:
-        """Import a BVH as SMPL-22 joints (.npy)."""
-        clip = load_bvh(src, joint_map=joint_map, unit=unit, up=up, fps=fps)
-        _save_npy(out, clip.joints_m.astype(np.float32))
-        typer.echo(f"{out}: {clip.num_frames} frames at {clip.fps:g} fps ({clip.meta.labels})")
-
-    @app.command("bvh-export")
-    def bvh_export(src: Path, out: Path, fps: float = typer.Option(20.0, help="frame rate of the joints"),
-                   units: str = typer.Option("cm", help="BVH length unit: cm or m")) -> None:
-        """Export SMPL-22 joints (.npy, (T, 22, 3) metres, Y up) as BVH."""
-        try:
-            joints = np.load(src)
-        except (OSError, ValueError) as exc:
-            raise MotionbaseError(f"{src}: cannot read joints .npy ({exc})") from None
-        write_bvh(out, joints, fps=fps, units=units)
-        typer.echo(f"{out}: {len(joints)} frames")
-
-
-def _save_npy(path: Path, array: np.ndarray) -> None:
-    tmp = Path(f"{path}.tmp{os.getpid()}.npy")
-    np.save(tmp, array)
-    os.replace(tmp, path)

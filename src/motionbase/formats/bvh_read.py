@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+
 from ..errors import FormatError
 from ..skeleton.quaternion import qmul
 
@@ -237,15 +238,20 @@ def _floats(lines: _Lines, line: int, values: list[str], n: int, what: str) -> n
     return out
 
 
-def _parse_joint(lines: _Lines, name: str, parent: int, out: dict) -> None:
-    """Parse ``{ OFFSET ... CHANNELS ... (JOINT | End Site)* }`` after a ROOT/JOINT line."""
+def _open_block(lines: _Lines, what: str) -> np.ndarray:
+    """Read the ``{`` and ``OFFSET x y z`` lines that open a joint or End Site; return the offset."""
     line, tok = lines.next("'{'")
     if tok != ["{"]:
-        raise lines.error(line, f"expected '{{' after joint {name!r}, found {' '.join(tok)!r}")
+        raise lines.error(line, f"expected '{{' after {what}, found {' '.join(tok)!r}")
     line, tok = lines.next("OFFSET")
     if tok[0].upper() != "OFFSET":
-        raise lines.error(line, f"expected OFFSET for joint {name!r}, found {' '.join(tok)!r}")
-    offset = _floats(lines, line, tok[1:], 3, f"OFFSET of {name!r}")
+        raise lines.error(line, f"expected OFFSET in {what}, found {' '.join(tok)!r}")
+    return _floats(lines, line, tok[1:], 3, f"OFFSET of {what}")
+
+
+def _parse_joint(lines: _Lines, name: str, parent: int, out: dict) -> None:
+    """Parse ``{ OFFSET ... CHANNELS ... (JOINT | End Site)* }`` after a ROOT/JOINT line."""
+    offset = _open_block(lines, f"joint {name!r}")
     index = len(out["names"])
     out["names"].append(name)
     out["parents"].append(parent)
@@ -283,13 +289,7 @@ def _parse_joint(lines: _Lines, name: str, parent: int, out: dict) -> None:
 
 
 def _parse_end_site(lines: _Lines, parent: int, name: str, out: dict) -> None:
-    line, tok = lines.next("'{'")
-    if tok != ["{"]:
-        raise lines.error(line, f"expected '{{' after End Site of {name!r}")
-    line, tok = lines.next("OFFSET")
-    if tok[0].upper() != "OFFSET":
-        raise lines.error(line, f"expected OFFSET in End Site of {name!r}")
-    out["end_sites"].append((parent, _floats(lines, line, tok[1:], 3, f"End Site OFFSET of {name!r}")))
+    out["end_sites"].append((parent, _open_block(lines, f"End Site of {name!r}")))
     line, tok = lines.next("'}'")
     if tok != ["}"]:
         raise lines.error(line, f"expected '}}' closing End Site of {name!r}")

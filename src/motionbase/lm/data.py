@@ -103,7 +103,14 @@ class ExampleSampler:
         available = set(fields) | {"motion", "prefix", "start", "end"}
         choices = templates_for(task, available, require)
         template = choices[int(rng.integers(len(choices)))]
-        steps = self._budget(template, fields, task, record.id)
+        steps = self._budget(template, fields)
+        while steps < MIN_STEPS[task] and fields.get("caption"):  # a long caption gives way to the motion
+            words = fields["caption"].split()
+            fields["caption"] = " ".join(words[:len(words) // 2])
+            steps = self._budget(template, fields)
+        if steps < MIN_STEPS[task]:
+            raise MotionbaseError(f"clip {record.id!r}: max_length {self.max_length} leaves room for {max(steps, 0)} "
+                                  f"time step(s) in a {task} example (needs {MIN_STEPS[task]}); raise max_length")
         if len(codes) > steps:
             start = int(rng.integers(0, len(codes) - steps + 1))
             codes = codes[start:start + steps]
@@ -142,17 +149,12 @@ class ExampleSampler:
         # t2m and m2t must use the caption; prediction / in-between may or may not (templates of both kinds)
         return {"caption": self.encoder.shorten(text, budget)}, ({"caption"} if task in ("t2m", "m2t") else set())
 
-    def _budget(self, template, fields: dict, task: str, clip_id: str) -> int:
-        """How many time steps fit ``max_length`` next to the template's text."""
+    def _budget(self, template, fields: dict) -> int:
+        """How many time steps fit ``max_length`` next to the template's text (may be < 1)."""
         P = self.encoder.vocab.tokens_per_step
         empty = np.zeros((0, P), dtype=np.int64)
         fixed = len(self.encoder.encode(template, {**fields, **dict.fromkeys(("motion", "prefix", "start", "end"), empty)}))
-        steps = (self.max_length - fixed - _LENGTH_MARGIN) // P
-        if steps < MIN_STEPS[task]:
-            raise MotionbaseError(f"clip {clip_id!r}: max_length {self.max_length} leaves room for {max(steps, 0)} "
-                                  f"time step(s) in a {task} example (needs {MIN_STEPS[task]}); raise max_length "
-                                  "or lower max_caption_tokens")
-        return steps
+        return (self.max_length - fixed - _LENGTH_MARGIN) // P
 
     def _motion_fields(self, task: str, codes: np.ndarray, fields: dict, rng: np.random.Generator) -> dict:
         """Split ``codes`` into the motion slots of ``task``; 'seconds' is the length of the answer."""

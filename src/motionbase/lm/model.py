@@ -125,8 +125,11 @@ class MotionLM:
 
     # ---------------------------------------------------------------- checkpoints
 
-    def save_pretrained(self, path: str | os.PathLike) -> Path:
-        """Write a self-describing checkpoint directory (built beside ``path``, then moved into place)."""
+    def save_pretrained(self, path: str | os.PathLike, *, state_dict: dict | None = None) -> Path:
+        """Write a self-describing checkpoint directory (built beside ``path``, then moved into place).
+
+        state_dict: the backbone's weights when they live elsewhere (gathered from ZeRO-3 / FSDP shards).
+        """
         if hasattr(self.backbone, "peft_config"):
             raise MotionbaseError("MotionLM.save_pretrained: the backbone still has LoRA adapters; "
                                   "merge them first (backbone.merge_and_unload())")
@@ -134,7 +137,7 @@ class MotionLM:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:12]}")
         try:
-            self.backbone.save_pretrained(tmp)
+            self.backbone.save_pretrained(tmp, state_dict=state_dict)
             self.tokenizer.save_pretrained(tmp)
             record = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "config": to_dict(self.config),
                       "codec": self.codec.to_dict(), "vocab": self.vocab.to_dict()}

@@ -15,7 +15,7 @@ from torch import Tensor
 from vector_quantize_pytorch import ResidualVQ
 
 from .base import Quantizer, QuantizerOutput
-from .vq import vq_kwargs
+from .vq import frozen_init, vq_kwargs
 
 
 class RVQ(Quantizer):
@@ -41,7 +41,8 @@ class RVQ(Quantizer):
     def forward(self, x: Tensor) -> QuantizerOutput:
         drop = self.training and self.codes_per_vector > 1 and bool(torch.rand(()) < self.dropout_prob)
         self.rvq.quantize_dropout = drop
-        quantized, indices, layer_losses = self.rvq(x)
+        with frozen_init(self):
+            quantized, indices, layer_losses = self.rvq(x)
         return QuantizerOutput(quantized, indices.long(), {"commitment": layer_losses.sum()})
 
     def decode_codes(self, codes: Tensor) -> Tensor:

@@ -8,7 +8,10 @@ straight-through estimator, EMA decay 0.99) and adapts it to the quantizer inter
 
 from __future__ import annotations
 
-from torch import Tensor
+import contextlib
+from collections.abc import Iterator
+
+from torch import Tensor, nn
 from vector_quantize_pytorch import VectorQuantize
 
 from .base import Quantizer, QuantizerOutput
@@ -18,6 +21,23 @@ def vq_kwargs(*, decay: float, kmeans_init: bool, dead_code_threshold: float) ->
     """Keyword arguments for vector-quantize-pytorch's VQ layers (shared with :mod:`.rvq`)."""
     return dict(decay=decay, kmeans_init=kmeans_init, kmeans_iters=10, threshold_ema_dead_code=dead_code_threshold,
                 commitment_weight=1.0, rotation_trick=False)
+
+
+@contextlib.contextmanager
+def frozen_init(module: nn.Module) -> Iterator[None]:
+    """Outside training, keep vector-quantize-pytorch from k-means-initialising a codebook from the data it is
+    asked to quantize (it would do so in eval mode too): encoding must not change the model."""
+    if module.training:
+        yield
+        return
+    pending = [m.initted for m in module.modules() if hasattr(m, "initted") and not bool(m.initted)]
+    for flag in pending:
+        flag.fill_(True)
+    try:
+        yield
+    finally:
+        for flag in pending:
+            flag.fill_(False)
 
 
 class VQ(Quantizer):
@@ -39,7 +59,8 @@ class VQ(Quantizer):
         return self.vq.codebook
 
     def forward(self, x: Tensor) -> QuantizerOutput:
-        quantized, indices, commit = self.vq(x)
+        with frozen_init(self):
+            quantized, indices, commit = self.vq(x)
         return QuantizerOutput(quantized, indices.long()[..., None], {"commitment": commit})
 
     def _decode(self, codes: Tensor) -> Tensor:

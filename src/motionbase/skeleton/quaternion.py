@@ -35,12 +35,10 @@ def _cat(xs, axis=-1):
 
 
 def _cross(a, b):
-    if _is_torch(a):
-        import torch
-
-        a, b = torch.broadcast_tensors(a, b)
-        return torch.linalg.cross(a, b, dim=-1)
-    return np.cross(a, b)
+    """Cross product over the last axis, broadcasting (written out: np.cross is slow on small vectors)."""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return _stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0])
 
 
 def _norm(x, keepdims=True):

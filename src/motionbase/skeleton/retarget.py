@@ -92,46 +92,52 @@ def _loose(name: str) -> str:
     return name.rsplit(":", 1)[-1].lower()
 
 
-def _lr(template: Mapping[str, Source]) -> dict[str, Source]:
-    """Expand ``{L}``/``{R}``-style templates: keys with "left_" get "{side}"=Left/L, "right_" Right/R."""
+def expand_sides(template: Mapping[str, Source]) -> dict[str, Source]:
+    """Expand side templates: ``{side}`` -> left/right, ``{Side}`` -> Left/Right, ``{S}`` -> L/R."""
     out: dict[str, Source] = {}
     for tgt, src in template.items():
         if "{" not in tgt:
             out[tgt] = src
             continue
-        for side, long, short in (("left", "Left", "L"), ("right", "Right", "R")):
-            def fill(n: str) -> str:
-                return n.format(Side=long, S=short, side=long.lower())
-            key = tgt.format(side=side)
-            out[key] = fill(src) if isinstance(src, str) else {fill(n): w for n, w in src.items()}
+        for side, short in (("Left", "L"), ("Right", "R")):
+            names = {"Side": side, "S": short, "side": side.lower()}
+            out[tgt.format(**names)] = (src.format(**names) if isinstance(src, str)
+                                        else {n.format(**names): w for n, w in src.items()})
     return out
 
 
-# CMU's two spine joints (Spine, Spine1) against SMPL's three: spine2 sits 70% of the way up, as in
-# SMPL's own proportions; SMPL's collar is placed halfway between the chest and the shoulder joint
-# (CMU's clavicle joint sits on the chest, at zero offset).
+SPINE2_AT = 0.7  # SMPL's spine2 sits 70% of the way from spine1 to spine3 (HumanML3D's skeleton)
+
+
+def two_spine_map(name: str, description: str, *, spine: tuple[str, str], collar: str | None = None,
+                  **joints: str) -> JointMap:
+    """A map for sources with two spine joints above the hips (lower, upper = where the clavicles
+    attach) against SMPL's three: spine1 = lower, spine3 = upper, spine2 synthesised at
+    :data:`SPINE2_AT`. ``collar``: the source's clavicle joint, if it sits off the chest; else SMPL's
+    collar is placed halfway between spine3 and the shoulder joint. ``joints``: the other SMPL joint
+    names (``left_`` / ``right_`` dropped) -> source names, with ``{Side}`` / ``{S}`` templates.
+    """
+    low, high = spine
+    template: dict[str, Source] = {"spine1": low, "spine2": {low: round(1 - SPINE2_AT, 9), high: SPINE2_AT}, "spine3": high}
+    for smpl, src in joints.items():
+        template[smpl if smpl in ("pelvis", "neck", "head") else "{side}_" + smpl] = src
+    template["{side}_collar"] = collar or {high: 0.5, joints["shoulder"]: 0.5}
+    return JointMap(name, expand_sides(template), description)
+
+
 JOINT_MAPS: dict[str, JointMap] = {m.name: m for m in (
-    JointMap("cmu31", _lr({
-        "pelvis": "Hips", "spine1": "Spine", "spine2": {"Spine": 0.3, "Spine1": 0.7}, "spine3": "Spine1",
-        "neck": "Neck1", "head": "Head",
-        "{side}_hip": "{Side}UpLeg", "{side}_knee": "{Side}Leg", "{side}_ankle": "{Side}Foot",
-        "{side}_foot": "{Side}ToeBase", "{side}_collar": {"Spine1": 0.5, "{Side}Arm": 0.5},
-        "{side}_shoulder": "{Side}Arm", "{side}_elbow": "{Side}ForeArm", "{side}_wrist": "{Side}Hand",
-    }), "CMU mocap, 31 joints, as in fairmotion / cgspeed BVH (LeftUpLeg, Spine1, Neck1, LeftArm)"),
-    JointMap("cmu31_3dsmax", _lr({
-        "pelvis": "Hips", "spine1": "Chest", "spine2": {"Chest": 0.3, "Chest2": 0.7}, "spine3": "Chest2",
-        "neck": "Neck", "head": "Head",
-        "{side}_hip": "{Side}Hip", "{side}_knee": "{Side}Knee", "{side}_ankle": "{Side}Ankle",
-        "{side}_foot": "{Side}Toe", "{side}_collar": {"Chest2": 0.5, "{Side}Shoulder": 0.5},
-        "{side}_shoulder": "{Side}Shoulder", "{side}_elbow": "{Side}Elbow", "{side}_wrist": "{Side}Wrist",
-    }), "CMU mocap, 31 joints, 3ds-Max-style names as in bvh11 (LeftHip, Chest2, LeftCollar)"),
-    JointMap("bandai22", _lr({
-        "pelvis": "Hips", "spine1": "Spine", "spine2": {"Spine": 0.3, "Chest": 0.7}, "spine3": "Chest",
-        "neck": "Neck", "head": "Head",
-        "{side}_hip": "UpperLeg_{S}", "{side}_knee": "LowerLeg_{S}", "{side}_ankle": "Foot_{S}",
-        "{side}_foot": "Toes_{S}", "{side}_collar": "Shoulder_{S}",
-        "{side}_shoulder": "UpperArm_{S}", "{side}_elbow": "LowerArm_{S}", "{side}_wrist": "Hand_{S}",
-    }), "Bandai-Namco Research Motiondataset 1/2, 22 joints in cm; joint_Root stays at the origin"),
+    two_spine_map("cmu31", "CMU mocap, 31 joints, as in fairmotion / cgspeed BVH (LeftUpLeg, Spine1, Neck1, LeftArm)",
+                  spine=("Spine", "Spine1"), pelvis="Hips", neck="Neck1", head="Head", hip="{Side}UpLeg",
+                  knee="{Side}Leg", ankle="{Side}Foot", foot="{Side}ToeBase", shoulder="{Side}Arm",
+                  elbow="{Side}ForeArm", wrist="{Side}Hand"),
+    two_spine_map("cmu31_3dsmax", "CMU mocap, 31 joints, 3ds-Max-style names as in bvh11 (LeftHip, Chest2, LeftCollar)",
+                  spine=("Chest", "Chest2"), pelvis="Hips", neck="Neck", head="Head", hip="{Side}Hip",
+                  knee="{Side}Knee", ankle="{Side}Ankle", foot="{Side}Toe", shoulder="{Side}Shoulder",
+                  elbow="{Side}Elbow", wrist="{Side}Wrist"),
+    two_spine_map("bandai22", "Bandai-Namco Research Motiondataset 1/2, 22 joints in cm; joint_Root stays at the origin",
+                  spine=("Spine", "Chest"), collar="Shoulder_{S}", pelvis="Hips", neck="Neck", head="Head",
+                  hip="UpperLeg_{S}", knee="LowerLeg_{S}", ankle="Foot_{S}", foot="Toes_{S}",
+                  shoulder="UpperArm_{S}", elbow="LowerArm_{S}", wrist="Hand_{S}"),
     JointMap("smpl22", {n: n for n in SMPL22.names}, "SMPL-22 in HumanML3D order (motionbase's own BVH)"),
 )}
 

@@ -2,8 +2,8 @@
 
 ``encode(features) -> codes`` and ``decode(codes) -> features`` work on *raw* HumanML3D-style features
 (``(B, T, D)`` or ``(T, D)``, numpy or torch); the tokenizer carries its normalisation mean/std and applies them.
-Codes are ``(B, ⌊T'/α⌋, S)`` int64 with S = :attr:`tokens_per_step` (P components for 2D, Q layers for RVQ, 1
-otherwise), each in ``[0, vocab_size)``. Clips whose length is not a multiple of α (including clips shorter than α)
+Codes are ``(B, ⌈T/α⌉, S)`` int64 with S = :attr:`tokens_per_step` (P components for 2D, Q layers for RVQ, 1
+otherwise), each in ``[0, vocab_size)``; :attr:`codes_per_second` counts time steps (fps / α). Clips whose length is not a multiple of α (including clips shorter than α)
 are padded by repeating their last frame; pass ``num_frames`` to :meth:`decode` (or use :meth:`reconstruct`) to
 crop back.
 
@@ -104,12 +104,15 @@ class MotionTokenizer(nn.Module):
         return self.num_parts * self.quantizer.codes_per_vector
 
     @property
-    def steps_per_second(self) -> float:
+    def codes_per_second(self) -> float:
+        """Code *time steps* per second of motion (fps / α), each step holding :attr:`tokens_per_step` codes —
+        the meaning :class:`motionbase.lm.codec.MotionCodec` relies on."""
         return self.config.fps / self.config.alpha
 
     @property
-    def codes_per_second(self) -> float:
-        return self.steps_per_second * self.tokens_per_step
+    def tokens_per_second(self) -> float:
+        """Codes per second of motion: :attr:`codes_per_second` × :attr:`tokens_per_step`."""
+        return self.codes_per_second * self.tokens_per_step
 
     @property
     def device(self) -> torch.device:
@@ -129,6 +132,8 @@ class MotionTokenizer(nn.Module):
     # --- normalisation --------------------------------------------------------------------------------------
 
     def set_stats(self, stats) -> None:
+        if hasattr(stats, "require_kind"):
+            stats.require_kind("humanml3d", user=f"motion tokenizer {self.source}")
         mean, std = _stats_arrays(stats)
         D = self.config.feature_dim
         if mean.shape != (D,) or std.shape != (D,):
@@ -278,18 +283,19 @@ class MotionTokenizer(nn.Module):
         if result.missing_keys or result.unexpected_keys:
             raise CheckpointError(f"{weights}: does not match {path / CONFIG_FILE} (missing "
                                   f"{result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})")
-        model.stats = _load_stats_object(path)
+        model.stats = _load_stats_object(path, model)
         model.source = str(path)
         return model.to(device if device is not None else "cpu").eval()
 
 
-def _load_stats_object(path: Path):
-    """The FeatureStats saved beside the weights, if that module exists and its files are there; else None."""
-    try:
-        from ..features.stats import FeatureStats
-    except ImportError:
+def _load_stats_object(path: Path, model: MotionTokenizer):
+    """The FeatureStats saved beside the weights (None if there are none); it must match the weights' stats."""
+    from ..features.stats import META_FILE, FeatureStats
+
+    if not (path / META_FILE).is_file():
         return None
-    try:
-        return FeatureStats.load(path)
-    except (FileNotFoundError, CheckpointError):
-        return None
+    stats = FeatureStats.load(path)
+    mean, std = _stats_arrays(stats)
+    if not (np.array_equal(mean, model.feature_mean.numpy()) and np.array_equal(std, model.feature_std.numpy())):
+        raise CheckpointError(f"{path / META_FILE}: normalisation stats differ from those in {WEIGHTS_FILE}")
+    return stats

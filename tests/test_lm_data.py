@@ -1,0 +1,170 @@
+"""Instruction examples, templates, label masking, records on disk and the code cache."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from motionbase.errors import CheckpointError, MotionbaseError
+from motionbase.lm.codec import CodecInfo
+from motionbase.lm.data import (IGNORE_INDEX, CodeCache, Collator, InstructionDataset, cached_codes, labels_for,
+                                load_records, save_records)
+from motionbase.lm.prompts import (MOTION_OUTPUT_TASKS, PROMPT_FRAME, ROLE_RESPONSE_MOTION, TEMPLATES,
+                                   pick_template, templates_for)
+
+from .lm_support import FakeCodec, fake_records, tiny_lm
+
+
+@pytest.fixture(scope="module")
+def lm():
+    return tiny_lm("tiny-gpt2", K=16, P=2, part_tokens="separate")
+
+
+def _dataset(lm, records, **overrides):
+    config = dataclasses.replace(lm.config, **overrides)
+    return InstructionDataset(records, lm.encoder, config, lm.max_length, lm.codec.codes_per_second, seed=3)
+
+
+def test_every_template_is_well_formed():
+    for task, templates in TEMPLATES.items():
+        assert len(templates) >= 4, task  # varied phrasing for every task
+        for t in templates:
+            if task in MOTION_OUTPUT_TASKS:
+                assert t.response == "{motion}"  # constrained decoding relies on it
+            else:
+                assert t.response == "{caption}" and "motion" in t.slots
+    assert pick_template("t2m", {"caption", "motion", "seconds"}).slots == {"caption", "motion", "seconds"}
+    assert pick_template("t2m", {"caption", "motion"}).slots == {"caption", "motion"}
+    assert all("part" in t.slots for t in templates_for("m2t", {"motion", "caption", "part"}, {"part"}))
+
+
+def test_examples_cover_every_task_and_caption_level(lm):
+    records = fake_records(40, K=16, P=2)
+    ds = _dataset(lm, records, loss_on="whole")
+    tasks, texts = set(), []
+    for i in range(len(ds)):
+        encoded, task = ds.example(i)
+        tasks.add(task)
+        assert len(encoded) <= lm.max_length
+        texts.append(lm.tokenizer.decode(encoded.ids, skip_special_tokens=True))
+    assert tasks == set(TEMPLATES)
+    joined = "\n".join(texts)
+    assert "upper body: the arms swing" in joined  # part-level captions are used ...
+    assert "What does the" in joined or "movement in" in joined or "how does the" in joined or \
+        "lower body: the legs step" in joined
+    assert any(c in joined for c in records[0].captions.whole + records[1].captions.whole)  # ... and whole ones
+    assert PROMPT_FRAME.split("{")[0].strip() in joined  # one instruction format
+
+
+def test_examples_are_reproducible_per_epoch(lm):
+    ds = _dataset(lm, fake_records(8, K=16, P=2), loss_on="whole")
+    first = [ds[i]["input_ids"] for i in range(8)]
+    assert all(torch.equal(a, ds[i]["input_ids"]) for i, a in enumerate(first))
+    ds.set_epoch(1)
+    assert not all(torch.equal(a, ds[i]["input_ids"]) for i, a in enumerate(first))
+
+
+def test_motion_tokens_keep_whole_steps_and_their_parts(lm):
+    ds = _dataset(lm, fake_records(12, K=16, P=2), loss_on="whole")
+    for i in range(len(ds)):
+        encoded, _ = ds.example(i)
+        ids = encoded.ids.tolist()
+        starts = [k for k, t in enumerate(ids) if t == lm.vocab.start_id]
+        ends = [k for k, t in enumerate(ids) if t == lm.vocab.end_id]
+        assert len(starts) == len(ends) >= 1
+        for s, e in zip(starts, ends):
+            codes = lm.vocab.ids_to_codes(ids[s + 1:e], len(lm.tokenizer))  # raises on a wrong part
+            assert codes.shape[1] == 2 and len(codes) >= 1
+
+
+def test_long_motions_are_cropped_to_max_length(lm):
+    records = fake_records(6, K=16, P=2, steps=(200, 300))
+    ds = _dataset(lm, records, loss_on="whole")
+    for i in range(len(ds)):
+        encoded, task = ds.example(i)
+        assert len(encoded) <= lm.max_length
+        assert (np.isin(encoded.ids, lm.vocab.code_ids)).sum() >= 2 * {"prediction": 2, "inbetween": 3}.get(task, 1)
+
+
+@pytest.mark.parametrize("loss_on", ["whole", "response", "motion"])
+def test_label_masking(lm, loss_on):
+    ds = _dataset(lm, fake_records(30, K=16, P=2), loss_on=loss_on)
+    code_ids = set(lm.vocab.all_ids.tolist())
+    seen_tasks = set()
+    for i in range(len(ds)):
+        encoded, task = ds.example(i)
+        seen_tasks.add(task)
+        labels = labels_for(encoded, loss_on)
+        kept = labels != IGNORE_INDEX
+        assert np.array_equal(labels[kept], encoded.ids[kept])
+        if loss_on == "whole":
+            assert kept.all()
+        elif loss_on == "motion":  # only the answer's motion tokens: no text token carries loss
+            assert kept.any()
+            assert set(encoded.ids[kept].tolist()) <= code_ids
+            assert np.array_equal(kept, encoded.roles == ROLE_RESPONSE_MOTION)
+            if task in ("prediction", "inbetween"):  # motion in the prompt is not an answer
+                assert (~kept & np.isin(encoded.ids, list(code_ids))).any()
+        else:
+            first = int(np.argmax(kept))
+            assert kept[first:].all() and not kept[:first].any()  # the answer is a suffix
+            assert encoded.ids[-1] == lm.tokenizer.eos_token_id and kept[-1]
+    if loss_on == "motion":
+        assert "m2t" not in seen_tasks  # it would carry no loss at all
+
+
+def test_collate_pads_right_and_masks_padding(lm):
+    ds = _dataset(lm, fake_records(4, K=16, P=2), loss_on="whole")
+    items = [ds[i] for i in range(4)]
+    batch = Collator(lm.tokenizer.pad_token_id)(items)
+    lengths = [len(it["input_ids"]) for it in items]
+    assert batch["input_ids"].shape == (4, max(lengths))
+    for row, n in enumerate(lengths):
+        assert batch["attention_mask"][row].tolist() == [1] * n + [0] * (max(lengths) - n)
+        assert (batch["labels"][row, n:] == IGNORE_INDEX).all()
+        assert torch.equal(batch["input_ids"][row, :n], items[row]["input_ids"])
+
+
+def test_uncaptioned_and_empty_records(lm):
+    records = fake_records(6, K=16, P=2)
+    for r in records:
+        r.captions.whole, r.captions.parts = [], {}
+    records[0].codes = records[0].codes[:0]
+    ds = _dataset(lm, records, loss_on="whole")
+    assert ds.dropped == 1 and len(ds) == 5
+    assert {ds.example(i)[1] for i in range(5)} <= {"unconditional", "prediction", "inbetween"}
+    with pytest.raises(MotionbaseError, match="zero motion time steps"):
+        _dataset(lm, records[:1])
+
+
+def test_records_round_trip(tmp_path):
+    records = fake_records(5, K=16, P=3)
+    back = load_records(save_records(tmp_path / "r.npz", records))
+    assert [r.id for r in back] == [r.id for r in records]
+    for a, b in zip(records, back):
+        np.testing.assert_array_equal(a.codes, b.codes)
+        assert a.captions == b.captions
+
+
+def test_code_cache_encodes_once_per_tokenizer(tmp_path):
+    feats = {f"c{i}": np.random.default_rng(i).normal(size=(16 + 4 * i, 12)).astype(np.float32) for i in range(5)}
+    ids = list(feats)
+    codec = FakeCodec(K=16, P=2)
+    info = CodecInfo.of(codec)
+    info = CodecInfo(info.codebook_size, info.tokens_per_step, info.codes_per_second, "a" * 64)
+    cache = CodeCache(tmp_path, info)
+    first = cached_codes(ids[:3], lambda i: feats[ids[i]], codec, cache, flush_every=2, progress=False)
+    assert codec.calls == 3 and len(list(cache.dir.glob("part-*.npz"))) == 2
+    both = cached_codes(ids, lambda i: feats[ids[i]], codec, cache, progress=False)
+    assert codec.calls == 5  # only the two new clips were encoded
+    for cid in ids[:3]:
+        np.testing.assert_array_equal(both[cid], first[cid])
+    assert both["c4"].shape == (8, 2)
+    # another tokenizer checkpoint has its own cache
+    other = CodeCache(tmp_path, CodecInfo(16, 2, 5.0, "b" * 64))
+    assert other.load() == {}
+    # a tokenizer claiming the same hash prefix but different codes is refused
+    clash = CodeCache(tmp_path, CodecInfo(32, 2, 5.0, "a" * 64))
+    with pytest.raises(CheckpointError, match="32 codes x 2 part"):
+        clash.load()
