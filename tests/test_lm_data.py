@@ -8,12 +8,28 @@ import torch
 
 from motionbase.errors import CheckpointError, MotionbaseError
 from motionbase.lm.codec import CodecInfo
-from motionbase.lm.data import (IGNORE_INDEX, CodeCache, Collator, InstructionDataset, cached_codes, labels_for,
-                                load_records, save_records)
-from motionbase.lm.prompts import (MOTION_OUTPUT_TASKS, PROMPT_FRAME, ROLE_RESPONSE_MOTION, TEMPLATES,
-                                   pick_template, templates_for)
+from motionbase.lm.data import (
+    IGNORE_INDEX,
+    CodeCache,
+    Collator,
+    InstructionDataset,
+    cached_codes,
+    labels_for,
+    load_records,
+    save_records,
+)
+from motionbase.lm.prompts import (
+    MOTION_OUTPUT_TASKS,
+    PROMPT_FRAME,
+    ROLE_RESPONSE_MOTION,
+    TEMPLATES,
+    pick_template,
+    templates_for,
+)
 
-from .lm_support import FakeCodec, fake_records, tiny_lm
+from .lm_support import FakeCodec, fake_records, one_thread, tiny_lm  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

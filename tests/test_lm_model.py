@@ -11,7 +11,9 @@ from motionbase.lm.config import LMConfig, paper_lr
 from motionbase.lm.model import LM_FILE, MotionLM
 from motionbase.lm.text_tokenizer import train_bpe
 
-from .lm_support import SMALL, corpus, tiny_lm
+from .lm_support import SMALL, corpus, one_thread, tiny_lm  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 INFO = CodecInfo(16, 1, 5.0, "f" * 64)
 

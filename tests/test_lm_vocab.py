@@ -7,7 +7,9 @@ from motionbase.errors import MotionbaseError, ShapeError
 from motionbase.lm.text_tokenizer import train_bpe
 from motionbase.lm.vocab import MOT_END, MOT_START, MotionVocab, reusable_token_ids, token_counts
 
-from .lm_support import corpus
+from .lm_support import corpus, one_thread  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture()

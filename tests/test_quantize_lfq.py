@@ -9,8 +9,15 @@ from vector_quantize_pytorch import LFQ as LibLFQ
 
 from motionbase.errors import ShapeError
 from motionbase.quantize import LFQ, library_to_paper_index, paper_to_library_index
-from motionbase.quantize.lfq import (batch_entropy, batch_entropy_exact, batch_entropy_per_bit, bits_from_index,
-                                     index_from_bits, mean_code_distribution, per_sample_entropy)
+from motionbase.quantize.lfq import (
+    batch_entropy,
+    batch_entropy_exact,
+    batch_entropy_per_bit,
+    bits_from_index,
+    index_from_bits,
+    mean_code_distribution,
+    per_sample_entropy,
+)
 
 
 def all_codes(d: int) -> torch.Tensor:
@@ -109,7 +116,7 @@ def test_lfq_training_pass_gradients_and_losses():
     torch.manual_seed(5)
     q = LFQ(2 ** 6, inv_temperature=1.0).train()
     x = torch.randn(4, 10, 6, requires_grad=True)
-    out, codes, losses = q(x)
+    out, _codes, losses = q(x)
     assert torch.equal(out.detach(), torch.where(x > 0, 1.0, -1.0))
     assert set(losses) == {"commitment", "per_sample_entropy", "batch_entropy"}
     assert losses["commitment"].item() == pytest.approx(((x.detach() - out.detach()) ** 2).mean().item(), rel=1e-6)

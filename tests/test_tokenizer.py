@@ -14,7 +14,7 @@ from motionbase.tokenizer import MotionTokenizer, TokenizerConfig, preset
 DATA = Path(__file__).parent / "data" / "humanml3d"
 FEATS = np.load(DATA / "new_joint_vecs" / "000000.npy").astype(np.float32)  # (116, 263)
 STATS = (np.load(DATA / "Mean.npy"), np.load(DATA / "Std.npy"))
-TINY = dict(width=16, depth=1, codebook_size=64, code_dim=8, num_quantizers=3, kmeans_init=False)
+TINY = {"width": 16, "depth": 1, "codebook_size": 64, "code_dim": 8, "num_quantizers": 3, "kmeans_init": False}
 
 
 def tiny(name: str, **kw) -> MotionTokenizer:

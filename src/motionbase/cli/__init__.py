@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "store",     # motionbase info, split
     "render",    # motionbase render, gallery
     "humanml3d", # motionbase humanml3d check|stats|tag
+    "evaluator", # motionbase evaluator train
 ]
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,

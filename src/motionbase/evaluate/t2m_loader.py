@@ -17,9 +17,9 @@ Input conventions of the evaluator, applied by :class:`T2MEvaluator`:
 
 * motions: raw 263-dim HumanML3D features, normalised with the meta mean/std, zero-padded to 196 frames (the
   convolutions see that padding); the 4 foot-contact dims are dropped (259 dims enter the movement encoder);
-  at most 196 frames; lengths cropped to a multiple of 4 (with
-  ``rng``, Guo's evaluation coin: 2/3 ``T//4*4``, 1/3 ``(T//4-1)*4``, at a random offset); Guo's data loader
-  also skips clips shorter than 40 or longer than 199 frames — select clips before encoding;
+  at most 196 frames; lengths cropped to a multiple of 4 (with ``rng``, Guo's evaluation coin: 2/3
+  ``T//4*4``, 1/3 ``(T//4-1)*4``, at a random offset); Guo's data loader also skips clips shorter than 40 or
+  longer than 199 frames — select clips before encoding;
 * texts: at most 20 words, each ``word/POS`` as :func:`motionbase.formats.text_tokens.tag_caption` makes
   them (HumanML3D's ``text_process.py`` rules on a tagger's universal POS tags: hyphens removed,
   non-alphabetic tokens dropped, nouns and verbs lemmatised except "left"), wrapped in ``sos/OTHER`` …

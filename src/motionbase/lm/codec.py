@@ -47,7 +47,7 @@ class CodecInfo:
     hash: str = ""  # sha256 of the tokenizer checkpoint files ("" = unknown, e.g. fakes in tests)
 
     @classmethod
-    def of(cls, codec: MotionCodec, checkpoint: str | os.PathLike | None = None) -> "CodecInfo":
+    def of(cls, codec: MotionCodec, checkpoint: str | os.PathLike | None = None) -> CodecInfo:
         """The identity of ``codec``; its hash from the files of ``checkpoint`` when given."""
         return cls(int(codec.vocab_size), int(codec.tokens_per_step), float(codec.codes_per_second),
                    checkpoint_hash(checkpoint) if checkpoint is not None else "")
@@ -56,7 +56,7 @@ class CodecInfo:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "CodecInfo":
+    def from_dict(cls, data: dict) -> CodecInfo:
         return cls(int(data["codebook_size"]), int(data["tokens_per_step"]), float(data["codes_per_second"]),
                    str(data.get("hash", "")))
 
@@ -64,7 +64,7 @@ class CodecInfo:
         h = self.hash[:12] or "unknown"
         return f"{self.codebook_size} codes x {self.tokens_per_step} part(s), {self.codes_per_second:g} steps/s, hash {h}"
 
-    def check_matches(self, other: "CodecInfo", where: str, *, check_hash: bool = True) -> None:
+    def check_matches(self, other: CodecInfo, where: str, *, check_hash: bool = True) -> None:
         """Raise :class:`CheckpointError` unless ``other`` makes the same codes as ``self`` (recorded at ``where``)."""
         same_shape = (self.codebook_size, self.tokens_per_step) == (other.codebook_size, other.tokens_per_step)
         same_rate = abs(self.codes_per_second - other.codes_per_second) < 1e-9

@@ -125,7 +125,7 @@ def register(app) -> None:
             if len(res.codes):
                 feats = codec.decode(res.codes).detach().cpu().numpy()
                 np.save(out / f"sample-{i:03d}.features.npy", feats)
-            summary.append({"caption": caption, "steps": int(len(res.codes)), "closed": res.closed,
+            summary.append({"caption": caption, "steps": len(res.codes), "closed": res.closed,
                             "seconds": len(res.codes) / info.codes_per_second})
             if not res.closed:
                 typer.echo(f"sample {i}: the motion was cut at the token budget ({len(res.codes)} steps kept)")

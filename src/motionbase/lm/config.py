@@ -82,7 +82,7 @@ class LMConfig:
     max_caption_tokens: int = 96
     tiny: TinyBackboneConfig = field(default_factory=TinyBackboneConfig)
 
-    def validate(self) -> "LMConfig":
+    def validate(self) -> LMConfig:
         _choice("vocab_mode", self.vocab_mode, VOCAB_MODES)
         _choice("part_tokens", self.part_tokens, PART_TOKEN_MODES)
         _choice("loss_on", self.loss_on, LOSS_MODES)
@@ -143,7 +143,7 @@ class TrainConfig:
     num_workers: int = 0
     progress: bool = True
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         _choice("mixed_precision", self.mixed_precision, MIXED_PRECISION)
         for name in ("batch_size", "grad_accum", "epochs", "save_every", "log_every", "keep_checkpoints"):
             if getattr(self, name) < 1:

@@ -26,10 +26,19 @@ import torch
 
 from ..clip import Captions
 from ..errors import CheckpointError, MotionbaseError, ShapeError
+from ..io import atomic_output, atomic_write_text
 from .codec import CodecInfo, MotionCodec
 from .config import LMConfig
-from .prompts import (PART_NAMES, ROLE_EOS, ROLE_RESPONSE, ROLE_RESPONSE_MOTION, Encoded, InstructionEncoder,
-                      format_seconds, templates_for)
+from .prompts import (
+    PART_NAMES,
+    ROLE_EOS,
+    ROLE_RESPONSE,
+    ROLE_RESPONSE_MOTION,
+    Encoded,
+    InstructionEncoder,
+    format_seconds,
+    templates_for,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..data.store import ClipStore
@@ -129,7 +138,7 @@ class ExampleSampler:
         if task == "unconditional" or not (caps.whole or caps.parts):
             return {}, set()
         levels = [lv for lv in self.config.caption_levels
-                  if (lv == "whole" and caps.whole) or (lv in caps.parts and caps.parts[lv])
+                  if (lv == "whole" and caps.whole) or (caps.parts.get(lv))
                   or (lv == "all" and caps.whole and caps.parts)]
         if not levels:  # only levels with zero weight are present: use what the clip has
             levels = ["whole"] if caps.whole else [k for k in PART_NAMES if caps.parts.get(k)]
@@ -192,7 +201,7 @@ class InstructionDataset(torch.utils.data.Dataset):
         self.loss_on, self.seed, self.epoch = config.loss_on, seed, 0
 
     @classmethod
-    def for_lm(cls, records: Sequence[MotionRecord], lm: "MotionLM", seed: int = 0) -> "InstructionDataset":
+    def for_lm(cls, records: Sequence[MotionRecord], lm: MotionLM, seed: int = 0) -> InstructionDataset:
         return cls(records, lm.encoder, lm.config, lm.max_length, lm.codec.codes_per_second, seed)
 
     def set_epoch(self, epoch: int) -> None:
@@ -286,7 +295,7 @@ class CodeCache:
         self.dir.mkdir(parents=True, exist_ok=True)
         ident = self.dir / "codec.json"
         if not ident.is_file():
-            _atomic_write_bytes(ident, json.dumps(self.codec.to_dict()).encode())
+            atomic_write_text(ident, json.dumps(self.codec.to_dict()))
         index = len(list(self.dir.glob("part-*.npz")))
         part = self.dir / f"part-{index:05d}-{uuid.uuid4().hex[:8]}.npz"
         flat, offsets = _concat(list(codes.values()))
@@ -296,7 +305,7 @@ class CodeCache:
 def encode_clip(codec: MotionCodec, features: np.ndarray, device: torch.device | str | None = None,
                 where: str = "clip") -> np.ndarray:
     """(T, D) features -> (N, P) int64 codes with ``codec`` (no gradients)."""
-    x = torch.as_tensor(np.asarray(features, dtype=np.float32))[None]
+    x = torch.from_numpy(np.array(features, dtype=np.float32))[None]  # a copy: store arrays are read-only maps
     if device is not None:
         x = x.to(device)
     with torch.no_grad():
@@ -331,7 +340,7 @@ def cached_codes(ids: Sequence[str], features_of: Callable[[int], np.ndarray], c
     return {cid: have[cid] for cid in ids}
 
 
-def records_from_store(store: "ClipStore", codec: MotionCodec, info: CodecInfo, cache_root: str | os.PathLike, *,
+def records_from_store(store: ClipStore, codec: MotionCodec, info: CodecInfo, cache_root: str | os.PathLike, *,
                        split: str | None = None, device: torch.device | str | None = None,
                        progress: bool = True) -> list[MotionRecord]:
     """Records (codes + captions) of ``store`` (or its ``split``), encoded through the code cache."""
@@ -356,25 +365,9 @@ def _concat(arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return flat, offsets
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    _atomic(path, lambda fh: fh.write(data))
-
-
 def _atomic_npz(path: Path, **arrays: np.ndarray) -> None:
-    _atomic(path, lambda fh: np.savez(fh, **arrays))
-
-
-def _atomic(path: Path, write: Callable) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:12]}")
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_output(path, fsync=True) as tmp:
+        np.savez(tmp, **arrays)
 
 
 def _open_npz(path: Path, keys: tuple[str, ...]):

@@ -33,6 +33,8 @@ from .model import MotionLM
 from .prompts import MOTION_OUTPUT_TASKS, PART_NAMES, TEMPLATES, format_seconds, pick_template
 from .vocab import MotionVocab
 
+_SECONDS_SLACK = 4  # tokens
+
 
 @dataclass
 class GenerationOptions:
@@ -53,7 +55,7 @@ class GenerationOptions:
     overlap_seconds: float = 1.0
     max_text_tokens: int = 128  # default cap of a text (motion-to-text) answer
 
-    def validate(self) -> "GenerationOptions":
+    def validate(self) -> GenerationOptions:
         if self.do_sample and not (self.temperature > 0 and math.isfinite(self.temperature)):
             raise MotionbaseError(f"temperature={self.temperature}: expected > 0 (use do_sample=False for greedy)")
         if self.top_k is not None and self.top_k < 0:
@@ -104,11 +106,13 @@ class MotionConstraint(LogitsProcessor):
     prompt_length: columns of ``input_ids`` before the answer (the padded prompt length).
     motion_rows: (B,) bool, rows whose answer is a motion. min_codes / max_codes: (B,) int64 code
     tokens (multiples of P) per motion row. text_vocab_size: ids at or above it are never allowed.
+    pad_id: never part of a text answer (unless it is also the EOS).
     """
 
     def __init__(self, vocab: MotionVocab, text_vocab_size: int, prompt_length: int, motion_rows: torch.Tensor,
-                 min_codes: torch.Tensor, max_codes: torch.Tensor, eos_id: int):
+                 min_codes: torch.Tensor, max_codes: torch.Tensor, eos_id: int, pad_id: int | None = None):
         self.vocab, self.V, self.prompt_length, self.eos_id = vocab, int(text_vocab_size), int(prompt_length), int(eos_id)
+        self.pad_id = pad_id
         self.motion_rows, self.min_codes, self.max_codes = motion_rows, min_codes, max_codes
         self._cache: dict = {}
 
@@ -122,6 +126,8 @@ class MotionConstraint(LogitsProcessor):
             text_ok[:self.V] = True
             text_ok &= group_of < 0
             text_ok[[self.vocab.start_id, self.vocab.end_id]] = False
+            if self.pad_id is not None and self.pad_id != self.eos_id:
+                text_ok[self.pad_id] = False
             self._cache[key] = (masks, group_of, text_ok)
         return self._cache[key]
 
@@ -289,9 +295,10 @@ def _prompt_ids(lm: MotionLM, request: MotionRequest, steps: int | None, index: 
 
 
 def _room_steps(lm: MotionLM, requests: Sequence[MotionRequest]) -> int:
-    """Time steps a motion answer can have next to the longest prompt of ``requests``."""
+    """Time steps a motion answer can have next to the longest prompt of ``requests`` (a few tokens are
+    kept spare: the seconds in the final prompt may tokenise longer than the ones measured here)."""
     longest = max(len(_prompt_ids(lm, r, 1, i)) for i, r in enumerate(requests))
-    return (lm.context_length - longest - 3) // lm.vocab.tokens_per_step
+    return (lm.context_length - longest - 3 - _SECONDS_SLACK) // lm.vocab.tokens_per_step
 
 
 def _generate(lm: MotionLM, requests: Sequence[MotionRequest], steps: Sequence[int | None],
@@ -329,8 +336,8 @@ def _generate(lm: MotionLM, requests: Sequence[MotionRequest], steps: Sequence[i
     processors = LogitsProcessorList()
     if options.constrained:
         processors.append(MotionConstraint(lm.vocab, lm.text_vocab_size, L, torch.tensor(motion_rows),
-                                           torch.tensor(min_codes), torch.tensor(max_codes), eos))
-    sampling = dict(temperature=options.temperature, top_k=options.top_k or 0, top_p=options.top_p or 1.0) \
+                                           torch.tensor(min_codes), torch.tensor(max_codes), eos, pad))
+    sampling = {"temperature": options.temperature, "top_k": options.top_k or 0, "top_p": options.top_p or 1.0} \
         if options.do_sample else {}
     config = GenerationConfig(do_sample=options.do_sample, max_new_tokens=budget, pad_token_id=pad,
                               eos_token_id=eos, bos_token_id=tok.bos_token_id, use_cache=True, **sampling)

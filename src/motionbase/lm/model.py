@@ -31,7 +31,7 @@ from ..errors import CheckpointError, MotionbaseError
 from .codec import CodecInfo
 from .config import LMConfig, TinyBackboneConfig, from_dict, paper_lr, to_dict
 from .prompts import InstructionEncoder
-from .text_tokenizer import first_line, ensure_pad, load_text_tokenizer, train_bpe
+from .text_tokenizer import ensure_pad, first_line, load_text_tokenizer, train_bpe
 from .vocab import MotionVocab
 
 LM_FILE = "motion_lm.json"
@@ -52,7 +52,7 @@ class MotionLM:
 
     @classmethod
     def build(cls, config: LMConfig, codec: CodecInfo, *, corpus: Iterable[str] | None = None,
-              text_tokenizer=None, reuse_corpus: Iterable[str] | None = None) -> "MotionLM":
+              text_tokenizer=None, reuse_corpus: Iterable[str] | None = None) -> MotionLM:
         """A new motion LM: backbone loaded or built, motion vocabulary added or reused.
 
         corpus: caption texts; trains the text tokenizer of a tiny backbone (unless ``text_tokenizer``
@@ -119,7 +119,7 @@ class MotionLM:
         """The paper's learning rate for this backbone family (2e-4 GPT-2, 2e-5 Llama)."""
         return paper_lr(self.model_type)
 
-    def to(self, device: torch.device | str) -> "MotionLM":
+    def to(self, device: torch.device | str) -> MotionLM:
         self.backbone.to(device)
         return self
 
@@ -149,7 +149,7 @@ class MotionLM:
 
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike, codec: CodecInfo | None = None, *, check_hash: bool = True,
-                        device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> "MotionLM":
+                        device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> MotionLM:
         """Load a checkpoint; with ``codec``, refuse one trained with a different motion tokenizer."""
         from transformers import AutoModelForCausalLM
 

@@ -141,7 +141,7 @@ class InstructionEncoder:
         self.tokenizer, self.vocab = tokenizer, vocab
 
     def text_ids(self, text: str) -> list[int]:
-        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []
+        return list(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]) if text else []
 
     def shorten(self, text: str, max_tokens: int) -> str:
         """``text`` cut to its first ``max_tokens`` tokens (unchanged when already short enough)."""

@@ -33,6 +33,7 @@ from pathlib import Path
 import torch
 
 from ..errors import CheckpointError, MotionbaseError
+from ..io import atomic_write_text
 from .config import LoRAConfig, TrainConfig, from_dict, to_dict
 from .data import Collator, InstructionDataset, MotionRecord, load_records, save_records
 from .model import MotionLM
@@ -103,8 +104,8 @@ def train(run_dir: str | os.PathLike, config: TrainConfig | None = None) -> Path
     lm = MotionLM.from_pretrained(run / BASE_DIR)
     model = lm.backbone
     model.config.use_cache = False
-    if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable()
+    if cfg.gradient_checkpointing:  # transformers >= 5.x renames it; older versions have only the first
+        getattr(model, "activation_checkpointing_enable", model.gradient_checkpointing_enable)()
     if cfg.lora is not None:
         model = apply_lora(model, lm.vocab, cfg.lora)
         if cfg.gradient_checkpointing:
@@ -250,7 +251,7 @@ def launch(run_dir: str | os.PathLike, *, num_processes: int = 1, config: str | 
         if config is not None:
             cmd += ["--config_file", str(accelerate_config(config))]
     cmd += ["-m", "motionbase.lm.train", str(run)]
-    done = subprocess.run(cmd, env=env)
+    done = subprocess.run(cmd, env=env, check=False)
     if done.returncode:
         raise MotionbaseError(f"{run}: training processes failed (exit {done.returncode}); see the output above "
                               f"and {run / LOG_FILE}")
@@ -300,9 +301,7 @@ def _step_of(path: Path) -> int:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(data, indent=1))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

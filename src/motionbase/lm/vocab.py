@@ -59,7 +59,7 @@ class MotionVocab:
 
     @classmethod
     def added(cls, tokenizer, codebook_size: int, tokens_per_step: int = 1,
-              part_tokens: str = "shared") -> "MotionVocab":
+              part_tokens: str = "shared") -> MotionVocab:
         """Append motion tokens and markers to ``tokenizer`` (in place) and return their vocabulary."""
         from tokenizers import AddedToken
 
@@ -78,7 +78,7 @@ class MotionVocab:
 
     @classmethod
     def reused(cls, tokenizer, codebook_size: int, tokens_per_step: int = 1, part_tokens: str = "shared", *,
-               corpus: Iterable[str]) -> "MotionVocab":
+               corpus: Iterable[str]) -> MotionVocab:
         """Map codes and markers onto the least frequent reusable tokens of ``tokenizer`` over ``corpus``.
 
         Ties (e.g. the many tokens never seen) go to the highest id first: late BPE merges are the
@@ -179,7 +179,7 @@ class MotionVocab:
                 "reused_seen": self.reused_seen, "code_ids": self.code_ids.tolist()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "MotionVocab":
+    def from_dict(cls, data: dict) -> MotionVocab:
         return cls(int(data["codebook_size"]), int(data["tokens_per_step"]), np.asarray(data["code_ids"]),
                    int(data["start_id"]), int(data["end_id"]), str(data["mode"]), str(data["part_tokens"]),
                    int(data.get("reused_seen", 0)))

@@ -9,5 +9,16 @@ from .lfq import LFQ, library_to_paper_index, paper_to_library_index
 from .rvq import RVQ
 from .vq import VQ
 
-__all__ = ["Quantizer", "QuantizerOutput", "code_usage", "usage_from_counts", "VQ", "RVQ", "LFQ", "FSQ", "fsq_levels",
-           "library_to_paper_index", "paper_to_library_index"]
+__all__ = [
+           "FSQ",
+           "LFQ",
+           "RVQ",
+           "VQ",
+           "Quantizer",
+           "QuantizerOutput",
+           "code_usage",
+           "fsq_levels",
+           "library_to_paper_index",
+           "paper_to_library_index",
+           "usage_from_counts",
+]

@@ -77,7 +77,7 @@ def usage_from_counts(counts: Tensor) -> dict[str, float]:
 
 def log2_exact(n: int, what: str) -> int:
     """log2(n) for a power of two n, else ValueError naming ``what``."""
-    bits = int(round(math.log2(n))) if n > 0 else -1
+    bits = round(math.log2(n)) if n > 0 else -1
     if bits < 1 or 2 ** bits != n:
         raise ValueError(f"{what} must be a power of two >= 2, got {n}")
     return bits

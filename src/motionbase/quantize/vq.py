@@ -19,8 +19,8 @@ from .base import Quantizer, QuantizerOutput
 
 def vq_kwargs(*, decay: float, kmeans_init: bool, dead_code_threshold: float) -> dict:
     """Keyword arguments for vector-quantize-pytorch's VQ layers (shared with :mod:`.rvq`)."""
-    return dict(decay=decay, kmeans_init=kmeans_init, kmeans_iters=10, threshold_ema_dead_code=dead_code_threshold,
-                commitment_weight=1.0, rotation_trick=False)
+    return {"decay": decay, "kmeans_init": kmeans_init, "kmeans_iters": 10, "threshold_ema_dead_code": dead_code_threshold,
+                "commitment_weight": 1.0, "rotation_trick": False}
 
 
 @contextlib.contextmanager

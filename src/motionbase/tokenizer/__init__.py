@@ -7,5 +7,12 @@ from .config import PRESETS, TokenizerConfig, preset
 from .model import MotionTokenizer, TokenizerOutput
 from .parts import mix_parts, swap_part_codes
 
-__all__ = ["PRESETS", "TokenizerConfig", "preset", "MotionTokenizer", "TokenizerOutput", "swap_part_codes",
-           "mix_parts"]
+__all__ = [
+           "PRESETS",
+           "MotionTokenizer",
+           "TokenizerConfig",
+           "TokenizerOutput",
+           "mix_parts",
+           "preset",
+           "swap_part_codes",
+]

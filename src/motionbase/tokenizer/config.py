@@ -86,7 +86,7 @@ class TokenizerConfig:
     def down_stages(self) -> int:
         return log2_exact(self.alpha, "alpha")
 
-    def replace(self, **changes) -> "TokenizerConfig":
+    def replace(self, **changes) -> TokenizerConfig:
         return replace(self, **changes)
 
     def to_dict(self) -> dict:
@@ -95,7 +95,7 @@ class TokenizerConfig:
         return {"config_version": CONFIG_VERSION, **d}
 
     @classmethod
-    def from_dict(cls, d: dict, *, source: str = "<dict>") -> "TokenizerConfig":
+    def from_dict(cls, d: dict, *, source: str = "<dict>") -> TokenizerConfig:
         d = dict(d)
         version = d.pop("config_version", CONFIG_VERSION)
         if version != CONFIG_VERSION:
@@ -115,7 +115,7 @@ class TokenizerConfig:
         atomic_write_bytes(Path(path), (json.dumps(self.to_dict(), indent=2) + "\n").encode())
 
     @classmethod
-    def load(cls, path: str | Path) -> "TokenizerConfig":
+    def load(cls, path: str | Path) -> TokenizerConfig:
         path = Path(path)
         try:
             d = json.loads(path.read_text())
@@ -130,14 +130,14 @@ class TokenizerConfig:
 
 PRESETS: dict[str, dict] = {
     # The paper's VQ (1024 × 512; T2M-GPT's recipe otherwise).
-    "vq": dict(method="vq", encoder="1d", codebook_size=1024, code_dim=512),
+    "vq": {"method": "vq", "encoder": "1d", "codebook_size": 1024, "code_dim": 512},
     # MoMask's RVQ: 6 layers of 512 × 512.
-    "rvq": dict(method="rvq", encoder="1d", codebook_size=512, code_dim=512, num_quantizers=6),
+    "rvq": {"method": "rvq", "encoder": "1d", "codebook_size": 512, "code_dim": 512, "num_quantizers": 6},
     # The paper's 1D-LFQ ablation (Table 11) and its 2D-LFQ: K = 16384 (= 2^14; the paper writes "2^16 = 16384").
-    "lfq1d": dict(method="lfq", encoder="1d", codebook_size=16384),
-    "lfq2d": dict(method="lfq", encoder="2d", codebook_size=16384),
+    "lfq1d": {"method": "lfq", "encoder": "1d", "codebook_size": 16384},
+    "lfq2d": {"method": "lfq", "encoder": "2d", "codebook_size": 16384},
     # FSQ with the FSQ paper's levels for 2^14 (8, 8, 8, 6, 5): 15360 codes.
-    "fsq": dict(method="fsq", encoder="1d", codebook_size=16384),
+    "fsq": {"method": "fsq", "encoder": "1d", "codebook_size": 16384},
 }
 
 

@@ -13,7 +13,7 @@ from .convnet import ConvDecoder, ConvEncoder
 
 
 def _trunk_kwargs(config: TokenizerConfig) -> dict:
-    return dict(stages=config.down_stages, depth=config.depth, growth=config.dilation_growth)
+    return {"stages": config.down_stages, "depth": config.depth, "growth": config.dilation_growth}
 
 
 class Encoder1D(nn.Module):

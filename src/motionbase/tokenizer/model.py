@@ -23,7 +23,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
-from ..errors import CheckpointError, ShapeError
+from ..errors import CheckpointError, MotionbaseError, ShapeError
 from ..quantize import FSQ, LFQ, RVQ, VQ, Quantizer, fsq_levels
 from .config import TokenizerConfig
 from .encdec1d import Decoder1D, Encoder1D
@@ -54,7 +54,8 @@ def build_quantizer(config: TokenizerConfig) -> Quantizer:
     return FSQ(fsq_levels(c.codebook_size, c.fsq_levels))
 
 
-def _stats_arrays(stats) -> tuple[np.ndarray, np.ndarray]:
+def stats_arrays(stats) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, std) float32 arrays of a stats object (``.mean``/``.std``) or of a (mean, std) pair."""
     mean, std = (stats.mean, stats.std) if hasattr(stats, "mean") else stats
     to_np = (lambda a: a.detach().cpu().numpy()) if isinstance(mean, Tensor) else np.asarray
     return to_np(mean).astype(np.float32), to_np(std).astype(np.float32)
@@ -121,8 +122,6 @@ class MotionTokenizer(nn.Module):
     def part_columns(self, part: str) -> slice:
         """Columns of the code array (last axis) that hold component ``part``'s codes."""
         if part not in self.part_names:
-            from ..errors import MotionbaseError
-
             raise MotionbaseError(f"{self.source}: no component {part!r}; this {self.config.name} tokenizer has "
                                   f"{list(self.part_names) or 'no components (1D)'}")
         L = self.quantizer.codes_per_vector
@@ -134,7 +133,7 @@ class MotionTokenizer(nn.Module):
     def set_stats(self, stats) -> None:
         if hasattr(stats, "require_kind"):
             stats.require_kind("humanml3d", user=f"motion tokenizer {self.source}")
-        mean, std = _stats_arrays(stats)
+        mean, std = stats_arrays(stats)
         D = self.config.feature_dim
         if mean.shape != (D,) or std.shape != (D,):
             raise CheckpointError(f"normalisation stats have shapes {mean.shape}, {std.shape}; expected ({D},)")
@@ -260,7 +259,7 @@ class MotionTokenizer(nn.Module):
             self.stats.save(path)
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, *, device: str | torch.device | None = None) -> "MotionTokenizer":
+    def from_pretrained(cls, path: str | Path, *, device: str | torch.device | None = None) -> MotionTokenizer:
         """Load a directory written by :meth:`save_pretrained`; the model is returned in eval mode."""
         path = Path(path)
         if not path.is_dir():
@@ -295,7 +294,7 @@ def _load_stats_object(path: Path, model: MotionTokenizer):
     if not (path / META_FILE).is_file():
         return None
     stats = FeatureStats.load(path)
-    mean, std = _stats_arrays(stats)
+    mean, std = stats_arrays(stats)
     if not (np.array_equal(mean, model.feature_mean.numpy()) and np.array_equal(std, model.feature_std.numpy())):
         raise CheckpointError(f"{path / META_FILE}: normalisation stats differ from those in {WEIGHTS_FILE}")
     return stats

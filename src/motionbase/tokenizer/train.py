@@ -33,7 +33,7 @@ from ..quantize import usage_from_counts
 from .config import TokenizerConfig
 from .io import atomic_path, atomic_write_bytes
 from .losses import TokenizerLoss
-from .model import MotionTokenizer
+from .model import MotionTokenizer, stats_arrays
 
 STATE_FILE = "trainer_state.pt"
 LATEST_FILE = "latest.json"
@@ -165,10 +165,13 @@ def train_tokenizer(config: TokenizerConfig, train_windows: Iterable, steps: int
     model = MotionTokenizer.from_pretrained(start) if start is not None else MotionTokenizer(config, stats)
     if model.config != config:
         raise CheckpointError(f"{start}: checkpoint was trained with a different tokenizer config than requested")
-    if start is None and stats is None and not windows_normalized:
-        raise MotionbaseError("train_tokenizer needs normalisation stats (mean, std) for raw feature windows")
+    if start is None and stats is None:
+        raise MotionbaseError("train_tokenizer needs normalisation stats (mean, std): the tokenizer keeps them for "
+                              "encode/decode and the joint losses")
     if stats is not None and start is not None:
-        model.set_stats(stats)
+        mean, std = stats_arrays(stats)
+        if not (np.array_equal(mean, model.feature_mean.numpy()) and np.array_equal(std, model.feature_std.numpy())):
+            raise CheckpointError(f"{start}: checkpoint was trained with different normalisation stats")
     criterion = TokenizerLoss(config, perceptual=perceptual)
 
     accelerator = _make_accelerator(train, device)

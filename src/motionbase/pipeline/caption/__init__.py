@@ -1,0 +1,49 @@
+"""Hierarchical motion captions (MotionBase data pipeline, stage 5).
+
+Two captioners behind one interface (:class:`Captioner`):
+
+- ``rules`` (the default): reads the 3D motion and writes the captions offline (:mod:`.rules`);
+- ``lmm``: asks a multimodal LLM over any OpenAI-compatible chat endpoint, with the MotionBase
+  paper's prompt (appendix A.2, Fig. 8; :mod:`.prompt`) and bbox-cropped video frames (:mod:`.lmm`).
+
+Both return :class:`~motionbase.clip.Captions`: ``whole`` (a 1-3 sentence whole-body summary) and
+``parts`` with keys ``upper_body`` and ``lower_body``. See docs/CAPTIONS.md.
+"""
+
+from __future__ import annotations
+
+from .base import Captioner, CaptionError, clip_label
+from .rules import RulesCaptioner, RulesConfig
+
+CAPTIONERS = ("rules", "lmm")
+
+__all__ = ["Captioner", "CaptionError", "CAPTIONERS", "RulesCaptioner", "RulesConfig", "clip_label",
+           "get_captioner"]
+
+
+def get_captioner(name: str = "rules", **options) -> Captioner:
+    """A captioner by name: ``rules`` (options: fields of :class:`RulesConfig`) or ``lmm`` (options:
+    fields of :class:`~.lmm.LMMConfig`, e.g. ``base_url``, ``model``, ``cache_dir``)."""
+    from ...errors import MotionbaseError
+
+    if name == "rules":
+        return RulesCaptioner(RulesConfig(**_checked(RulesConfig, options, name)))
+    if name == "lmm":
+        from .lmm import LMMCaptioner, LMMConfig
+
+        return LMMCaptioner(LMMConfig(**_checked(LMMConfig, options, name)))
+    raise MotionbaseError(f"unknown captioner {name!r}; expected one of: {', '.join(CAPTIONERS)}")
+
+
+def _checked(config_type: type, options: dict, name: str) -> dict:
+    """``options`` if every key is a field of ``config_type``; else a one-line error naming the bad ones."""
+    from dataclasses import fields
+
+    from ...errors import MotionbaseError
+
+    known = {f.name for f in fields(config_type)}
+    bad = sorted(set(options) - known)
+    if bad:
+        raise MotionbaseError(f"captioner {name!r}: unknown option(s) {', '.join(bad)}; "
+                              f"known: {', '.join(sorted(known))}")
+    return options
