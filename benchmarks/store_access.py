@@ -6,6 +6,8 @@ same random order from both, in the same run:
 
 * ``view``: what ``store.features(i)`` returns (a memory-mapped slice, no bytes read yet) vs ``np.load``;
 * ``copy``: the clip's bytes in RAM (``np.array(store.features(i))``) vs ``np.load`` (page cache warm);
+* ``window``: what training reads, a random 64-row crop copied to RAM (the store touches only those rows;
+  a per-clip loader must load the file, then crop);
 * ``cold``: ``copy`` again after asking the kernel to drop both sets of files from the page cache
   (``posix_fadvise(DONTNEED)``; best effort, no root needed).
 
@@ -28,6 +30,7 @@ import numpy as np
 
 from motionbase.clip import Clip, ClipMeta
 from motionbase.data import ClipStore
+from motionbase.io import atomic_write_text
 
 RESULTS = Path(__file__).parent / "results"
 NAME = "store_access"
@@ -64,14 +67,21 @@ def timed(fn, order) -> float:
     return len(order) / (time.perf_counter() - t0)
 
 
+def crop(feats: np.ndarray, i: int, window: int = 64) -> np.ndarray:
+    """A deterministic pseudo-random ``window``-row crop (the whole clip when shorter)."""
+    start = (i * 7919) % max(1, len(feats) - window + 1)
+    return feats[start:start + window]
+
+
 def measure(store_path: Path, files: list[Path], order: np.ndarray) -> dict[str, tuple[float, float]]:
-    """{case: (store clips/s, per-file clips/s)} for the view, copy and cold cases."""
+    """{case: (store clips/s, per-file clips/s)} for the view, copy, window and cold cases."""
     store = ClipStore.open(store_path)
     check = order[:20]
     assert all(np.array_equal(store.features(i), np.load(files[i])) for i in check)
     cases = {
         "view": (lambda i: store.features(i), lambda i: np.load(files[i])),
         "copy": (lambda i: np.array(store.features(i)), lambda i: np.load(files[i])),
+        "window": (lambda i: np.array(crop(store.features(i), i)), lambda i: np.array(crop(np.load(files[i]), i))),
     }
     rows = {}
     for name, (from_store, from_files) in cases.items():
@@ -124,9 +134,7 @@ def main() -> None:
               "(features only, no fsync). cold: guest page cache dropped (a VM host cache may remain)."]
     RESULTS.mkdir(exist_ok=True)
     for suffix, text in ((".json", json.dumps(result, indent=2)), (".md", "\n".join(lines) + "\n")):
-        tmp_file = RESULTS / f"{NAME}{suffix}.tmp"
-        tmp_file.write_text(text)
-        os.replace(tmp_file, RESULTS / f"{NAME}{suffix}")
+        atomic_write_text(RESULTS / f"{NAME}{suffix}", text)
     print("\n".join(lines))
 
 

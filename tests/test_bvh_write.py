@@ -87,8 +87,10 @@ def test_file_header_and_atomic_replace(tmp_path):
     assert text.startswith("HIERARCHY\nROOT pelvis\n{\n\tOFFSET 0.000000 0.000000 0.000000\n")
     assert f"MOTION\nFrames: {len(joints)}\nFrame Time: 0.05\n" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bvh"]  # no temp file left behind
+    write_bvh(tmp_path / "new" / "dir" / "a.bvh", joints)  # missing folders are created
+    assert (tmp_path / "new" / "dir" / "a.bvh").is_file()
     with pytest.raises(FormatError, match="cannot write here"):
-        write_bvh(tmp_path / "no" / "such" / "dir.bvh", joints)
+        write_bvh(path / "inside-a-file.bvh", joints)  # a file where a folder should be
 
 
 def test_bad_joints_are_refused():

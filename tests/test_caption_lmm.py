@@ -250,10 +250,12 @@ def test_rate_limiter_spaces_requests():
 
 def test_rate_limit_applies_to_requests(server):
     server.script = [BROKEN]
-    cap = make(server, requests_per_minute=6000, backoff_s=0.0)  # 10 ms apart
+    sleeps = []
+    cap = LMMCaptioner(LMMConfig(base_url=server.base_url, requests_per_minute=600, backoff_s=0.0),
+                       sleep=sleeps.append, clock=lambda: 50.0)  # a stopped clock: every wait is a full slot
     frames, boxes = video()
     cap.caption(clip(boxes), frames)
-    assert len(server.seen) == 2 and any(0 < s <= 0.01 for s in cap.sleeps)
+    assert len(server.seen) == 2 and sleeps == [0.0, pytest.approx(0.1)]  # backoff 0, then the limiter
 
 
 def test_bad_frames_and_boxes(server):

@@ -13,6 +13,7 @@ from motionbase.features.mirror import mirror_joints
 from motionbase.formats.bvh import load_bvh
 from motionbase.pipeline.caption import Captioner, RulesCaptioner, get_captioner
 from motionbase.pipeline.caption.kinematics_summary import summarize_motion
+from motionbase.pipeline.caption.rules import captions_from_summary
 from motionbase.skeleton import SMPL22
 
 from .conftest import DATA, load_hml
@@ -97,7 +98,7 @@ def test_humanml3d_000000_kicks_with_the_left_leg(clips):
     gold = (DATA / "humanml3d" / "texts" / "000000.txt").read_text().lower()
     assert "left leg" in gold or "left foot" in gold  # what its annotators wrote
     clip = clips["000000"]
-    assert "kicks with the left leg" in CAP.caption(clip).whole[0]
+    assert CAP.caption(clip).whole == ["A person kicks with the left leg."]  # the body's twist is no turn
     assert "kicks with the right leg" in CAP.caption(mirrored(clip)).whole[0]
     assert "the left leg swings up high in a kick" in text(CAP.caption(clip))
     kicks = [(leg.side, leg.kind) for leg in summarize_motion(clip.joints_m).legs]
@@ -167,3 +168,33 @@ def _timed(fn) -> float:
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
+
+
+def test_cmu_01_01_forward_jumps_turn_around():
+    """CMU's own description of 01_01 (tests/data/bvh/cmu/cmu-mocap-index-text_excerpt.txt)."""
+    index = (DATA / "bvh" / "cmu" / "cmu-mocap-index-text_excerpt.txt").read_text()
+    assert "forward jumps, turn around" in index
+    s = summarize_motion(load_bvh(DATA / "bvh" / "cmu" / "01_01.bvh").joints_m)
+    assert s.locomotion == "jump" and s.direction == "forward" and len(s.jumps) >= 5
+    assert [round(t.size / 90) for t in s.turns] == [-2, 2]  # around to the right, then back to the left
+    whole = captions_from_summary(s).whole[0]
+    assert whole.startswith("A person jumps forward") and "turns around to the right, then turns around to the left" in whole
+
+
+def test_caption_command(tmp_path):
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from motionbase.pipeline.caption.commands import register
+
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)  # typer runs a lone command without its name; keep two
+    out = CliRunner().invoke(app, ["caption", str(RAISE_LEFT), str(DATA / "humanml3d" / "new_joints" / "000000.npy"),
+                                   "--json"])
+    assert out.exit_code == 0, out.output
+    rows = [json.loads(line) for line in out.output.splitlines()]
+    assert "left hand" in rows[0]["whole"][0] and "left leg" in rows[1]["whole"][0]
+    assert set(rows[1]["parts"]) == {"upper_body", "lower_body"}

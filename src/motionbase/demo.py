@@ -49,7 +49,6 @@ def run_demo(out: Path, *, size_px: int = 320) -> Path:
         for key in ("mp4", "gif"):
             if not media[key].exists():
                 render_motion(clip.joints_m, media[key], fps=clip.fps, title=caption, config=config)
-        media["bvh"].parent.mkdir(parents=True, exist_ok=True)
         if not media["bvh"].exists():
             write_bvh(media["bvh"], clip.joints_m, fps=clip.fps)
         items.append({"title": name, "prompt": caption, "video": str(media["mp4"]), "gif": str(media["gif"]),

@@ -1,5 +1,85 @@
-"""``motionbase evaluator train``."""
+"""``motionbase evaluator train`` and ``motionbase evaluate``: thin layers over :mod:`motionbase.evaluate`."""
 
-from ..evaluate.evaluator_cli import register
+from __future__ import annotations
 
-__all__ = ["register"]
+import json
+from pathlib import Path
+
+import typer
+
+from ..errors import FormatError
+
+
+def _config_fields(config_file: Path | None) -> dict:
+    if config_file is None:
+        return {}
+    try:
+        return json.loads(config_file.read_text())
+    except (OSError, ValueError) as exc:
+        raise FormatError(config_file, f"not a readable JSON evaluator config ({exc})") from None
+
+
+def _label_keys(text: str) -> tuple[str, ...]:
+    return tuple(k.strip() for k in text.split(",") if k.strip())
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(no_args_is_help=True, help="Text–motion evaluators for R-precision, FID, MM-Dist.")
+    app.add_typer(group, name="evaluator")
+
+    @group.command("train")
+    def train_cmd(
+        store: Path = typer.Option(..., "--store", help="clip store directory"),
+        out: Path = typer.Option(..., "--out", help="checkpoint directory to write"),
+        split: str = typer.Option("train", help="store split to train on ('' for all clips)"),
+        preset: str = typer.Option("default", help="'default' (TMR-style, GPU-sized) or 'cpu' (Guo-style, 128 wide)"),
+        arch: str | None = typer.Option(None, help="override the preset's arch: 'tmr' or 'guo'"),
+        config_file: Path | None = typer.Option(None, "--config", help="JSON of EvaluatorConfig fields "
+                                                "(sizes, max_frames, ...) over the preset; the store sets the width"),
+        steps: int = typer.Option(20000, help="optimisation steps"),
+        max_minutes: float | None = typer.Option(None, help="stop after this many minutes of wall time"),
+        batch_size: int = typer.Option(64, help="clips per step (distinct labels where the store has labels)"),
+        lr: float = typer.Option(1e-4, help="AdamW learning rate"),
+        label_keys: str = typer.Option("content,style", help="manifest label keys whose values make a clip's "
+                                       "label (clips of one label are not negatives); '' for none"),
+        glove: Path | None = typer.Option(None, help="GloVe text file (word_dim-d) to initialise word vectors"),
+        seed: int = typer.Option(0, help="random seed"),
+        device: str | None = typer.Option(None, help="torch device (default: cuda if available)"),
+    ) -> None:
+        """Train a text–motion evaluator on a clip store and save it as safetensors + config."""
+        from tqdm import tqdm
+
+        from ..data.store import ClipStore
+        from ..evaluate.evaluator import evaluator_preset
+        from ..evaluate.evaluator_train import TrainConfig, train_evaluator
+        from ..evaluate.store_data import captioned_clips
+        from ..io import atomic_write_text
+
+        clips = captioned_clips(ClipStore.open(store), split or None, label_keys=_label_keys(label_keys))
+        fields = {**_config_fields(config_file), "feature_dim": int(clips.features[0].shape[1])}
+        if arch is not None:
+            fields["arch"] = arch
+        try:
+            config = evaluator_preset(preset, **fields)
+        except (TypeError, ValueError) as exc:
+            raise FormatError(config_file or "--preset/--arch", f"bad evaluator config ({exc})") from None
+        train = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed,
+                            glove_path=str(glove) if glove else None,
+                            max_seconds=None if max_minutes is None else 60.0 * max_minutes)
+        bar = tqdm(total=steps, desc="evaluator", unit="step")
+
+        def progress(step: int, loss: float) -> None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+
+        model, losses = train_evaluator(clips.features, clips.captions, clips.labels, config=config, train=train,
+                                        device=device, progress=progress)
+        bar.close()
+        model.save_pretrained(out)
+        log = {"clips": len(clips), "skipped_uncaptioned": clips.skipped, "split": split,
+               "label_keys": list(clips.label_keys) if clips.labels is not None else [],
+               "distinct_labels": len(set(clips.labels)) if clips.labels is not None else None,
+               "steps": len(losses), "batch_size": batch_size, "lr": lr, "seed": seed, "losses": losses[::10]}
+        atomic_write_text(out / "train_log.json", json.dumps(log))
+        typer.echo(f"saved {config.arch} evaluator trained for {len(losses)} steps on {len(clips)} clips "
+                   f"({clips.skipped} uncaptioned skipped) to {out}")

@@ -37,6 +37,7 @@ import torch
 from torch import nn
 
 from ..errors import CheckpointError, ShapeError
+from ..io import atomic_write_text
 from .evaluator_batch import MAX_RMS_Z, check_features, normalised_batch
 from .evaluator_guo import MotionEncoderBiGRUCo, MovementConvEncoder, TextEncoderBiGRUCo
 from .evaluator_text import Vocabulary, caption_words
@@ -89,6 +90,23 @@ class EvaluatorConfig:
             self.transformer = TransformerDims(**self.transformer)
         if self.arch not in ARCHS:
             raise ValueError(f"unknown evaluator arch {self.arch!r}; expected one of {ARCHS}")
+
+
+# Named configurations. "default": the full-size TMR-style evaluator (a GPU job: ~20 s a step on a shared
+# 2-core CPU). "cpu": Guo's design at 128 wide (~1 s a step of 64 clips on one contended core, ~0.3 M weights),
+# which trains in about ten minutes on a CPU and is what benchmarks/evaluation.py ships.
+EVALUATOR_PRESETS: dict[str, dict] = {
+    "default": {},
+    "cpu": {"arch": "guo", "embed_dim": 128, "word_dim": 64,
+            "guo": {"text_hidden": 128, "movement_hidden": 128, "movement_latent": 128, "motion_hidden": 128}},
+}
+
+
+def evaluator_preset(name: str, **overrides) -> EvaluatorConfig:
+    """The named configuration of :data:`EVALUATOR_PRESETS` with ``overrides`` (EvaluatorConfig fields) applied."""
+    if name not in EVALUATOR_PRESETS:
+        raise ValueError(f"unknown evaluator preset {name!r}; expected one of {sorted(EVALUATOR_PRESETS)}")
+    return EvaluatorConfig(**{**EVALUATOR_PRESETS[name], **overrides})
 
 
 class TextMotionEvaluator(nn.Module):
@@ -178,14 +196,18 @@ class TextMotionEvaluator(nn.Module):
 
     @torch.no_grad()
     def encode_motion(self, features: Sequence[np.ndarray], batch_size: int = 256,
-                      max_rms_z: float | None = MAX_RMS_Z) -> np.ndarray:
-        """Raw feature clips (T_i, feature_dim) -> (N, embed_dim) float64 embeddings (first max_frames frames)."""
+                      max_rms_z: float | None = MAX_RMS_Z, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Raw feature clips (T_i, feature_dim) -> (N, embed_dim) float64 embeddings.
+
+        Each clip is cropped to at most ``max_frames`` frames (a multiple of ``unit_length``), from frame 0, or
+        from a random offset drawn from ``rng`` (the evaluation protocol's random crops).
+        """
         if len(features) == 0:
             raise ShapeError("no motion features to encode; expected at least one clip")
         self.eval()
         chunks = []
         for s in range(0, len(features), batch_size):
-            x, lengths = self.motion_batch(features[s:s + batch_size], max_rms_z=max_rms_z)
+            x, lengths = self.motion_batch(features[s:s + batch_size], rng=rng, max_rms_z=max_rms_z)
             chunks.append(self.forward_motion(x.to(self.device), lengths.to(self.device)).cpu().double().numpy())
         return np.concatenate(chunks)
 
@@ -241,8 +263,3 @@ class TextMotionEvaluator(nn.Module):
 def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
-
-def atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)

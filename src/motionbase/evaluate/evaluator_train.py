@@ -11,6 +11,7 @@ with a margin loss on Euclidean distances instead; both architectures here use I
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -39,6 +40,7 @@ class TrainConfig:
     seed: int = 0
     min_word_count: int = 1
     glove_path: str | None = None  # GloVe text file with config.word_dim-dim vectors; None: learn from scratch
+    max_seconds: float | None = None  # stop after this much wall time (s), even before ``steps``
 
 
 def feature_stats(features: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -105,7 +107,8 @@ def train_evaluator(features: Sequence[np.ndarray], captions: Sequence[Sequence[
 
     features: raw (T_i, config.feature_dim) arrays; captions: list of paraphrases (or one string) per clip;
     labels: optional hashable per clip. ``mean``/``std`` default to :func:`feature_stats` of ``features``.
-    ``progress(step, loss)`` is called after every step.
+    ``progress(step, loss)`` is called after every step. Training stops after ``train.steps`` steps or, when
+    ``train.max_seconds`` is set, at the first step that ends past that wall time (len(losses) says which).
     """
     config = config or EvaluatorConfig()
     train = train or TrainConfig()
@@ -126,6 +129,7 @@ def train_evaluator(features: Sequence[np.ndarray], captions: Sequence[Sequence[
     groups = [np.flatnonzero(label_of == g) for g in np.unique(label_of)]
     opt = torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
     losses = []
+    deadline = None if train.max_seconds is None else time.monotonic() + train.max_seconds
     for step in range(train.steps):
         idx = _draw_batch(rng, groups, train.batch_size)
         texts = [caps[i][rng.integers(len(caps[i]))] for i in idx]
@@ -144,4 +148,6 @@ def train_evaluator(features: Sequence[np.ndarray], captions: Sequence[Sequence[
         losses.append(loss.item())
         if progress is not None:
             progress(step, losses[-1])
+        if deadline is not None and time.monotonic() > deadline:
+            break
     return model.eval(), losses

@@ -27,13 +27,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ..io import atomic_write_bytes
 from ..errors import CheckpointError, ShapeError
 from .layout import HML3D_LAYOUT, FeatureLayout
 
@@ -54,18 +54,6 @@ def std_groups(layout: FeatureLayout) -> list[slice]:
     root = s["root"].start
     return [slice(root, root + 1), slice(root + 1, root + 3), slice(root + 3, root + 4),
             s["ric"], s["rot"], s["vel"], s["contact"]]
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True, eq=False)
@@ -180,8 +168,8 @@ class FeatureStats:
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         meta = dict(self.header, stamp=self.stamp, format_version=FORMAT_VERSION)
-        _atomic_write_bytes(d / STATS_FILE, save({"mean": self.mean, "std": self.std}, metadata={"stamp": self.stamp}))
-        _atomic_write_bytes(d / META_FILE, (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
+        atomic_write_bytes(d / STATS_FILE, save({"mean": self.mean, "std": self.std}, metadata={"stamp": self.stamp}))
+        atomic_write_bytes(d / META_FILE, (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
         return d
 
     @classmethod

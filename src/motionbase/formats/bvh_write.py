@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from itertools import combinations
 
 import numpy as np
 
+from ..io import atomic_write_text
 from ..errors import FormatError, ShapeError
 from ..skeleton import SMPL22, Skeleton
 from .bvh_read import BvhData
@@ -294,21 +294,11 @@ def bvh_text(bvh: BvhData, precision: int = 6) -> str:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    """Write ``text`` to ``path`` atomically; an unwritable place is a one-line FormatError."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".bvh", dir=folder)
+        atomic_write_text(path, text)
     except OSError as exc:
-        raise FormatError(path, f"cannot write here ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        raise FormatError(os.fspath(path), f"cannot write here ({exc.strerror or exc})") from None
 
 
 def write_bvh(path: str | os.PathLike, joints_m: np.ndarray, *, fps: float = 20.0,

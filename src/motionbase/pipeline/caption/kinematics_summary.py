@@ -13,8 +13,9 @@ Signs and sides: "left" is the body's left (with the SMPL-22 convention, +X when
 What is measured (all vectorised numpy; well under a millisecond per second of motion):
 
 - travel: horizontal root path (m), speed (m/s), the dominant direction of travel in the body frame
-  (forward, backward, left, right), walk vs run (speed, and flight phases: both feet off the floor);
-- turn: signed change of the facing yaw from the first to the last quarter-second (degrees);
+  (forward, backward, left, right), walk vs run (speed, and flight phases: both feet off the floor),
+  or travel by jumps (repeated jumps, the feet rarely alternating);
+- turns: signed change of the facing yaw from the first to the last quarter-second, and each\n  sustained turn on the way (degrees);
 - jumps: spans with both feet off the floor where the pelvis rises above its standing height;
 - squats: spans where the pelvis drops below standing height by a fraction of the leg length;
 - arm raises per side: wrist above the shoulder (or above the head), when, how high, which way;
@@ -47,10 +48,12 @@ class SummaryConfig:
     run_speed_mps: float = 2.0  # faster than this is a run whatever the feet do
     run_min_speed_mps: float = 1.1  # a run needs at least this speed ...
     run_flight_fraction: float = 0.05  # ... and both feet off the floor this fraction of travel frames
+    hop_single_support: float = 0.15  # travel by jumps: one foot alone on the floor less often than this
     contact_height_m: float = 0.05  # a foot lower than this above the floor touches it
     slight_turn_deg: float = 25.0
     turn_deg: float = 50.0
     turn_around_deg: float = 135.0
+    turn_hold_s: float = 0.5  # a turn is kept when the new facing lasts this long (else: a twist)
     jump_rise_m: float = 0.08  # pelvis above standing height while airborne
     jump_min_s: float = 0.1
     squat_drop: float = 0.22  # pelvis drop below standing height, as a fraction of leg length
@@ -62,7 +65,9 @@ class SummaryConfig:
     wave_swing_m: float = 0.025  # a wave reverses the wrist's horizontal swing by this much ...
     wave_min_swings: int = 5  # ... this many times while the arm is up
     wave_elevation: float = -0.6  # the arm counts as up for waving down to this elevation
-    kick_height: float = 0.45  # foot above the floor, as a fraction of leg length
+    wave_angle_deg: float = 5.0  # or: the forearm tilts side to side about the elbow by this much ...
+    wave_min_angle_swings: int = 7  # ... this many times (a hand wave with a still upper arm)
+    kick_height: float = 0.5  # foot above the floor, as a fraction of leg length
     kick_forward: float = 0.25  # foot ahead of the pelvis, as a fraction of leg length
     kick_min_s: float = 0.1
     lean_deg: float = 20.0  # torso tilted forward more than this is a lean
@@ -113,13 +118,14 @@ class MotionSummary:
     static: bool
     pose: str  # standing | crouching | sitting | kneeling | lying (at the middle frame)
     end_pose: str
-    locomotion: str  # none | walk | run
+    locomotion: str  # none | walk | run | jump (travel by repeated jumps)
     direction: str  # forward | backward | left | right ("" without locomotion)
     speed_mps: float  # mean horizontal root speed while travelling (0 without locomotion)
     distance_m: float  # horizontal root path length
-    turn_deg: float  # signed: > 0 turns to the body's left
+    turn_deg: float  # net change of facing, signed: > 0 turns to the body's left
     flight_fraction: float  # fraction of travelling frames with both feet off the floor
     lean_deg: float  # median forward tilt of the torso from vertical (negative: leaning back)
+    turns: list[Span] = field(default_factory=list)  # size: signed angle (degrees, > 0 left)
     jumps: list[Span] = field(default_factory=list)  # size: pelvis rise (m)
     squats: list[Span] = field(default_factory=list)  # size: pelvis drop (m)
     arms: list[ArmAction] = field(default_factory=list)  # ordered by start time
@@ -177,22 +183,30 @@ def _runs(mask: np.ndarray, min_len: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if b - a >= max(min_len, 1)]
 
 
+def _zigzag(signal: np.ndarray, threshold: float) -> list[int]:
+    """Indices of the alternating extremes of a 1D signal, ignoring wiggles of ``threshold`` or less:
+    the start of the first move, every peak and trough in between, and the last extreme. [] if the
+    signal never moves by more than ``threshold``."""
+    x = [float(v) for v in signal]
+    pivots, ext, direction, lo, hi = [], 0, 0, 0, 0
+    for i in range(1, len(x)):
+        if direction == 0:
+            lo, hi = (i if x[i] < x[lo] else lo), (i if x[i] > x[hi] else hi)
+            if x[i] - x[lo] > threshold:
+                pivots, direction, ext = [lo], 1, i
+            elif x[hi] - x[i] > threshold:
+                pivots, direction, ext = [hi], -1, i
+        elif (x[i] - x[ext]) * direction > 0:
+            ext = i
+        elif (x[ext] - x[i]) * direction > threshold:
+            pivots.append(ext)
+            direction, ext = -direction, i
+    return pivots + [ext] if pivots else []
+
+
 def _swings(signal: np.ndarray, threshold: float) -> int:
-    """Reversals of a 1D signal by more than ``threshold`` (a hysteresis count of back-and-forth)."""
-    if len(signal) < 3:
-        return 0
-    count, direction = 0, 0
-    lo = hi = float(signal[0])
-    for v in signal[1:]:
-        v = float(v)
-        hi, lo = max(hi, v), min(lo, v)
-        if direction >= 0 and hi - v > threshold:  # fell back from a peak
-            count += direction > 0
-            direction, lo = -1, v
-        elif direction <= 0 and v - lo > threshold:  # rose from a trough
-            count += direction < 0
-            direction, hi = 1, v
-    return count
+    """Reversals of a 1D signal by more than ``threshold`` (back-and-forth count, with hysteresis)."""
+    return max(len(_zigzag(signal, threshold)) - 2, 0)
 
 
 class _Frame:
@@ -248,8 +262,9 @@ def _yaw_deg(forward: np.ndarray) -> np.ndarray:
     return np.degrees(np.unwrap(np.arctan2(forward[:, 0], forward[:, 2])))
 
 
-def _travel(f: _Frame) -> tuple[str, str, float, float, float]:
-    """(locomotion, direction, speed m/s, path length m, flight fraction)."""
+def _travel(f: _Frame, jumps: int) -> tuple[str, str, float, float, float]:
+    """(locomotion, direction, speed m/s, path length m, flight fraction). ``jumps``: how many jumps
+    the clip has; travel by repeated jumps with the feet together (rarely one foot down) is ``jump``."""
     cfg, moving = f.cfg, f.travelling
     distance = float(f.speed[:-1].sum() / f.fps)
     net = float(np.linalg.norm(f.path[-1] - f.path[0]))
@@ -263,14 +278,37 @@ def _travel(f: _Frame) -> tuple[str, str, float, float, float]:
         direction = "left" if lateral > 0 else "right"
     speed = float(f.speed[moving].mean())
     flight = float((~f.contact).all(axis=1)[moving].mean())
+    single_support = float((f.contact.sum(axis=1) == 1)[moving].mean())
+    if jumps >= 2 and single_support < cfg.hop_single_support:
+        return "jump", direction, speed, distance, flight
     run = speed > cfg.run_speed_mps or (speed > cfg.run_min_speed_mps and flight > cfg.run_flight_fraction)
     return ("run" if run else "walk"), direction, speed, distance, flight
 
 
-def _turn(f: _Frame) -> float:
-    yaw = _yaw_deg(f.forward)
+def _turns(f: _Frame) -> tuple[float, list[Span]]:
+    """(net turn, turns): the facing's change from the first to the last quarter-second, and each
+    sustained turn as a span whose size is its signed angle (degrees, > 0: to the left). Turns run
+    between the extremes of the facing yaw (reversals under ``slight_turn_deg`` ignored); an extreme
+    whose facing is not held for ``turn_hold_s`` is dropped, so a twist of the body that comes
+    straight back is no turn. Turns under ``turn_deg`` are not listed."""
+    cfg, yaw = f.cfg, _yaw_deg(f.forward)
     k = min(f.frames(0.25), max(1, len(yaw) // 4))
-    return float(yaw[-k:].mean() - yaw[:k].mean())
+    hold = f.frames(cfg.turn_hold_s)
+
+    def held(p: int) -> bool:
+        away = np.flatnonzero(np.abs(yaw[p:p + hold] - yaw[p]) > cfg.slight_turn_deg)
+        return len(away) == 0 and p + hold <= len(yaw)
+
+    pivots = _zigzag(yaw, cfg.slight_turn_deg)
+    pivots = pivots[:1] + [p for p in pivots[1:-1] if held(p)] + pivots[-1:]
+    turns: list[Span] = []
+    for a, b in zip(pivots[:-1], pivots[1:]):
+        if turns and (yaw[b] - yaw[a]) * turns[-1].size > 0:  # the same way again: one turn
+            turns[-1] = Span(turns[-1].start_s, b / f.fps, turns[-1].size + float(yaw[b] - yaw[a]))
+        else:
+            turns.append(f.span(a, b, yaw[b] - yaw[a]))
+    turns = [t for t in turns if abs(t.size) >= cfg.turn_deg]
+    return float(yaw[-k:].mean() - yaw[:k].mean()), turns
 
 
 def _jumps(f: _Frame) -> list[Span]:
@@ -290,8 +328,8 @@ def _arms(f: _Frame) -> list[ArmAction]:
     """Raised arms. Elevation = (wrist height - shoulder height) / arm length: -1 hanging, 0 level
     with the shoulder, +1 straight up. Each stretch with the arm up (elevation above
     ``wave_elevation``) that holds a raise (above ``raise_elevation`` for ``raise_min_s``) is one
-    action, and its waving is counted over the whole stretch. Brief raises below the head while
-    travelling are taken for arm swing and dropped."""
+    action, and its waving is counted over the whole stretch. While travelling, chest-high raises
+    and brief shoulder-high ones are taken for arm swing and dropped."""
     cfg, ix, j = f.cfg, f.ix, f.j
     out = []
     for s, side in enumerate(SIDES):
@@ -299,8 +337,10 @@ def _arms(f: _Frame) -> list[ArmAction]:
         arm_m = float(np.median(np.linalg.norm(elbow - shoulder, axis=-1) + np.linalg.norm(wrist - elbow, axis=-1)))
         elevation = (wrist[:, 1] - shoulder[:, 1]) / max(arm_m, 1e-6)
         overhead = wrist[:, 1] > j[:, ix.head, 1] + cfg.raise_margin_m
-        rel = f.local(wrist - shoulder)
-        rel[:, 0] *= 1.0 if side == "left" else -1.0  # outward from the body is +
+        outward = np.array([1.0 if side == "left" else -1.0, 1.0, 1.0])  # outward from the body is +x
+        rel = f.local(wrist - shoulder) * outward
+        fore = f.local(wrist - elbow) * outward
+        tilt = np.degrees(np.arctan2(fore[:, 0], fore[:, 1]))  # forearm tilt out from vertical
         raised = elevation > cfg.raise_elevation
         for a, b in _runs(elevation > cfg.wave_elevation, 1):
             hold = _runs(raised[a:b], min(f.frames(cfg.raise_min_s), len(j)))
@@ -310,26 +350,31 @@ def _arms(f: _Frame) -> list[ArmAction]:
             top = ra + int(np.argmax(elevation[ra:rb]))
             level = ("overhead" if overhead[ra:rb].any() else
                      "shoulder" if elevation[top] > cfg.shoulder_elevation else "chest")
-            if level != "overhead" and f.travelling[ra:rb].mean() > 0.5 and rb - ra < f.frames(1.0):
+            moving = f.travelling[ra:rb].mean() > 0.5
+            if moving and (level == "chest" or (level == "shoulder" and rb - ra < f.frames(1.0))):
                 continue  # arm swing of a walk or run
             out_, up_, ahead = rel[top]
             direction = "up" if up_ > max(out_, ahead) else ("forward" if ahead >= out_ else "sideways")
             out.append(ArmAction(side, level, direction, f.span(ra, rb, wrist[top, 1] - shoulder[top, 1]),
                                  lowered=bool(rb < len(j) and not raised[-1]),
-                                 wave_swings=_wave_swings(rel[a:b], cfg)))
+                                 wave_swings=_wave_swings(rel[a:b], tilt[a:b], cfg)))
     return sorted(out, key=lambda x: (x.span.start_s, -x.span.size))
 
 
-def _wave_swings(rel: np.ndarray, cfg: SummaryConfig) -> int:
-    """Swings of the wrist (shoulder-relative, body frame) along the main axis of its horizontal path
-    (side to side or to and fro); 0 unless there are at least ``wave_min_swings``."""
+def _wave_swings(rel: np.ndarray, tilt_deg: np.ndarray, cfg: SummaryConfig) -> int:
+    """Swings of a raised hand: of the wrist (shoulder-relative, body frame) along the main axis of its
+    horizontal path (side to side or to and fro), or of the forearm's sideways tilt about the elbow.
+    0 unless either count reaches its minimum."""
     if len(rel) < 4:
         return 0
     plane = _moving_average(rel, 3)[:, [0, 2]]
     plane = plane - plane.mean(axis=0)
     _, _, vt = np.linalg.svd(plane, full_matrices=False)
     swings = _swings(plane @ vt[0], cfg.wave_swing_m)
-    return swings if swings >= cfg.wave_min_swings else 0
+    if swings >= cfg.wave_min_swings:
+        return swings
+    tilts = _swings(_moving_average(tilt_deg, 3), cfg.wave_angle_deg)
+    return tilts if tilts >= cfg.wave_min_angle_swings else 0
 
 
 def _legs(f: _Frame) -> list[LegAction]:
@@ -387,12 +432,12 @@ def summarize_motion(joints_m: np.ndarray, fps: float = 20.0, skeleton: Skeleton
     still = float(np.linalg.norm(j - j[:1], axis=-1).max()) < cfg.still_m
     if len(j) < 2 or still:
         locomotion, direction, speed, distance, flight, turn = "none", "", 0.0, 0.0, 0.0, 0.0
-        jumps, squats, legs = [], [], []
+        turns, jumps, squats, legs = [], [], [], []
     else:
-        locomotion, direction, speed, distance, flight = _travel(f)
-        turn, jumps, squats, legs = _turn(f), _jumps(f), _squats(f), _legs(f)
+        (turn, turns), jumps, squats, legs = _turns(f), _jumps(f), _squats(f), _legs(f)
+        locomotion, direction, speed, distance, flight = _travel(f, len(jumps))
     return MotionSummary(duration_s=len(j) / fps, static=still, pose=_pose(f, len(j) // 2),
                          end_pose=_pose(f, len(j) - 1), locomotion=locomotion, direction=direction,
                          speed_mps=speed, distance_m=distance, turn_deg=turn, flight_fraction=flight,
-                         lean_deg=_lean(f), jumps=jumps, squats=squats,
+                         lean_deg=_lean(f), turns=turns, jumps=jumps, squats=squats,
                          arms=_arms(f), legs=legs)

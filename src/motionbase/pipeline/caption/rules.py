@@ -83,6 +83,24 @@ def _turn_words(turn_deg: float, cfg: SummaryConfig) -> tuple[str, str]:
     return ("slight" if a >= cfg.slight_turn_deg else ""), side
 
 
+def _turns(s: MotionSummary, cfg: SummaryConfig) -> list[tuple[float, str, str]]:
+    """(start s, phrase, side) of each clear turn: the sustained turns, else the net turn if clear."""
+    spans = [(t.start_s, t.size) for t in s.turns]
+    if not spans and _turn_words(s.turn_deg, cfg)[0] in ("turn", "around"):
+        spans = [(0.0, s.turn_deg)]
+    out = []
+    for start, deg in spans:
+        strength, side = _turn_words(deg, cfg)
+        out.append((start, f"turns around to the {side}" if strength == "around" else f"turns {side}", side))
+    return out
+
+
+def _through_turns(s: MotionSummary, cfg: SummaryConfig, one: str, many: str) -> str:
+    """``one`` with the side of the only turn filled in, ``many`` for several turns, '' for none."""
+    turns = _turns(s, cfg)
+    return one.format(turns[0][2]) if len(turns) == 1 else (many if turns else "")
+
+
 # ---- whole body -------------------------------------------------------------------------------
 
 def _arm_event(arm: _Arm) -> str:
@@ -113,12 +131,17 @@ def _leg_events(legs: list[LegAction]) -> list[tuple[float, str]]:
     return [(t, verb[kind].format(side) + _count(n)) for t, _, side, kind, n in out]
 
 
-def _events(s: MotionSummary) -> list[str]:
-    """Things the body does besides travelling, in the order they start."""
+def _events(s: MotionSummary, extra: list[tuple[float, str]] = ()) -> list[str]:
+    """Things the body does besides travelling (and ``extra`` (start s, phrase)), in the order they start."""
+    return [text for _, text in sorted(_timed_events(s) + list(extra), key=lambda e: e[0])]
+
+
+def _timed_events(s: MotionSummary) -> list[tuple[float, str]]:
+    """(start s, phrase) of what the body does besides travelling and turning."""
     arms = _merge_sides(s.arms)
     ev: list[tuple[float, str]] = [(a.action.span.start_s, _arm_event(a)) for a in arms if a.action.level != "chest"]
     ev += _leg_events(s.legs)
-    if s.jumps:
+    if s.jumps and s.locomotion != "jump":
         ev.append((s.jumps[0].start_s, "jumps" + _count(len(s.jumps))))
     if s.squats:
         stays_low = s.end_pose in ("crouching", "sitting") and s.squats[-1].end_s >= s.duration_s - 0.1
@@ -126,7 +149,7 @@ def _events(s: MotionSummary) -> list[str]:
         ev.append((s.squats[0].start_s, text or ("squats down and stands back up" + _count(len(s.squats)))))
     if not ev:  # chest-high arm lifts are named only when nothing bigger happens
         ev = [(a.action.span.start_s, _arm_event(a)) for a in arms]
-    return [text for _, text in sorted(ev, key=lambda e: e[0])]
+    return ev
 
 
 _STILL = {"standing": "stands still", "crouching": "crouches, holding still", "sitting": "sits still",
@@ -138,30 +161,35 @@ _POSE_IN_PLACE = {"standing": "stands in place", "crouching": "stays crouched", 
 def _travel_clause(s: MotionSummary, cfg: SummaryConfig) -> str:
     if s.locomotion == "walk":
         verb = "walks" + (" slowly" if s.speed_mps < 0.8 else " briskly" if s.speed_mps > 1.7 else "")
+    elif s.locomotion == "jump":
+        verb = "jumps"
     else:
         verb = "jogs" if s.speed_mps < 2.4 else ("runs fast" if s.speed_mps > 3.8 else "runs")
     way = {"forward": "forward", "backward": "backward"}.get(s.direction, f"sideways to the {s.direction}")
-    strength, side = _turn_words(s.turn_deg, cfg)
-    turn = {"around": f" and turns around to the {side}", "turn": f" and turns {side}",
-            "slight": f", veering slightly {side}"}.get(strength, "")
+    if s.locomotion == "jump":
+        way += _count(len(s.jumps))
+    turns = [phrase for _, phrase, _ in _turns(s, cfg)]
+    if turns:
+        turn = f" and {turns[0]}" if len(turns) == 1 else ", " + ", then ".join(turns)
+    else:
+        strength, side = _turn_words(s.turn_deg, cfg)
+        turn = f", veering slightly {side}" if strength == "slight" else ""
     return f"{verb} {way}{turn}"
 
 
 def _whole(s: MotionSummary, cfg: SummaryConfig, variant: int) -> str:
     subject, then = SUBJECTS[variant % len(SUBJECTS)], THEN[variant % len(THEN)]
-    events = _events(s)
     if s.static:
         held = _merge_sides(s.arms)
         tail = (f", with {held[0].hand} raised" + (" above the head" if held[0].action.level == "overhead" else "")
                 if held else "")
         return f"{subject} {_STILL[s.pose]}{tail}."
     if s.locomotion != "none":
+        events = _events(s)
         first = f"{subject} {_travel_clause(s, cfg)}."
-        during = "walking" if s.locomotion == "walk" else "running"
+        during = {"walk": "walking", "run": "running", "jump": "jumping"}[s.locomotion]
         return first + (f" While {during}, the person " + then.join(events[:3]) + "." if events else "")
-    strength, side = _turn_words(s.turn_deg, cfg)
-    if strength in ("turn", "around"):
-        events.insert(0, f"turns {'around to the ' + side if strength == 'around' else side} in place")
+    events = _events(s, [(start, phrase + " in place") for start, phrase, _ in _turns(s, cfg)])
     if not events:
         return f"{subject} {_POSE_IN_PLACE[s.pose]}, shifting slightly."
     first = f"{subject} " + then.join(events[:2]) + "."
@@ -177,7 +205,8 @@ def _arm_sentence(arm: _Arm) -> str:
         height = "above the head" if act.level == "overhead" else "near shoulder height"
         hands = "both hands wave" if arm.side == "both" else f"the {arm.side} hand waves"
         return f"{arm_word} {'are' if arm.side == 'both' else 'is'} raised {height} and {hands} back and forth"
-    how = {"overhead": "until the hand is above the head", "chest": "until the hand is at chest height"}.get(
+    hand = "the hands are" if arm.side == "both" else "the hand is"
+    how = {"overhead": f"until {hand} above the head", "chest": f"until {hand} at chest height"}.get(
         act.level, {"forward": "forward to shoulder height", "sideways": "out to the side to shoulder height"}
         .get(act.direction, "to shoulder height"))
     down = (", then come back down" if arm.side == "both" else ", then comes back down") if act.lowered else ""
@@ -188,6 +217,7 @@ def _upper(s: MotionSummary, cfg: SummaryConfig) -> str:
     arms = _merge_sides(s.arms)
     if not arms:
         arms_text = {"walk": "The arms swing naturally at the sides in rhythm with the steps.",
+                     "jump": "The arms swing with the body to drive each jump.",
                      "run": "The arms are bent at the elbows and pump back and forth with the stride."}.get(
             s.locomotion, "The arms rest beside the body." if s.pose == "lying" else "The arms hang relaxed at the sides.")
     else:
@@ -196,9 +226,10 @@ def _upper(s: MotionSummary, cfg: SummaryConfig) -> str:
         if len(sides) == 1 and "both" not in sides:
             sentences[-1] += f", while the {OTHER[arms[0].side]} arm stays relaxed at the side"
         arms_text = " ".join(x + "." for x in sentences)
-    strength, side = _turn_words(s.turn_deg, cfg)
-    if strength in ("turn", "around"):
-        torso = f"The shoulders and torso rotate to the {side} as the body turns"
+    turning = _through_turns(s, cfg, "The shoulders and torso rotate to the {} as the body turns",
+                             "The shoulders and torso rotate with each turn")
+    if turning:
+        torso = turning
     elif s.pose == "lying":
         torso = "The torso lies flat"
     elif s.lean_deg > 45:
@@ -209,7 +240,7 @@ def _upper(s: MotionSummary, cfg: SummaryConfig) -> str:
         torso = "The torso leans back"
     else:
         torso = "The torso stays upright"
-    if strength in ("turn", "around"):
+    if turning:
         shoulders = ""
     elif any(a.action.level == "overhead" for a in arms):
         shoulders = ", and the shoulders lift with the raised " + ("arms" if any(a.side == "both" for a in arms) else "arm")
@@ -219,18 +250,21 @@ def _upper(s: MotionSummary, cfg: SummaryConfig) -> str:
 
 
 def _lower(s: MotionSummary, cfg: SummaryConfig) -> str:
-    strength, side = _turn_words(s.turn_deg, cfg)
     if s.locomotion == "walk":
         pace = "slow" if s.speed_mps < 0.8 else "quick" if s.speed_mps > 1.7 else "steady"
         way = {"forward": "", "backward": " backward"}.get(s.direction, f" to the {s.direction}")
-        turn = f", stepping around to the {side} through the turn" if strength in ("turn", "around") else ""
+        turn = _through_turns(s, cfg, ", stepping around to the {} through the turn", ", stepping around through each turn")
         return (f"The legs take {pace} alternating steps{way}{turn}, each foot rolling from heel to toe. "
                 "Balance stays steady throughout.")
+    if s.locomotion == "jump":
+        turn = _through_turns(s, cfg, ", turning to the {} between jumps", ", turning between jumps")
+        return (f"Both knees bend and push off together for each jump, and the feet land side by side{turn}. "
+                "The body lands balanced on both feet.")
     if s.locomotion == "run":
         stride = ("The legs drive in a running stride, with both feet leaving the ground between steps"
                   if s.flight_fraction > cfg.run_flight_fraction else
                   "The legs move in a quick, short jogging stride with the knees bent")
-        turn = f", curving to the {side}" if strength in ("turn", "around") else ""
+        turn = _through_turns(s, cfg, ", curving to the {}", ", curving through each turn")
         return f"{stride}{turn}. The body stays balanced over the feet, leaning into the run."
     parts = []
     for leg in s.legs[:2]:

@@ -1,0 +1,77 @@
+"""The clips an evaluator trains on or is evaluated on, read from a clip store (or one of its splits).
+
+Only captioned clips count (an uncaptioned clip has nothing to retrieve); they are skipped and counted.
+Each clip gets a *label key* for batching: the values of ``label_keys`` in the manifest's JSON ``labels``
+(default content × style, the Bandai-Namco labels; per-clip fields such as the take number are ignored).
+Clips sharing a key are paraphrases of one another — the trainer does not use them as negatives and the
+R-precision batches hold distinct keys. Without any such label in the split, ``labels`` is None.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import ShapeError
+
+LABEL_KEYS = ("content", "style")
+
+
+def label_key(labels_json: str | None, keys: Sequence[str] = LABEL_KEYS) -> str:
+    """``"content=walk|style=happy"`` from a manifest ``labels`` JSON string; "" when none of ``keys`` is there."""
+    try:
+        labels = json.loads(labels_json or "{}")
+    except ValueError:
+        return ""
+    if not isinstance(labels, dict):
+        return ""
+    return "|".join(f"{k}={labels[k]}" for k in keys if k in labels)
+
+
+@dataclass
+class StoreClips:
+    """Captioned clips of a store view, in store order."""
+
+    ids: list[str]
+    features: list[np.ndarray]  # (T_i - 1, F) raw features, float32
+    captions: list[list[str]]  # whole-body captions (paraphrases), at least one per clip
+    labels: list[str] | None  # label key per clip (unlabelled clips get their id), None if no clip has one
+    skipped: int  # uncaptioned clips left out
+    label_keys: tuple[str, ...] = LABEL_KEYS
+    where: str = "the clips"  # for messages: "split 'test' of /path/to/store"
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def captioned_clips(store: Any, split: str | None = "train", *, label_keys: Sequence[str] = LABEL_KEYS,
+                    what: str = "training") -> StoreClips:
+    """The captioned clips of ``store`` (a ClipStore), or of its split ``split`` (None: all clips).
+
+    Raises :class:`~motionbase.errors.StoreError` for a split the store does not have (from ``store.split``)
+    and :class:`ShapeError` for a split with no clips or no captioned clip.
+    """
+    view = store.split(split) if split else store
+    where = (f"split {split!r}" if split else "the store") + (f" of {store.path}" if hasattr(store, "path") else "")
+    if len(view) == 0:
+        raise ShapeError(f"{where} has no clips; expected a non-empty {what} split")
+    table = view.manifest()
+    captions = table.column("captions").to_pylist()
+    raw_labels = table.column("labels").to_pylist() if "labels" in table.column_names else [None] * len(view)
+    ids = table.column("id").to_pylist()
+    keep, caps, keys = [], [], []
+    for i in range(len(view)):
+        c = [s for s in (captions[i] or []) if s and s.strip()]
+        if c:
+            keep.append(i)
+            caps.append(c)
+            keys.append(label_key(raw_labels[i], label_keys))
+    if not keep:
+        raise ShapeError(f"{where}: none of {len(view)} clips has a caption; expected captioned clips")
+    labels = [k or f"id={ids[i]}" for i, k in zip(keep, keys)] if any(keys) else None
+    return StoreClips(ids=[ids[i] for i in keep], features=[np.asarray(view.features(i)) for i in keep],
+                      captions=caps, labels=labels, skipped=len(view) - len(keep), label_keys=tuple(label_keys), where=where)

@@ -1,0 +1,201 @@
+"""Clean one person's lifted joints: reject bad frames, fill short gaps, smooth in time, fix bone lengths.
+
+The paper (section 3, step 2) applies temporal smoothing and per-clip 3D bone-length constraints to its
+keypoints. Here, on SMPL-22 joints (T, 22, 3) in metres with per-joint confidences (T, 22) in [0, 1]:
+
+- :func:`good_frames` marks frames whose key joints (hips, shoulders, knees, ankles) are confidently seen;
+- :func:`good_runs` splits a track at gaps longer than ``max_gap_s`` and keeps runs of at least
+  ``min_seconds``; shorter gaps are filled by linear interpolation (:func:`fill_gaps`);
+- :func:`smooth` is a confidence-weighted Gaussian filter (normalised convolution), with separate widths for
+  the root trajectory (depth from a monocular camera is noisy) and the root-relative pose;
+- :func:`clip_bone_lengths` takes one length per bone for the whole clip (the confidence-weighted median)
+  and :func:`enforce_bone_lengths` re-places every joint along its observed bone direction at that length,
+  parent before child, so the skeleton is rigid while the bone directions are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from ..errors import ShapeError
+from ..skeleton import SMPL22, Skeleton
+
+
+@dataclass(frozen=True)
+class CleanConfig:
+    """Thresholds and filter widths (seconds are converted with the track's frame rate)."""
+
+    min_conf: float = 0.5  # a key joint counts as seen at this confidence (MediaPipe visibility)
+    min_key_fraction: float = 0.75  # fraction of key joints that must be seen in a good frame
+    max_gap_s: float = 0.5  # longer runs of bad frames split the track
+    min_seconds: float = 2.0  # shorter runs are rejected
+    sigma_pose_s: float = 0.05  # Gaussian sigma for root-relative joints
+    sigma_root_s: float = 0.15  # Gaussian sigma for the root trajectory
+    max_bone_cv: float = 0.25  # reject a run whose median relative bone-length spread exceeds this
+    max_speed_m_s: float = 12.0  # reject a run whose smoothed root moves faster than this
+
+
+KEY_JOINTS = tuple(SMPL22.index(n) for n in ("left_hip", "right_hip", "left_shoulder", "right_shoulder",
+                                              "left_knee", "right_knee", "left_ankle", "right_ankle"))
+
+
+def _check(joints: np.ndarray, conf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    j = np.asarray(joints, dtype=np.float64)
+    c = np.asarray(conf, dtype=np.float64)
+    if j.ndim != 3 or j.shape[2] != 3 or c.shape != j.shape[:2]:
+        raise ShapeError(f"joints {j.shape} and confidences {c.shape}; expected (T, J, 3) and (T, J)")
+    return j, np.where(np.isfinite(j).all(-1), np.clip(c, 0.0, 1.0), 0.0)
+
+
+def good_frames(conf: np.ndarray, config: CleanConfig = CleanConfig(), key_joints=KEY_JOINTS) -> np.ndarray:
+    """(T, J) confidences -> (T,) bool: at least ``min_key_fraction`` of the key joints seen confidently."""
+    seen = np.asarray(conf)[:, list(key_joints)] >= config.min_conf
+    return seen.mean(axis=1) >= config.min_key_fraction
+
+
+def good_runs(good: np.ndarray, fps: float, config: CleanConfig = CleanConfig()) -> list[tuple[int, int]]:
+    """Half-open frame ranges [a, b) of good frames where gaps of at most ``max_gap_s`` are bridged and each
+    range lasts at least ``min_seconds``; ranges start and end on good frames."""
+    idx = np.flatnonzero(np.asarray(good, dtype=bool))
+    if idx.size == 0:
+        return []
+    max_gap = int(round(config.max_gap_s * fps))
+    breaks = np.flatnonzero(np.diff(idx) > max_gap + 1)
+    starts = np.concatenate([[idx[0]], idx[breaks + 1]])
+    stops = np.concatenate([idx[breaks], [idx[-1]]]) + 1
+    min_len = int(np.ceil(config.min_seconds * fps - 1e-9))
+    return [(int(a), int(b)) for a, b in zip(starts, stops) if b - a >= min_len]
+
+
+def fill_gaps(joints: np.ndarray, good: np.ndarray) -> np.ndarray:
+    """(T, J, 3) joints with bad frames replaced by linear interpolation between good ones (held at the ends)."""
+    j = np.array(joints, dtype=np.float64)
+    good = np.asarray(good, dtype=bool) & np.isfinite(j).all(axis=(1, 2))
+    if not good.any():
+        raise ShapeError("fill_gaps: no good frame to interpolate from")
+    t, known = np.arange(len(j)), np.flatnonzero(good)
+    flat = j.reshape(len(j), -1)
+    for k in range(flat.shape[1]):
+        flat[:, k] = np.interp(t, known, flat[known, k])
+    return flat.reshape(j.shape)
+
+
+def weighted_gaussian(x: np.ndarray, w: np.ndarray, sigma_frames: float) -> np.ndarray:
+    """Normalised convolution along axis 0: Gaussian-smooth ``x`` (T, ...) with per-sample weights (T, ...)
+    broadcastable to ``x``; low-weight samples borrow from their neighbours."""
+    if sigma_frames <= 0:
+        return np.array(x, dtype=np.float64)
+    w = np.broadcast_to(np.asarray(w, dtype=np.float64), x.shape)
+    num = gaussian_filter1d(x * w, sigma_frames, axis=0, mode="nearest")
+    den = gaussian_filter1d(w, sigma_frames, axis=0, mode="nearest")
+    return np.where(den > 1e-6, num / np.maximum(den, 1e-6), x)
+
+
+def smooth(joints: np.ndarray, conf: np.ndarray, fps: float, config: CleanConfig = CleanConfig(),
+           root: int = 0) -> np.ndarray:
+    """(T, J, 3) joints (no NaN) and (T, J) confidences -> smoothed joints: the root trajectory with sigma
+    ``sigma_root_s``, root-relative joints with ``sigma_pose_s`` (confidence-weighted; weights floored at
+    0.05 so interpolated frames still follow their neighbours)."""
+    j, c = _check(joints, conf)
+    w = np.maximum(c, 0.05)[..., None]
+    rootpos = weighted_gaussian(j[:, root], w[:, root], config.sigma_root_s * fps)
+    rel = weighted_gaussian(j - j[:, root:root + 1], w, config.sigma_pose_s * fps)
+    return rel + rootpos[:, None, :]
+
+
+def clip_bone_lengths(joints: np.ndarray, conf: np.ndarray, skeleton: Skeleton = SMPL22) -> np.ndarray:
+    """(J,) bone length to the parent (0 for the root), the confidence-weighted median over frames (metres)."""
+    j, c = _check(joints, conf)
+    parents = np.asarray(skeleton.parents)
+    out = np.zeros(j.shape[1])
+    for b in range(j.shape[1]):
+        p = parents[b]
+        if p < 0:
+            continue
+        length = np.linalg.norm(j[:, b] - j[:, p], axis=-1)
+        w = np.minimum(c[:, b], c[:, p])
+        ok = np.isfinite(length) & (w > 0)
+        if not ok.any():
+            out[b] = skeleton.bone_lengths_m[b]
+            continue
+        order = np.argsort(length[ok])
+        cum = np.cumsum(w[ok][order])
+        out[b] = length[ok][order][np.searchsorted(cum, 0.5 * cum[-1])]
+    return out
+
+
+def bone_length_spread(joints: np.ndarray, skeleton: Skeleton = SMPL22) -> float:
+    """Median over bones of the coefficient of variation (std / mean) of each bone's length over frames."""
+    parents = np.asarray(skeleton.parents)
+    bones = [b for b in range(len(parents)) if parents[b] >= 0]
+    lengths = np.linalg.norm(joints[:, bones] - joints[:, parents[bones]], axis=-1)
+    return float(np.median(lengths.std(0) / np.maximum(lengths.mean(0), 1e-9)))
+
+
+def enforce_bone_lengths(joints: np.ndarray, lengths_m: np.ndarray, skeleton: Skeleton = SMPL22) -> np.ndarray:
+    """(T, J, 3) -> (T, J, 3) with every bone at ``lengths_m`` (J,), directions kept, root unchanged."""
+    j = np.asarray(joints, dtype=np.float64)
+    out = np.empty_like(j)
+    for b in _topological(skeleton.parents):
+        p = skeleton.parents[b]
+        if p < 0:
+            out[:, b] = j[:, b]
+            continue
+        d = j[:, b] - j[:, p]
+        n = np.linalg.norm(d, axis=-1, keepdims=True)
+        d = np.where(n > 1e-9, d / np.maximum(n, 1e-9), skeleton.raw_offsets[b])
+        out[:, b] = out[:, p] + lengths_m[b] * d
+    return out
+
+
+def _topological(parents) -> list[int]:
+    order, placed = [], set()
+    while len(order) < len(parents):
+        for b, p in enumerate(parents):
+            if b not in placed and (p < 0 or p in placed):
+                order.append(b)
+                placed.add(b)
+    return order
+
+
+@dataclass
+class CleanRun:
+    """A cleaned run of a track: frames [start, stop) of the input, joints (stop-start, J, 3) metres."""
+
+    start: int
+    stop: int
+    joints: np.ndarray
+    bone_lengths_m: np.ndarray
+
+
+def clean_track(joints: np.ndarray, conf: np.ndarray, fps: float, config: CleanConfig = CleanConfig(),
+                skeleton: Skeleton = SMPL22) -> tuple[list[CleanRun], list[str]]:
+    """Reject, fill, smooth and fix bone lengths of one track at ``fps``.
+
+    Returns the cleaned runs and the reasons why frames or runs were dropped (one line each).
+    """
+    j, c = _check(joints, conf)
+    good = good_frames(c, config)
+    notes: list[str] = []
+    runs: list[CleanRun] = []
+    spans = good_runs(good, fps, config)
+    if not spans:
+        notes.append(f"no run of {config.min_seconds:g} s with hips, shoulders, knees and ankles visible "
+                     f"({int(good.sum())} of {len(good)} frames good)")
+    for a, b in spans:
+        seg, cs = fill_gaps(j[a:b], good[a:b]), np.where(good[a:b, None], c[a:b], 0.0)
+        spread = bone_length_spread(seg, skeleton)
+        if spread > config.max_bone_cv:
+            notes.append(f"frames {a}-{b}: bone lengths vary by {spread:.0%} (> {config.max_bone_cv:.0%})")
+            continue
+        seg = smooth(seg, cs, fps, config)
+        speed = np.linalg.norm(np.diff(seg[:, 0], axis=0), axis=-1).max(initial=0.0) * fps
+        if speed > config.max_speed_m_s:
+            notes.append(f"frames {a}-{b}: root moves at {speed:.1f} m/s (> {config.max_speed_m_s:g})")
+            continue
+        lengths = clip_bone_lengths(seg, cs, skeleton)
+        runs.append(CleanRun(a, b, enforce_bone_lengths(seg, lengths, skeleton), lengths))
+    return runs, notes

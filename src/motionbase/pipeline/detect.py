@@ -1,0 +1,93 @@
+"""Person detection: OpenCV's HOG + linear SVM people detector, and box utilities (IoU, NMS).
+
+Why HOG: it ships inside OpenCV (``cv2.HOGDescriptor_getDefaultPeopleDetector``), so it works offline with no
+weight download, on any CPU, under a permissive licence. Learned detectors (YOLO, torchvision's Faster R-CNN,
+MediaPipe's object detector) are more accurate but fetch weights at run time, which this pipeline must not
+need. Its weaknesses (people under ~100 px tall, seated or partial bodies) are softened by the rest of the
+pipeline: detection runs only every few frames and tracks are carried between detections by the pose model
+itself (see :mod:`.track` and :mod:`.pose`), and for still images the whole image is also tried as a crop.
+
+Boxes are ``[x0, y0, x1, y1]`` in pixels (float), scores are the SVM margins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .video import require_cv2
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, 4) and (M, 4) boxes -> (N, M) intersection over union."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = lambda z: np.clip(z[:, 2] - z[:, 0], 0, None) * np.clip(z[:, 3] - z[:, 1], 0, None)  # noqa: E731
+    union = area(a)[:, None] + area(b)[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou: float = 0.45) -> np.ndarray:
+    """Indices of the boxes kept by greedy non-maximum suppression, best score first."""
+    order = np.argsort(-np.asarray(scores, dtype=np.float64))
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    keep: list[int] = []
+    while order.size:
+        i = int(order[0])
+        keep.append(i)
+        order = order[1:][iou_matrix(boxes[i:i + 1], boxes[order[1:]])[0] <= iou]
+    return np.asarray(keep, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class DetectConfig:
+    """HOG settings (OpenCV's defaults for ``detectMultiScale``) and post-processing thresholds."""
+
+    win_stride: int = 8  # pixels between detection windows
+    padding: int = 8  # pixels of padding around the image
+    scale: float = 1.05  # pyramid step
+    min_score: float = 0.3  # SVM margin below which a window is dropped
+    nms_iou: float = 0.45
+    min_height_px: int = 0  # drop boxes shorter than this (0: keep all)
+
+
+@dataclass
+class Detections:
+    """boxes: (N, 4) float [x0, y0, x1, y1] pixels; scores: (N,) float."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.boxes.shape[0])
+
+
+class HogPersonDetector:
+    """OpenCV's default HOG people detector (64x128 window, INRIA-trained SVM), with NMS."""
+
+    def __init__(self, config: DetectConfig = DetectConfig()):
+        cv2 = require_cv2()
+        self.config = config
+        self._hog = cv2.HOGDescriptor()
+        self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+
+    def __call__(self, image_bgr: np.ndarray) -> Detections:
+        """People in a BGR (or grey) uint8 image."""
+        c = self.config
+        rects, weights = self._hog.detectMultiScale(image_bgr, winStride=(c.win_stride, c.win_stride),
+                                                    padding=(c.padding, c.padding), scale=c.scale)
+        if len(rects) == 0:
+            return Detections(np.zeros((0, 4)), np.zeros(0))
+        r = np.asarray(rects, dtype=np.float64).reshape(-1, 4)
+        boxes = np.concatenate([r[:, :2], r[:, :2] + r[:, 2:]], axis=1)
+        scores = np.asarray(weights, dtype=np.float64).reshape(-1)
+        ok = (scores >= c.min_score) & (boxes[:, 3] - boxes[:, 1] >= c.min_height_px)
+        boxes, scores = boxes[ok], scores[ok]
+        keep = nms(boxes, scores, c.nms_iou)
+        return Detections(boxes[keep], scores[keep])

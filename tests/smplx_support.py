@@ -1,0 +1,66 @@
+"""A small SMPL-X model file in the real format (``SMPLX_NEUTRAL.npz`` keys and shapes), for testing the fit.
+
+The real model (10,475 vertices) cannot be shipped. This one has the same arrays: ``v_template`` (V, 3),
+``f``, ``J_regressor`` (55, V), ``weights`` (V, 55), ``kintree_table`` (2, 55) with SMPL-X's real parents,
+``shapedirs`` (V, 3, 20), ``posedirs`` (V, 3, 486), hand PCA and landmark arrays. V = 9,930, the fewest
+that hold every vertex index ``smplx`` reads (its eye landmark is vertex 9,929). Each joint owns a cluster of
+vertices around its rest position (the SMPL-22 rest pose for the body); the regressor averages the
+cluster; each shape direction moves the clusters so that bone lengths change.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from motionbase.skeleton import SMPL22
+from motionbase.skeleton.kinematics import forward_kinematics
+
+SMPLX_PARENTS = [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 15, 15, 15,
+                 20, 25, 26, 20, 28, 29, 20, 31, 32, 20, 34, 35, 20, 37, 38,
+                 21, 40, 41, 21, 43, 44, 21, 46, 47, 21, 49, 50, 21, 52, 53]
+NUM_VERTS = 9930
+
+
+def rest_joints() -> np.ndarray:
+    """(55, 3) rest joint positions: SMPL-22's rest pose, jaw/eyes at the head, fingers beyond the wrists."""
+    quats = np.zeros((1, 22, 4))
+    quats[..., 0] = 1.0
+    body = forward_kinematics(quats, np.array([[0.0, 0.9, 0.0]]), SMPL22)[0]
+    J = np.zeros((55, 3))
+    J[:22] = body
+    J[22] = body[15] + [0.0, -0.05, 0.06]
+    J[23] = body[15] + [0.03, 0.03, 0.08]
+    J[24] = body[15] + [-0.03, 0.03, 0.08]
+    for start, wrist, elbow in ((25, 20, 18), (40, 21, 19)):
+        d = body[wrist] - body[elbow]
+        d /= np.linalg.norm(d)
+        for finger in range(5):
+            side = np.array([0.0, 0.0, 0.02 * (finger - 2)])
+            for k in range(3):
+                J[start + 3 * finger + k] = body[wrist] + d * 0.03 * (k + 1.5) + side
+    return J
+
+
+def write_test_smplx(path, seed: int = 0) -> None:
+    """Write a small SMPL-X model ``.npz`` at ``path``."""
+    rng = np.random.default_rng(seed)
+    J = rest_joints()
+    owner = np.arange(NUM_VERTS) % 55
+    noise = rng.normal(0.0, 0.03, (NUM_VERTS, 3))
+    counts = np.bincount(owner, minlength=55)[:, None]
+    mean = np.stack([np.bincount(owner, noise[:, c], minlength=55) for c in range(3)], axis=1) / counts
+    v = J[owner] + noise - mean[owner]  # clusters centred on their joints, so the regressor gives J
+    regressor = np.zeros((55, NUM_VERTS))
+    regressor[owner, np.arange(NUM_VERTS)] = 1.0
+    regressor /= regressor.sum(1, keepdims=True)
+    weights = np.zeros((NUM_VERTS, 55))
+    weights[np.arange(NUM_VERTS), owner] = 1.0
+    # shape directions: each moves every joint's cluster along a random, bone-scaled direction
+    per_joint = rng.normal(0.0, 0.02, (55, 3, 20))
+    shapedirs = per_joint[owner]
+    np.savez_compressed(path, v_template=v, f=np.array([[0, 1, 2], [2, 3, 0]], dtype=np.int64), J_regressor=regressor,
+             weights=weights, kintree_table=np.stack([np.array(SMPLX_PARENTS) % (2 ** 32), np.arange(55)]),
+             shapedirs=shapedirs, posedirs=np.zeros((NUM_VERTS, 3, 486), dtype=np.float32),
+             hands_componentsl=np.eye(45), hands_componentsr=np.eye(45), hands_meanl=np.zeros(45),
+             hands_meanr=np.zeros(45), lmk_faces_idx=np.zeros(51, dtype=np.int64),
+             lmk_bary_coords=np.full((51, 3), 1 / 3))
