@@ -12,7 +12,10 @@ Questions, each asked of the clips whose label answers it (words read from the w
 * turn: walk / walk-turn-left / walk-turn-right -> "turns left" / "turns right" / no turn;
 * hand side: wave-* and raise-up-* -> left, right or both hands;
 * walk vs run: walk* -> "walks", run -> "runs" or "jogs";
-* wave vs raise: wave-* -> "waves", raise-up-* -> "raises"/"lifts" without "waves".
+* wave vs raise: wave-* -> "waves", raise-up-* -> "raises"/"lifts" without "waves";
+* nothing spurious: no action the label rules out (walk/run clips: no raise, wave, kick, jump,
+  squat; wave/raise clips: no walking, running, turning, kick, jump, squat). Not in "all", and
+  with no baseline (every answer is "clean").
 
 Baseline, in the same run: the majority class of each question on the same sample (what a
 captioner that always says the commonest thing would score); the table gives accuracy / baseline.
@@ -59,9 +62,13 @@ def mirror_label(content: str) -> str:
     return re.sub(r"left|right", lambda m: SWAP[m.group(0)], content)
 
 
+SPURIOUS = {"locomotion": r"\b(raises|lifts|waves|kicks|jumps|squats|crouches|sits)\b",
+            "gesture": r"\b(walks|jogs|runs|kicks|jumps|squats|crouches|sits|turns|veering)\b"}
+
+
 def truth(content: str) -> dict[str, str]:
     """The answers a content label gives, per question."""
-    out = {}
+    out = {"nothing spurious": "clean"}
     if content.startswith("walk"):
         out["turn"] = content.rsplit("-", 1)[1] if "turn" in content else "none"
     if content.startswith(("walk", "run")):
@@ -72,12 +79,14 @@ def truth(content: str) -> dict[str, str]:
     return out
 
 
-def predicted(whole: str) -> dict[str, str]:
+def predicted(whole: str, content: str) -> dict[str, str]:
     """The same answers, read from a whole-body caption."""
     w = whole.lower()
+    extra = re.findall(SPURIOUS["locomotion" if content.startswith(("walk", "run")) else "gesture"], w)
     turn = re.search(r"turns (?:around to the )?(left|right)|veering slightly (left|right)", w)
     sides = {s for s in ("left", "right") if re.search(rf"\b{s} (hand|arm)", w)}
-    return {"turn": next(g for g in turn.groups() if g) if turn else "none",
+    return {"nothing spurious": "clean" if not extra else "+" + "+".join(sorted(set(extra))),
+            "turn": next(g for g in turn.groups() if g) if turn else "none",
             "walk vs run": "run" if re.search(r"\b(runs|jogs)\b", w) else "walk" if "walks" in w else "none",
             "hand side": "both" if "both" in w or sides == {"left", "right"} else (sides.pop() if sides else "none"),
             "wave vs raise": "wave" if "waves" in w else "raise" if re.search(r"\b(raises|lifts)\b", w) else "none"}
@@ -106,7 +115,7 @@ def run(paths: list[Path]) -> dict:
         cap_s.append(t2 - t1)
         content = content_of(p)
         for variant, label, text in (("original", content, whole), ("mirrored", mirror_label(content), mirrored)):
-            guess = predicted(text)
+            guess = predicted(text, label)
             for q, answer in truth(label).items():
                 rows.append({"file": p.name, "variant": variant, "question": q, "truth": answer,
                              "guess": guess[q], "caption": text})
@@ -115,12 +124,16 @@ def run(paths: list[Path]) -> dict:
 
 def score(rows: list[dict]) -> list[dict]:
     table = []
-    for q in ("turn", "hand side", "walk vs run", "wave vs raise", "all"):
+    for q in ("turn", "hand side", "walk vs run", "wave vs raise", "nothing spurious", "all"):
         for variant in ("original", "mirrored"):
-            sel = [r for r in rows if r["variant"] == variant and (q == "all" or r["question"] == q)]
+            sel = [r for r in rows if r["variant"] == variant and r["question"] in (LABELLED if q == "all" else (q,))]
             if not sel:
                 continue
             acc = float(np.mean([r["truth"] == r["guess"] for r in sel]))
+            if q == "nothing spurious":  # every truth is "clean": a majority baseline says nothing
+                table.append({"question": q, "variant": variant, "n": len(sel), "accuracy": acc,
+                              "baseline": None, "ratio": None})
+                continue
             if q == "all":
                 base = float(np.mean([_majority(rows, r["question"], variant) == r["truth"] for r in sel]))
             else:
@@ -128,6 +141,9 @@ def score(rows: list[dict]) -> list[dict]:
             table.append({"question": q, "variant": variant, "n": len(sel), "accuracy": acc,
                           "baseline": base, "ratio": acc / base if base else float("inf")})
     return table
+
+
+LABELLED = ("turn", "hand side", "walk vs run", "wave vs raise")  # questions with a label to agree with
 
 
 def _majority(rows: list[dict], question: str, variant: str) -> str:
@@ -153,7 +169,8 @@ def write(result: dict, table: list[dict], args, n_clips: int) -> None:
              "| question | clips | accuracy | majority baseline | accuracy / baseline |", "|---|---:|---:|---:|---:|"]
     for r in table:
         name = r["question"] + (" (mirrored clips, mirrored labels)" if r["variant"] == "mirrored" else "")
-        lines.append(f"| {name} | {r['n']} | {r['accuracy']:.1%} | {r['baseline']:.1%} | {r['ratio']:.2f}x |")
+        base, ratio = ("—", "—") if r["baseline"] is None else (f"{r['baseline']:.1%}", f"{r['ratio']:.2f}x")
+        lines.append(f"| {name} | {r['n']} | {r['accuracy']:.1%} | {base} | {ratio} |")
     lines += ["", "| CPU time | median ms | p95 ms | max ms |", "|---|---:|---:|---:|",
               f"| rules caption, per clip | {speed['caption_ms_median']:.2f} | {speed['caption_ms_p95']:.2f} | "
               f"{speed['caption_ms_max']:.2f} |",

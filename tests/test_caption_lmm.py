@@ -9,6 +9,7 @@ import io
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -18,7 +19,7 @@ from PIL import Image
 
 from motionbase.clip import Captions, Clip, ClipMeta
 from motionbase.errors import MotionbaseError, ShapeError
-from motionbase.pipeline.caption import CaptionError, Captioner, get_captioner
+from motionbase.pipeline.caption import Captioner, CaptionError, get_captioner
 from motionbase.pipeline.caption.cache import RateLimiter
 from motionbase.pipeline.caption.lmm import LMMCaptioner, LMMConfig
 from motionbase.pipeline.caption.prompt import JSON_REPLY, PAPER_EXAMPLE, PAPER_PROMPT, build_prompt
@@ -59,11 +60,14 @@ BROKEN = (500, {}, b"internal\nerror")
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         srv = self.server
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         srv.seen.append({"path": self.path, "headers": dict(self.headers), "body": body})
         status, headers, payload = srv.script.pop(0) if srv.script else srv.default
+        if status == "slow":  # answer after a delay (seconds in ``headers``)
+            time.sleep(headers)
+            status, headers = 200, {}
         if self.path != "/v1/chat/completions":
             status, headers, payload = 404, {}, b"not found"
         self.send_response(status)
@@ -213,6 +217,17 @@ def test_unreachable_endpoint():
                                            r"unreachable \(.*\) \(after 3 attempts\)$"):
         cap.caption(clip(boxes), frames)
     assert sleeps == [1.0, 2.0]
+
+
+def test_timeout_is_retried(server):
+    server.script = [("slow", 1.0, OK[2])]
+    cap = make(server, timeout_s=0.2, backoff_s=0.0)
+    frames, boxes = video()
+    assert cap.caption(clip(boxes), frames).whole == [GOOD["whole_body"]]
+    assert cap.stats["retries"] == 1 and len(server.seen) == 2
+    server.script = [("slow", 1.0, OK[2])]
+    with pytest.raises(CaptionError, match=r"no reply within 0.2 s \(after 1 attempt\)$"):
+        make(server, timeout_s=0.2, max_retries=0).caption(clip(boxes), frames)
 
 
 def test_cache_hits_across_runs(server, tmp_path):

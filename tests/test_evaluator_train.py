@@ -12,7 +12,7 @@ import torch
 
 from motionbase.errors import FormatError, ShapeError
 from motionbase.evaluate.evaluator import EvaluatorConfig, GuoDims
-from motionbase.evaluate.evaluator_cli import store_training_data
+from motionbase.evaluate.store_data import captioned_clips, label_key
 from motionbase.evaluate.evaluator_text import build_vocabulary, caption_words
 from motionbase.evaluate.evaluator_tmr import TransformerDims
 from motionbase.evaluate.evaluator_train import (
@@ -77,6 +77,13 @@ def test_training_is_seeded():
     runs = [train_evaluator(feats, caps, labels, config=tiny("tmr"), device="cpu",
                             train=TrainConfig(steps=3, batch_size=8, seed=5))[1] for _ in range(2)]
     assert runs[0] == runs[1]
+
+
+def test_training_stops_at_the_time_limit():
+    feats, caps, labels = dataset()
+    _, losses = train_evaluator(feats, caps, labels, config=tiny("guo"), device="cpu",
+                                train=TrainConfig(steps=1000, batch_size=8, max_seconds=0.0))
+    assert len(losses) == 1
 
 
 def test_glove_rows_initialise_word_vectors(tmp_path):
@@ -147,18 +154,27 @@ class FakeStore:
 
 
 def test_store_adapter():
-    feats = [np.zeros((8, 263), np.float32) + i for i in range(3)]
-    f, c, lab, skipped = store_training_data(FakeStore([["walk"], [], ["run", "jog"]],
-                                                       ['{"content": "walk"}', "{}", '{"content": "run"}'], feats))
-    assert (len(f), skipped, c, lab) == (2, 1, [["walk"], ["run", "jog"]], ['{"content": "walk"}',
-                                                                             '{"content": "run"}'])
-    assert f[1][0, 0] == 2
-    _, _, lab, _ = store_training_data(FakeStore([["a"], ["b"]], ["{}", "{}"], feats[:2]))
-    assert lab is None
+    feats = [np.zeros((8, 263), np.float32) + i for i in range(4)]
+    clips = captioned_clips(FakeStore([["walk"], [], ["run", "jog"], ["stroll"]],
+                                      ['{"content": "walk", "take": "001"}', "{}", '{"content": "run"}', "{}"],
+                                      feats))
+    assert (len(clips), clips.skipped, clips.captions, clips.ids) == (3, 1, [["walk"], ["run", "jog"], ["stroll"]],
+                                                                      ["0", "2", "3"])
+    # the take is not part of the label; an unlabelled clip is its own label
+    assert clips.labels == ["content=walk", "content=run", "id=3"]
+    assert clips.features[1][0, 0] == 2
+    assert captioned_clips(FakeStore([["a"], ["b"]], ["{}", "{}"], feats[:2])).labels is None
     with pytest.raises(ShapeError, match="no clips"):
-        store_training_data(FakeStore([], [], []))
+        captioned_clips(FakeStore([], [], []))
     with pytest.raises(ShapeError, match="none of 2 clips has a caption"):
-        store_training_data(FakeStore([[], []], ["{}", "{}"], feats[:2]))
+        captioned_clips(FakeStore([[], []], ["{}", "{}"], feats[:2]))
+
+
+def test_label_key_is_content_times_style():
+    bandai = '{"content": "walk", "joint_map": "bandai22", "style": "elderly", "take": "003", "unit": "cm"}'
+    assert label_key(bandai) == "content=walk|style=elderly"
+    assert label_key(bandai, ("style",)) == "style=elderly"
+    assert label_key(None) == label_key("not json") == label_key("[1]") == ""
 
 
 def test_cli_trains_on_a_clip_store(tmp_path):
@@ -168,7 +184,7 @@ def test_cli_trains_on_a_clip_store(tmp_path):
 
     from motionbase.clip import Captions, Clip, ClipMeta
     from motionbase.evaluate.evaluator import TextMotionEvaluator
-    from motionbase.evaluate.evaluator_cli import register
+    from motionbase.cli.evaluator import register
 
     feats, caps, labels = dataset()
     joints = load_hml("000000", "new_joints")
@@ -186,6 +202,8 @@ def test_cli_trains_on_a_clip_store(tmp_path):
     result = CliRunner().invoke(app, ["evaluator", "train", "--store", str(tmp_path / "store"), "--out", str(out),
                                       "--steps", "2", "--batch-size", "4", "--config", str(tmp_path / "tiny.json")])
     assert result.exit_code == 0, result.output
-    assert "trained on 32 clips" in result.output
+    assert "trained for 2 steps on 32 clips" in result.output
+    log = json.loads((out / "train_log.json").read_text())
+    assert (log["steps"], log["distinct_labels"], log["label_keys"]) == (2, 8, ["content", "style"])
     model = TextMotionEvaluator.from_pretrained(out, device="cpu")
     assert model.encode_motion(feats[:2]).shape == (2, model.embed_dim)

@@ -161,8 +161,8 @@ def test_long_motion_by_windows(lm_sep, monkeypatch):
     calls = []
     real = gen._generate
 
-    def spy(lm, requests, steps, options, **kw):
-        out = real(lm, requests, steps, options, **kw)
+    def spy(lm, requests, steps, options):
+        out = real(lm, requests, steps, options)
         calls.append((requests, steps, out))
         return out
 

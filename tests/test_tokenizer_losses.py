@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from motionbase.errors import CheckpointError
 from motionbase.features.humanml3d import features_to_joints
 from motionbase.tokenizer import MotionTokenizer, TokenizerOutput, preset
 from motionbase.tokenizer.losses import TokenizerLoss
@@ -70,7 +71,7 @@ def test_entropy_commitment_and_total():
 def test_perceptual_hook_is_frozen_and_passes_gradients():
     encoder = nn.Sequential(nn.Linear(263, 8), nn.Tanh())
     tok = model(perceptual_weight=1.0, joint_loss_weight=0.0, joint_velocity_loss_weight=0.0)
-    with pytest.raises(ValueError, match="perceptual"):
+    with pytest.raises(CheckpointError, match="perceptual"):
         TokenizerLoss(tok.config)
     loss = TokenizerLoss(tok.config, perceptual=encoder)
     assert not any(p.requires_grad for p in encoder.parameters()) and not encoder.training

@@ -22,6 +22,8 @@ COMMAND_MODULES = [
     "render",    # motionbase render, gallery
     "humanml3d", # motionbase humanml3d check|stats|tag
     "evaluator", # motionbase evaluator train
+    "caption",   # motionbase caption
+    "tokenizer", # motionbase tokenizer train|eval|mix|train-perceptual
 ]
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,

@@ -83,3 +83,34 @@ def register(app: typer.Typer) -> None:
         atomic_write_text(out / "train_log.json", json.dumps(log))
         typer.echo(f"saved {config.arch} evaluator trained for {len(losses)} steps on {len(clips)} clips "
                    f"({clips.skipped} uncaptioned skipped) to {out}")
+
+    @app.command("evaluate")
+    def evaluate_cmd(
+        evaluator: Path = typer.Option(..., "--evaluator", help="text–motion evaluator checkpoint directory"),
+        store: Path = typer.Option(..., "--store", help="clip store directory"),
+        split: str = typer.Option("test", help="split to evaluate: 'test', or 'unseen' for held-out subsets"),
+        tokenizer: Path | None = typer.Option(None, "--tokenizer", help="motion tokenizer checkpoint: adds the "
+                                              "reconstruction row (and decodes the LM's codes)"),
+        lm: Path | None = typer.Option(None, "--lm", help="motion LM checkpoint: adds the generated row"),
+        mode: str = typer.Option("no-mm", help="debug (1 replication), no-mm (20), full (20 + MultiModality)"),
+        replications: int | None = typer.Option(None, help="override the mode's number of replications"),
+        label_keys: str = typer.Option("content,style", help="manifest label keys: R-precision batches hold "
+                                       "distinct values of them; '' for plain random batches"),
+        seed: int = typer.Option(0, help="random seed of the replications"),
+        json_out: Path | None = typer.Option(None, "--json", help="write all numbers (every replication) here"),
+        device: str | None = typer.Option(None, help="torch device (default: cpu)"),
+    ) -> None:
+        """Text-to-motion metrics of a split (R-precision, FID, MM-Dist, Diversity, ...) as a markdown table."""
+        from ..evaluate.from_paths import evaluate_paths
+        from ..evaluate.report import to_json, to_markdown
+        from ..evaluate.run import RunConfig
+        from ..io import atomic_write_text
+
+        report = evaluate_paths(store, evaluator, split=split, tokenizer=tokenizer, lm=lm,
+                                config=RunConfig(mode=mode, seed=seed, replications=replications),
+                                label_keys=_label_keys(label_keys), device=device,
+                                progress=lambda message: typer.echo(message, err=True))
+        typer.echo(to_markdown(report))
+        if json_out is not None:
+            atomic_write_text(json_out, json.dumps(to_json(report), indent=1))
+            typer.echo(f"wrote {json_out}", err=True)

@@ -166,7 +166,7 @@ def generate(lm: MotionLM, requests: Sequence[MotionRequest], options: Generatio
     (use :func:`generate_long` for those)."""
     options = (options or GenerationOptions()).validate()
     steps = [_steps_for(lm, r, options, i) for i, r in enumerate(requests)]
-    return _generate(lm, requests, steps, options, check_context=True)
+    return _generate(lm, requests, steps, options)
 
 
 def text_to_motion(lm: MotionLM, captions: Sequence[str], options: GenerationOptions | None = None
@@ -212,7 +212,7 @@ def generate_long(lm: MotionLM, requests: Sequence[MotionRequest], options: Gene
                                   f"{lm.context_length}-token context; lower overlap_seconds")
         steps = [min(room, total[i] - (0 if codes[i] is None else len(codes[i]))) for i in rows]
         seed = None if options.seed is None else options.seed + window
-        results = _generate(lm, batch, steps, replace(options, seed=seed), check_context=True)
+        results = _generate(lm, batch, steps, replace(options, seed=seed))
         for i, res in zip(rows, results):
             codes[i] = res.codes if codes[i] is None else np.concatenate([codes[i], res.codes])
             closed[i] = res.closed
@@ -302,7 +302,7 @@ def _room_steps(lm: MotionLM, requests: Sequence[MotionRequest]) -> int:
 
 
 def _generate(lm: MotionLM, requests: Sequence[MotionRequest], steps: Sequence[int | None],
-              options: GenerationOptions, *, check_context: bool) -> list[GenerationResult]:
+              options: GenerationOptions) -> list[GenerationResult]:
     if not requests:
         raise MotionbaseError("generate: no requests given")
     P, ctx = lm.vocab.tokens_per_step, lm.context_length
@@ -315,7 +315,7 @@ def _generate(lm: MotionLM, requests: Sequence[MotionRequest], steps: Sequence[i
         if len(p) + least > ctx:
             raise MotionbaseError(f"request {i} ({requests[i].task}): prompt is {len(p)} tokens; the "
                                   f"{ctx}-token context leaves no room for an answer (shorten the prompt)")
-        if check_context and s is not None and s * P + 3 > room:
+        if s is not None and s * P + 3 > room:
             raise MotionbaseError(f"request {i}: {s} time steps ({s / lm.codec.codes_per_second:g} s) need "
                                   f"{s * P + 3} tokens but the context leaves {room}; use generate_long")
     cap = options.max_new_tokens

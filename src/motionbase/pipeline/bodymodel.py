@@ -32,7 +32,7 @@ NUM_BODY = 22  # pelvis + 21 body joints, SMPL-X's first 22 joints = SMPL-22's o
 class SmplxFitConfig:
     num_betas: int = 10
     gender: str = "neutral"  # used when the model path is a folder (SMPLX_<GENDER>.npz)
-    steps: int = 2  # L-BFGS rounds: orientation and translation first, then everything
+    steps: int = 4  # L-BFGS rounds: orientation and translation first, then everything (restarted)
     max_iter: int = 60  # L-BFGS iterations per round
     pose_prior: float = 1e-6  # weight of |body_pose|^2 (radians^2)
     shape_prior: float = 1e-6  # weight of |betas|^2

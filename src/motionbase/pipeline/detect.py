@@ -19,18 +19,32 @@ import numpy as np
 from .video import require_cv2
 
 
+def _area(z: np.ndarray) -> np.ndarray:
+    return np.clip(z[:, 2] - z[:, 0], 0, None) * np.clip(z[:, 3] - z[:, 1], 0, None)
+
+
+def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+    h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    return np.clip(w, 0, None) * np.clip(h, 0, None)
+
+
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(N, 4) and (M, 4) boxes -> (N, M) intersection over union."""
     a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
     b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area = lambda z: np.clip(z[:, 2] - z[:, 0], 0, None) * np.clip(z[:, 3] - z[:, 1], 0, None)  # noqa: E731
-    union = area(a)[:, None] + area(b)[None, :] - inter
+    inter = _intersection(a, b)
+    union = _area(a)[:, None] + _area(b)[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+def overlap_of_smaller(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, 4) and (M, 4) boxes -> (N, M) intersection over the smaller box's area (1 when one holds the other)."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    inter = _intersection(a, b)
+    smaller = np.minimum(_area(a)[:, None], _area(b)[None, :])
+    return np.where(smaller > 0, inter / np.maximum(smaller, 1e-12), 0.0)
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou: float = 0.45) -> np.ndarray:
@@ -55,6 +69,9 @@ class DetectConfig:
     min_score: float = 0.3  # SVM margin below which a window is dropped
     nms_iou: float = 0.45
     min_height_px: int = 0  # drop boxes shorter than this (0: keep all)
+    # HOG windows (64 x 128) hold a ~96 px person with margins: trim them to the person's extent
+    trim_x: float = 0.2  # fraction of the box width trimmed on each side
+    trim_y: float = 0.1  # fraction of the box height trimmed at top and bottom
 
 
 @dataclass
@@ -85,7 +102,8 @@ class HogPersonDetector:
         if len(rects) == 0:
             return Detections(np.zeros((0, 4)), np.zeros(0))
         r = np.asarray(rects, dtype=np.float64).reshape(-1, 4)
-        boxes = np.concatenate([r[:, :2], r[:, :2] + r[:, 2:]], axis=1)
+        pad = r[:, 2:] * np.array([c.trim_x, c.trim_y])
+        boxes = np.concatenate([r[:, :2] + pad, r[:, :2] + r[:, 2:] - pad], axis=1)
         scores = np.asarray(weights, dtype=np.float64).reshape(-1)
         ok = (scores >= c.min_score) & (boxes[:, 3] - boxes[:, 1] >= c.min_height_px)
         boxes, scores = boxes[ok], scores[ok]

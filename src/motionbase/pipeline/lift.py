@@ -12,8 +12,10 @@ no translation and seen as if the person stood on the optical axis of the crop. 
    axis onto the ray through the person; without it, people near the image edge come out tilted);
 3. finds the translation of the body in the camera frame from the 2D keypoints (:func:`solve_translation`:
    a weighted linear least-squares fit of the pinhole projection of the 3D pose to the 2D keypoints);
-4. estimates the camera's up direction (:func:`estimate_up`) and rotates everything into a world frame
-   with Y up (:func:`camera_to_world`).
+4. estimates the camera's up direction and the floor (:func:`estimate_up`, :func:`floor_points`), and,
+   where the camera looks down on people, re-derives each frame's depth from the floor contact of the lowest
+   foot (:func:`ground_translation`), far steadier than depth from body size at a distance;
+5. rotates everything into a world frame with Y up (:func:`camera_to_world`).
 
 Camera assumptions (stated, and the only ones): a pinhole camera with square pixels, the principal point at
 the image centre and a horizontal field of view of ``hfov_deg`` (60 degrees unless known); the camera does
@@ -41,11 +43,12 @@ MP33_NAMES = (
     "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index",
 )
 
-# Heights along the pelvis -> mid-shoulder vector at which SMPL's neutral rest pose puts its trunk joints
-# (SMPL J_regressor on the neutral template: spine1 0.11 m, spine2 0.24, spine3 0.30, collars 0.41,
-# neck 0.51 above a pelvis 0.44 m below the shoulder joints).
-_TRUNK_FRACTION = {"spine1": 0.25, "spine2": 0.55, "spine3": 0.68, "collar": 0.94, "neck": 1.16}
-_COLLAR_OUT = 0.45  # collars sit 45 % of the way from the mid-line to the shoulder
+# Where SMPL puts its trunk joints, as fractions of the hip-midpoint -> mid-shoulder vector (mean of the two
+# HumanML3D clips in tests/data, SMPL joints of two AMASS subjects): the pelvis joint sits 0.175 of the way
+# up (about 8 cm above the hip joints), spine1 0.42, spine2 0.70, spine3 0.80, collars 1.04 (and 36 % of the
+# way out to the shoulders), neck 1.25.
+_TRUNK_FRACTION = {"pelvis": 0.175, "spine1": 0.42, "spine2": 0.70, "spine3": 0.80, "collar": 1.04, "neck": 1.25}
+_COLLAR_OUT = 0.36
 _HEAD_FROM_NECK = 0.6  # SMPL's head joint (skull base) lies 60 % of the way from neck to the ears' midpoint
 _FOOT_FROM_ANKLE = 0.75  # SMPL's foot joint (ball of the foot) 75 % of the way from ankle to toe tip
 
@@ -61,12 +64,11 @@ def _mp33_to_smpl22() -> np.ndarray:
     hips = {"left_hip": 0.5, "right_hip": 0.5}
     shoulders = {"left_shoulder": 0.5, "right_shoulder": 0.5}
 
-    def trunk(fraction: float) -> dict[str, float]:  # pelvis + fraction * (mid-shoulder - pelvis)
+    def trunk(fraction: float) -> dict[str, float]:  # hip midpoint + fraction * (mid-shoulder - hip midpoint)
         out = {k: (1 - fraction) * v for k, v in hips.items()}
         out.update({k: fraction * v for k, v in shoulders.items()})
         return out
 
-    put("pelvis", hips)
     for side in ("left", "right"):
         other = "right" if side == "left" else "left"
         for smpl, mpn in (("hip", "hip"), ("knee", "knee"), ("ankle", "ankle"), ("shoulder", "shoulder"),
@@ -76,7 +78,7 @@ def _mp33_to_smpl22() -> np.ndarray:
         # collar = trunk point at collar height + _COLLAR_OUT * (shoulder - mid-shoulder)
         put(f"{side}_collar", trunk(_TRUNK_FRACTION["collar"]))
         put(f"{side}_collar", {f"{side}_shoulder": _COLLAR_OUT * 0.5, f"{other}_shoulder": -_COLLAR_OUT * 0.5})
-    for name in ("spine1", "spine2", "spine3", "neck"):
+    for name in ("pelvis", "spine1", "spine2", "spine3", "neck"):
         put(name, trunk(_TRUNK_FRACTION[name]))
     neck = trunk(_TRUNK_FRACTION["neck"])
     put("head", {k: (1 - _HEAD_FROM_NECK) * v for k, v in neck.items()})
@@ -261,26 +263,50 @@ def to_world(joints_cam: np.ndarray, up_cam: np.ndarray) -> np.ndarray:
     return np.asarray(joints_cam) @ camera_to_world(up_cam).T
 
 
+def ground_translation(rel_cam: np.ndarray, transl: np.ndarray, conf: np.ndarray, up: np.ndarray, floor_h: float,
+                       *, min_angle_deg: float = 5.0, min_conf: float = 0.5) -> np.ndarray:
+    """Depth from the floor instead of from body size: (T, 3) translations moved along their own viewing rays
+    until the lowest confident foot joint touches the floor plane ``p . up = floor_h`` (metres, camera axes).
+
+    rel_cam: (T, 22, 3) root-relative joints; transl: (T, 3) size-based translations (their direction, the
+    ray through the person, is well determined by the 2D keypoints; their length is not); conf: (T, 22).
+    Frames whose ray is less than ``min_angle_deg`` below the horizon (the floor is seen too obliquely) or
+    with no confident foot keep their translation. A foot in the air (a jump) is put on the floor too.
+    """
+    t = np.array(transl, dtype=np.float64)
+    ray = t / np.linalg.norm(t, axis=-1, keepdims=True)
+    feet = np.where(conf[:, _FEET] >= min_conf, rel_cam[:, _FEET] @ up, np.inf).min(axis=1)
+    down = ray @ up  # negative below the horizon
+    ok = np.isfinite(feet) & (down < -np.sin(np.radians(min_angle_deg))) & np.isfinite(t).all(-1)
+    depth = (floor_h - feet[ok]) / down[ok]
+    t[ok] = np.where((depth > 0)[:, None], depth[:, None] * ray[ok], t[ok])
+    return t
+
+
 @dataclass
 class LiftedTrack:
-    """One person's SMPL-22 joints in camera axes.
+    """One person's SMPL-22 joints in camera axes (metres): ``rel_cam`` (T, 22, 3) root-relative and
+    ``transl`` (T, 3) the root's position (NaN where unknown); conf: (T, 22) in [0, 1]; keypoints_px:
+    (T, 22, 2) the 2D joints the translation was fitted to."""
 
-    joints_cam: (T, 22, 3) metres, absolute (root-relative pose + solved translation), NaN where unknown;
-    conf: (T, 22) in [0, 1]; keypoints_px: (T, 22, 2) the 2D joints the translation was fitted to.
-    """
-
-    joints_cam: np.ndarray
+    rel_cam: np.ndarray
+    transl: np.ndarray
     conf: np.ndarray
     keypoints_px: np.ndarray
+
+    @property
+    def joints_cam(self) -> np.ndarray:
+        """(T, 22, 3) absolute joints in camera axes."""
+        return self.rel_cam + self.transl[:, None, :]
 
 
 def lift_track(world_mp33: np.ndarray, keypoints_mp33_px: np.ndarray, conf_mp33: np.ndarray,
                camera: Camera) -> LiftedTrack:
-    """MediaPipe output of one track -> SMPL-22 joints in camera axes.
+    """MediaPipe output of one track -> SMPL-22 joints in camera axes, depth from body size.
 
     world_mp33: (T, 33, 3) world landmarks (metres, hip-centred, crop axes, y down); keypoints_mp33_px:
     (T, 33, 2) landmarks in frame pixels; conf_mp33: (T, 33) visibility in [0, 1] (0 where no pose).
-    The crop frame is taken to look at the hip centre's pixel.
+    The pose is taken as seen along the ray through the person's hip centre.
     """
     rel = to_smpl22(world_mp33)
     rel = rel - rel[:, _PELVIS:_PELVIS + 1]
@@ -288,6 +314,5 @@ def lift_track(world_mp33: np.ndarray, keypoints_mp33_px: np.ndarray, conf_mp33:
     conf = smpl22_confidence(conf_mp33)
     rel_cam = crop_to_camera(np.nan_to_num(rel), camera, np.nan_to_num(px[:, _PELVIS]))
     t = solve_translation(rel_cam, np.nan_to_num(px), np.where(np.isfinite(px).all(-1), conf, 0.0), camera)
-    joints = rel_cam + t[:, None, :]
-    conf = np.where(np.isfinite(joints).all(-1), conf, 0.0)
-    return LiftedTrack(joints, conf, px)
+    conf = np.where(np.isfinite(t).all(-1)[:, None], conf, 0.0)
+    return LiftedTrack(rel_cam, t, conf, px)

@@ -31,7 +31,8 @@ from ..skeleton import SMPL22
 from ..skeleton.resample import resample_positions
 from .clean import CleanConfig, clean_track, enforce_bone_lengths, good_frames
 from .detect import DetectConfig, iou_matrix
-from .lift import (Camera, LiftedTrack, estimate_up, floor_points, lift_track, to_world, trunk_up)
+from .lift import (Camera, LiftedTrack, estimate_up, floor_points, ground_translation, lift_track, to_world,
+                   trunk_up)
 from .pose import PoseConfig, PoseResult
 from .track import Track, TrackConfig, TrackSet
 from .video import frame_schedule, input_rng, iter_frames, load_image, media_kind, probe_video, random_cuts
@@ -44,13 +45,14 @@ class PipelineConfig:
     """Everything a worker needs to turn one input into clips (picklable; the same on every worker)."""
 
     fps: float = 20.0  # frame rate of the stored clips
-    detect_every_s: float = 0.5  # run the person detector this often; the pose model tracks in between
+    detect_every_s: float = 1.0  # run the person detector this often; the pose model tracks in between
     max_miss_s: float = 0.5  # a track ends after this long without a pose
     cut_min_s: float = 10.0  # sub-clip durations (paper A.1)
     cut_max_s: float = 60.0
     seed: int = 0
     hfov_deg: float = 60.0  # assumed horizontal field of view of every camera
     up: str = "auto"  # "auto": from people and floor (videos; images are level) | "level": camera held level
+    ground_depth: bool = True  # depth from foot contact with the floor where the camera looks down (see lift)
     static_frames: int = 64  # an image becomes a clip of this many identical frames (paper A.1)
     keep_crops_s: float = 0.0  # keep a person crop this often for the captioner (0: none)
     source: str = ""  # clip source ("" -> "video" or "image")
@@ -228,6 +230,29 @@ def _lift(track: Track, camera: Camera) -> LiftedTrack:
     return lift_track(world, px, conf, camera)
 
 
+def _to_world(lifted: list[LiftedTrack], config: PipelineConfig) -> tuple[list[np.ndarray], float | None]:
+    """World joints (T, 22, 3) of every track of one static camera, and the floor height in that frame.
+
+    The up direction comes from everyone's trunk and feet (``up="auto"``) or is the level camera's; with a
+    floor estimate and ``ground_depth``, depths are re-derived from foot contact (:func:`ground_translation`).
+    """
+    up, floor_h = np.array([0.0, -1.0, 0.0]), None
+    if config.up == "auto" and lifted:
+        trunk = sum(trunk_up(lt.joints_cam, lt.conf)[0] for lt in lifted)
+        rough = trunk / max(np.linalg.norm(trunk), 1e-9)
+        floor = np.concatenate([floor_points(lt.joints_cam, lt.conf, rough) for lt in lifted])
+        up = estimate_up(trunk, floor)
+        if len(floor) >= 3:
+            floor_h = float(np.median(floor @ up))
+    world = []
+    for lt in lifted:
+        transl = lt.transl
+        if config.ground_depth and floor_h is not None:
+            transl = ground_translation(lt.rel_cam, transl, lt.conf, up, floor_h)
+        world.append(to_world(np.nan_to_num(lt.rel_cam + transl[:, None, :]), up))
+    return world, floor_h
+
+
 class _NearestCrops(Sequence):
     """Frames for the captioner, aligned with a clip's frames: frame i is a blank canvas of the video's size
     holding the person crop nearest in time, so cropping it with the clip's bbox finds the person."""
@@ -260,21 +285,13 @@ def _video(path: Path, config: PipelineConfig, res: _Resources, result: InputRes
     with _timed(result, "lift_clean"):
         camera = Camera.from_fov(info.width, info.height, config.hfov_deg)
         lifted = [(shot, t, _lift(t, camera)) for shot, _, _, tracks in shots for t in tracks if t.num_observed >= 2]
-        up = np.array([0.0, -1.0, 0.0])
-        if config.up == "auto" and lifted:
-            trunk = sum(trunk_up(lt.joints_cam, lt.conf)[0] for _, _, lt in lifted)
-            rough = trunk / max(np.linalg.norm(trunk), 1e-9)
-            floor = np.concatenate([floor_points(lt.joints_cam, lt.conf, rough) for _, _, lt in lifted])
-            up = estimate_up(trunk, floor)
-            floor_y = float(np.median(floor @ up)) if len(floor) else None
-        else:
-            floor_y = None
+        world, floor_h = _to_world([lt for _, _, lt in lifted], config)
         for shot, a, b, tracks in shots:
             if not any(s == shot for s, _, _ in lifted):
                 result.notes.append(f"shot {shot} (source frames {int(schedule.source_frames[a])}-"
                                     f"{int(schedule.source_frames[b - 1])}): no person tracked; dropped")
-        for shot, track, lt in lifted:
-            runs, notes = clean_track(to_world(np.nan_to_num(lt.joints_cam), up), lt.conf, schedule.fps, config.clean)
+        for (shot, track, lt), joints_w in zip(lifted, world):
+            runs, notes = clean_track(joints_w, lt.conf, schedule.fps, config.clean)
             result.notes += [f"shot {shot} person {track.id}: {n}" for n in notes]
             for r, run in enumerate(runs):
                 joints = run.joints
@@ -283,8 +300,7 @@ def _video(path: Path, config: PipelineConfig, res: _Resources, result: InputRes
                     joints = enforce_bone_lengths(resample_positions(joints, schedule.fps, config.fps),
                                                   run.bone_lengths_m)
                     boxes = resample_positions(boxes, schedule.fps, config.fps)
-                floor = floor_y if floor_y is not None else float(joints[..., 1].min())
-                joints = joints - np.array([0.0, floor, 0.0])
+                joints = joints - np.array([0.0, floor_h if floor_h is not None else joints[..., 1].min(), 0.0])
                 src = schedule.source_frames[np.asarray(track.frames[run.start:run.stop])]
                 clip_id = f"{result.key}-s{shot:02d}-p{track.id:03d}-r{r}"
                 meta = _meta(path, "video", config, clip_id, frame_start=int(src[0]), frame_end=int(src[-1]),

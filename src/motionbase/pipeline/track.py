@@ -25,15 +25,16 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .detect import iou_matrix
+from .detect import iou_matrix, overlap_of_smaller
 
 
 @dataclass(frozen=True)
 class TrackConfig:
     match_iou: float = 0.3  # a detection continues a track at this IoU with the track's predicted box
-    new_iou: float = 0.3  # a detection overlapping a live track this much never starts a new track
+    new_overlap: float = 0.5  # a detection covering this much of a live track (or vice versa) starts none
     duplicate_iou: float = 0.6  # two live tracks overlapping this much: the younger one ends
     max_misses: int = 5  # consecutive frames without an observation before a track ends
+    # (a track never observed ends at its first miss: a false detection costs one pose call)
     min_box_px: float = 8.0  # boxes narrower or shorter than this end the track
 
 
@@ -111,7 +112,7 @@ class TrackSet:
             if c in matched:
                 continue
             current = [t.last_box() for t in self.live]
-            if current and iou_matrix(boxes[c:c + 1], np.stack(current)).max() >= self.config.new_iou:
+            if current and overlap_of_smaller(boxes[c:c + 1], np.stack(current)).max() >= self.config.new_overlap:
                 continue
             started.append(self._new(boxes[c]))
         return started
@@ -141,7 +142,8 @@ class TrackSet:
             box = t.last_box()
             inside = box[2] > 0 and box[3] > 0 and box[0] < width and box[1] < height
             small = min(box[2] - box[0], box[3] - box[1]) < c.min_box_px
-            if t.misses > c.max_misses or not inside or small:
+            lost = t.misses > (c.max_misses if t.num_observed else 0)
+            if lost or not inside or small:
                 ended.append(t)
         alive = [t for t in self.live if t not in ended]
         if len(alive) > 1:

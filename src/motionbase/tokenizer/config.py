@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import ClassVar
 
 from ..errors import CheckpointError
+from ..io import atomic_write_text
 from ..quantize.base import log2_exact
 from ..quantize.lfq import BATCH_ENTROPY_MODES
 
@@ -25,8 +27,55 @@ GROUPINGS = ("feature", "body")
 CONFIG_VERSION = 1
 
 
+class JsonConfig:
+    """JSON files for frozen config dataclasses: ``to_dict`` / ``from_dict`` / ``save`` / ``load``, with one-line
+    :class:`CheckpointError` messages for unreadable files, unknown keys, another ``config_version`` or invalid
+    values. JSON lists become tuples."""
+
+    owner: ClassVar[str] = "model"   # names the config in messages: "<owner> config"
+    version: ClassVar[int] = 1
+
+    def to_dict(self) -> dict:
+        d = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}  # type: ignore[call-overload]
+        return {"config_version": self.version, **d}
+
+    @classmethod
+    def from_dict(cls, d: dict, *, source: str = "<dict>"):
+        d = dict(d)
+        version = d.pop("config_version", cls.version)
+        if version != cls.version:
+            raise CheckpointError(f"{source}: config_version {version}, expected {cls.version}")
+        unknown = sorted(set(d) - {f.name for f in fields(cls)})  # type: ignore[arg-type]
+        if unknown:
+            raise CheckpointError(f"{source}: unknown {cls.owner} config keys {unknown}")
+        d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+        try:
+            return cls(**d)
+        except (TypeError, ValueError) as exc:
+            raise CheckpointError(f"{source}: invalid {cls.owner} config: {exc}") from None
+
+    def save(self, path: str | Path) -> None:
+        atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path):
+        path = Path(path)
+        try:
+            d = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise CheckpointError(f"{path}: missing (a {cls.owner} checkpoint needs config.json)") from None
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
+        if not isinstance(d, dict):
+            raise CheckpointError(f"{path}: expected a JSON object")
+        return cls.from_dict(d, source=str(path))
+
+
 @dataclass(frozen=True)
-class TokenizerConfig:
+class TokenizerConfig(JsonConfig):
+    owner: ClassVar[str] = "tokenizer"
+    version: ClassVar[int] = CONFIG_VERSION
+
     # what
     method: str = "lfq"
     encoder: str = "2d"
@@ -59,6 +108,7 @@ class TokenizerConfig:
     commitment_weight: float = 0.02
     entropy_weight: float = 0.1
     perceptual_weight: float = 0.0
+    perceptual_encoder: str | None = None  # training only: a PerceptualEncoder checkpoint directory (frozen)
 
     def __post_init__(self):
         if self.fsq_levels is not None:
@@ -88,44 +138,6 @@ class TokenizerConfig:
 
     def replace(self, **changes) -> TokenizerConfig:
         return replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["fsq_levels"] = list(self.fsq_levels) if self.fsq_levels is not None else None
-        return {"config_version": CONFIG_VERSION, **d}
-
-    @classmethod
-    def from_dict(cls, d: dict, *, source: str = "<dict>") -> TokenizerConfig:
-        d = dict(d)
-        version = d.pop("config_version", CONFIG_VERSION)
-        if version != CONFIG_VERSION:
-            raise CheckpointError(f"{source}: config_version {version}, expected {CONFIG_VERSION}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise CheckpointError(f"{source}: unknown tokenizer config keys {unknown}")
-        try:
-            return cls(**d)
-        except (TypeError, ValueError) as exc:
-            raise CheckpointError(f"{source}: invalid tokenizer config: {exc}") from None
-
-    def save(self, path: str | Path) -> None:
-        from .io import atomic_write_bytes
-
-        atomic_write_bytes(Path(path), (json.dumps(self.to_dict(), indent=2) + "\n").encode())
-
-    @classmethod
-    def load(cls, path: str | Path) -> TokenizerConfig:
-        path = Path(path)
-        try:
-            d = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise CheckpointError(f"{path}: missing (a tokenizer checkpoint needs config.json)") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
-        if not isinstance(d, dict):
-            raise CheckpointError(f"{path}: expected a JSON object")
-        return cls.from_dict(d, source=str(path))
 
 
 PRESETS: dict[str, dict] = {

@@ -11,11 +11,13 @@ term                   definition (weight in :class:`TokenizerConfig`)
 ``commitment``         the quantizer's commitment term (VQ/RVQ/LFQ; ``commitment_weight``)
 ``entropy``            LFQ: per-sample entropy − γ · batch entropy, nats (``entropy_weight``, γ = ``entropy_gamma``)
 ``perceptual``         MSE between embeddings of reconstruction and input by a *frozen* motion encoder
-                       (``perceptual_weight``); the encoder must be trained for this purpose, not the evaluator
-                       used for FID (that would be circular). No GAN loss (the paper found it unstable).
+                       (``perceptual_weight``; :class:`~motionbase.tokenizer.perceptual.PerceptualEncoder`, loaded
+                       from ``perceptual_encoder``); an encoder trained for this purpose, not the evaluator used
+                       for FID (that would be circular). No GAN loss (the paper found it unstable).
 =====================  ==========================================================================================
 
-``mask`` (B, T) marks valid frames of padded batches; reconstruction terms average over valid frames only.
+``mask`` (B, T) marks valid frames of padded batches; reconstruction terms average over valid frames only, and the
+perceptual encoder sees the input's own frames in place of the reconstruction's padded ones.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..errors import CheckpointError
 from ..features.humanml3d import features_to_joints
 from ..features.layout import FeatureLayout
 from ..skeleton import get_skeleton
@@ -57,14 +60,21 @@ def _distance(a: Tensor, b: Tensor, eps: float = 1e-12) -> Tensor:
 class TokenizerLoss:
     """Weighted tokenizer loss for one config; call as ``loss(model, output, mask) -> (total, terms)``.
 
-    ``perceptual``: a motion encoder taking raw features (B, T, D); it is frozen here.
+    ``perceptual``: a motion encoder taking raw features (B, T, D); it is frozen here. Without one, and with
+    ``perceptual_weight > 0``, the encoder at ``config.perceptual_encoder`` is loaded.
     """
 
     def __init__(self, config: TokenizerConfig, *, perceptual: nn.Module | None = None,
                  joints_fn: Callable[[Tensor], Tensor] | None = None):
         self.config = config
         if config.perceptual_weight > 0 and perceptual is None:
-            raise ValueError("perceptual_weight > 0 needs a perceptual motion encoder")
+            if not config.perceptual_encoder:
+                raise CheckpointError("perceptual_weight > 0 needs a perceptual motion encoder (perceptual_encoder: "
+                                      "a directory written by `motionbase tokenizer train-perceptual`)")
+            from .perceptual import PerceptualEncoder
+
+            perceptual = PerceptualEncoder.from_pretrained(config.perceptual_encoder)
+            perceptual.check_features(config.feature_dim)
         self.perceptual = frozen(perceptual) if perceptual is not None else None
         if joints_fn is None and (config.joint_loss_weight > 0 or config.joint_velocity_loss_weight > 0):
             layout = FeatureLayout(get_skeleton(config.skeleton))
@@ -92,7 +102,8 @@ class TokenizerLoss:
         if "per_sample_entropy" in q:
             t["entropy"] = q["per_sample_entropy"] - c.entropy_gamma * q["batch_entropy"]
         if self.perceptual is not None:
-            t["perceptual"] = F.mse_loss(self.perceptual(model.denormalize(out.recon)),
+            recon = out.recon if mask is None else torch.where(mask[..., None], out.recon, out.target)
+            t["perceptual"] = F.mse_loss(self.perceptual(model.denormalize(recon)),
                                          self.perceptual(model.denormalize(out.target)))
         return t
 

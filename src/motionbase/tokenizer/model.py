@@ -19,8 +19,6 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
 from ..errors import CheckpointError, MotionbaseError, ShapeError
@@ -28,10 +26,7 @@ from ..quantize import FSQ, LFQ, RVQ, VQ, Quantizer, fsq_levels
 from .config import TokenizerConfig
 from .encdec1d import Decoder1D, Encoder1D
 from .encdec2d import Decoder2D, Encoder2D
-from .io import atomic_path
-
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
+from .weights import CONFIG_FILE, WEIGHTS_FILE, checkpoint_dir, load_weights, save_weights
 
 
 class TokenizerOutput(NamedTuple):
@@ -153,7 +148,10 @@ class MotionTokenizer(nn.Module):
 
     def _features(self, feats) -> tuple[Tensor, bool]:
         """Validate raw features -> ((B, T, D) float32 tensor on the model's device, input was unbatched)."""
-        x = torch.as_tensor(np.asarray(feats) if not isinstance(feats, Tensor) else feats)
+        if not isinstance(feats, Tensor):
+            feats = np.asarray(feats)
+            feats = feats if feats.flags.writeable else feats.copy()  # e.g. a read-only memory map of a store
+        x = torch.as_tensor(feats)
         if x.ndim not in (2, 3) or not x.is_floating_point():
             raise ShapeError(f"features have shape {tuple(x.shape)} and dtype {x.dtype}, expected float (B, T, D) "
                              f"or (T, D)")
@@ -251,9 +249,7 @@ class MotionTokenizer(nn.Module):
         """Write ``config.json``, ``model.safetensors`` (each atomically) and the stats object's own files."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
-        with atomic_path(path / WEIGHTS_FILE) as tmp:
-            save_file(state, str(tmp), metadata={"format": "pt", "method": self.config.name})
+        save_weights(self, path, method=self.config.name)
         self.config.save(path / CONFIG_FILE)
         if self.stats is not None:
             self.stats.save(path)
@@ -261,27 +257,9 @@ class MotionTokenizer(nn.Module):
     @classmethod
     def from_pretrained(cls, path: str | Path, *, device: str | torch.device | None = None) -> MotionTokenizer:
         """Load a directory written by :meth:`save_pretrained`; the model is returned in eval mode."""
-        path = Path(path)
-        if not path.is_dir():
-            raise CheckpointError(f"{path}: not a directory (expected a tokenizer checkpoint with {CONFIG_FILE} "
-                                  f"and {WEIGHTS_FILE})")
-        config = TokenizerConfig.load(path / CONFIG_FILE)
-        weights = path / WEIGHTS_FILE
-        if not weights.is_file():
-            raise CheckpointError(f"{weights}: missing (a tokenizer checkpoint needs {WEIGHTS_FILE})")
-        try:
-            state = load_file(str(weights))
-        except (SafetensorError, OSError) as exc:
-            raise CheckpointError(f"{weights}: unreadable ({exc})") from None
-        model = cls(config)
-        try:
-            result = model.load_state_dict(state, strict=False)
-        except RuntimeError as exc:  # shape mismatches
-            first = str(exc).strip().splitlines()[-1].strip()
-            raise CheckpointError(f"{weights}: does not match {path / CONFIG_FILE} ({first})") from None
-        if result.missing_keys or result.unexpected_keys:
-            raise CheckpointError(f"{weights}: does not match {path / CONFIG_FILE} (missing "
-                                  f"{result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})")
+        path = checkpoint_dir(path, "tokenizer")
+        model = cls(TokenizerConfig.load(path / CONFIG_FILE))
+        load_weights(model, path, "tokenizer")
         model.stats = _load_stats_object(path, model)
         model.source = str(path)
         return model.to(device if device is not None else "cpu").eval()

@@ -20,18 +20,20 @@ import json
 import math
 import os
 import shutil
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from ..errors import CheckpointError, MotionbaseError
+from ..io import atomic_output, atomic_write_text
 from ..quantize import usage_from_counts
 from .config import TokenizerConfig
-from .io import atomic_path, atomic_write_bytes
 from .losses import TokenizerLoss
 from .model import MotionTokenizer, stats_arrays
 
@@ -118,18 +120,19 @@ def _set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def _save_checkpoint(out_dir: Path, step: int, model: MotionTokenizer, optimizer, scheduler, keep: int) -> None:
+def _save_checkpoint(out_dir: Path, step: int, model: nn.Module, optimizer, scheduler, keep: int) -> None:
+    """A complete checkpoint (``model.save_pretrained`` files + trainer state) under ``out_dir/checkpoints``."""
     ckpt_root = out_dir / "checkpoints"
     final = ckpt_root / f"step_{step:08d}"
     tmp = ckpt_root / f".step_{step:08d}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp)
-    with atomic_path(tmp / STATE_FILE) as f:
+    with atomic_output(tmp / STATE_FILE) as f:
         torch.save({"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                     "rng": _rng_state()}, f)
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
-    atomic_write_bytes(ckpt_root / LATEST_FILE, json.dumps({"step": step, "dir": final.name}).encode())
+    atomic_write_text(ckpt_root / LATEST_FILE, json.dumps({"step": step, "dir": final.name}))
     for old in sorted(ckpt_root.glob("step_*"))[:-keep] if keep > 0 else []:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -149,39 +152,35 @@ def latest_checkpoint(out_dir: str | Path) -> Path | None:
     return path
 
 
-def train_tokenizer(config: TokenizerConfig, train_windows: Iterable, steps: int, out_dir: str | Path, *,
-                    stats=None, train: TrainConfig = TrainConfig(), perceptual: nn.Module | None = None,
-                    device: str | torch.device | None = None, resume: bool = True,
-                    windows_normalized: bool = False) -> MotionTokenizer:
-    """Train a tokenizer for ``steps`` optimizer steps (in total, counting resumed ones); returns it, in eval mode.
+class Objective(Protocol):
+    """What :func:`fit` optimises: ``objective(model, wrapped, feats, mask) -> (loss, {term: float})`` per batch
+    (``wrapped`` is the model as Accelerate prepared it: call it for the forward pass), and ``flush()`` -> extra
+    log fields accumulated since the last log line."""
 
-    ``stats``: normalisation (see :class:`MotionTokenizer`); required unless resuming. ``perceptual``: frozen
-    motion encoder for the perceptual term (needed iff ``config.perceptual_weight > 0``).
+    def __call__(self, model: nn.Module, wrapped: nn.Module, feats: Tensor,
+                 mask: Tensor | None) -> tuple[Tensor, dict[str, float]]: ...
+
+    def flush(self) -> dict[str, float]: ...
+
+
+def fit(model: nn.Module, objective: Objective, train_windows: Iterable, steps: int, out_dir: Path, *,
+        train: TrainConfig, start: Path | None = None, device: str | torch.device | None = None,
+        desc: str = "train", modules: tuple[nn.Module, ...] = ()) -> nn.Module:
+    """The training loop shared by the tokenizer and the perceptual encoder: AdamW with :func:`lr_factor`,
+    gradient clipping, Accelerate when available, a log line every ``log_every`` steps (loss terms, lr,
+    ``step_s`` = wall seconds per step), a resumable checkpoint every ``checkpoint_every`` steps and at the end
+    (``start``: the checkpoint to continue from), and the final ``model.save_pretrained(out_dir)``.
+
+    ``modules``: further modules the objective uses (e.g. a frozen encoder), moved to the training device.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(train.seed)
-    start = latest_checkpoint(out_dir) if resume else None
-    model = MotionTokenizer.from_pretrained(start) if start is not None else MotionTokenizer(config, stats)
-    if model.config != config:
-        raise CheckpointError(f"{start}: checkpoint was trained with a different tokenizer config than requested")
-    if start is None and stats is None:
-        raise MotionbaseError("train_tokenizer needs normalisation stats (mean, std): the tokenizer keeps them for "
-                              "encode/decode and the joint losses")
-    if stats is not None and start is not None:
-        mean, std = stats_arrays(stats)
-        if not (np.array_equal(mean, model.feature_mean.numpy()) and np.array_equal(std, model.feature_std.numpy())):
-            raise CheckpointError(f"{start}: checkpoint was trained with different normalisation stats")
-    criterion = TokenizerLoss(config, perceptual=perceptual)
-
     accelerator = _make_accelerator(train, device)
     device = accelerator.device if accelerator else torch.device(
         device or ("cuda" if torch.cuda.is_available() else "cpu"))
     model.to(device).train()
-    if criterion.perceptual is not None:
-        criterion.perceptual.to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=train.lr, betas=train.betas,
-                                  weight_decay=train.weight_decay)
+    for m in modules:
+        m.to(device)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=train.lr,
+                                  betas=train.betas, weight_decay=train.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, train))
     step = 0
     if start is not None:
@@ -195,15 +194,15 @@ def train_tokenizer(config: TokenizerConfig, train_windows: Iterable, steps: int
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=steps, initial=step, disable=not (train.progress and is_main), desc=f"train {config.name}")
-    usage = torch.zeros(model.vocab_size, dtype=torch.long, device=device)
+    bar = tqdm(total=steps, initial=step, disable=not (train.progress and is_main), desc=desc)
     batches = _batches(train_windows)
+    tick, since = time.perf_counter(), 0
     while step < steps:
         feats, mask = _unpack(next(batches), device)
-        out = wrapped(feats, normalized=windows_normalized)
-        loss, logs = criterion(model, out, mask)
+        loss, logs = objective(model, wrapped, feats, mask)
         if not math.isfinite(logs["total"]):
-            raise MotionbaseError(f"tokenizer loss is not finite at step {step}: {logs}")
+            raise MotionbaseError(f"{desc}: loss is not finite at step {step} ({logs}); lower the learning rate "
+                                  "or check the data")
         optimizer.zero_grad(set_to_none=True)
         if accelerator:
             accelerator.backward(loss)
@@ -215,20 +214,81 @@ def train_tokenizer(config: TokenizerConfig, train_windows: Iterable, steps: int
                 torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
         optimizer.step()
         scheduler.step()
-        step += 1
-        codes = out.codes.detach()
-        usage += torch.bincount(codes[codes >= 0].reshape(-1), minlength=model.vocab_size)
+        step, since = step + 1, since + 1
         bar.update(1)
         bar.set_postfix(loss=f"{logs['total']:.4f}")
         if is_main and (step % train.log_every == 0 or step == steps):
-            record = {"step": step, "lr": scheduler.get_last_lr()[0], **logs, **usage_from_counts(usage)}
+            now = time.perf_counter()
+            record = {"step": step, "lr": scheduler.get_last_lr()[0], **logs, **objective.flush(),
+                      "step_s": (now - tick) / since}
             with open(out_dir / "train_log.jsonl", "a") as fh:
                 fh.write(json.dumps(record) + "\n")
-            usage.zero_()
+            tick, since = now, 0
         if is_main and (step % train.checkpoint_every == 0 or step == steps):
             _save_checkpoint(out_dir, step, model, optimizer, scheduler, train.keep_checkpoints)
     bar.close()
     if is_main:
         model.save_pretrained(out_dir)
-        atomic_write_bytes(out_dir / "train_config.json", json.dumps(asdict(train), indent=2).encode())
+        atomic_write_text(out_dir / "train_config.json", json.dumps(asdict(train), indent=2))
     return model.eval()
+
+
+class _TokenizerObjective:
+    """The tokenizer loss, plus the code histogram (utilisation, perplexity) since the last log line."""
+
+    def __init__(self, criterion: TokenizerLoss, vocab_size: int, windows_normalized: bool):
+        self.criterion, self.vocab_size, self.normalized = criterion, vocab_size, windows_normalized
+        self.usage: Tensor | None = None
+
+    def __call__(self, model, wrapped, feats, mask):
+        out = wrapped(feats, normalized=self.normalized)
+        codes = out.codes.detach().reshape(-1)
+        counts = torch.bincount(codes[codes >= 0], minlength=self.vocab_size)
+        self.usage = counts if self.usage is None else self.usage + counts
+        return self.criterion(model, out, mask)
+
+    def flush(self) -> dict[str, float]:
+        if self.usage is None:
+            return {}
+        usage, self.usage = usage_from_counts(self.usage), None
+        return usage
+
+
+def start_model(cls, config, stats, out_dir: Path, *, resume: bool = True):
+    """(model, checkpoint it resumes from or None): ``cls.from_pretrained`` of the latest checkpoint under
+    ``out_dir`` (which must have been trained with ``config`` and, when given, the same ``stats``), else a new
+    ``cls(config, stats)``. ``cls`` keeps its normalisation in ``feature_mean`` / ``feature_std`` buffers."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    start = latest_checkpoint(out_dir) if resume else None
+    if start is None and stats is None:
+        raise MotionbaseError(f"training {cls.__name__} needs normalisation stats (mean, std): the model keeps "
+                              "them for its inputs and the joint losses")
+    model = cls.from_pretrained(start) if start is not None else cls(config, stats)
+    if model.config != config:
+        raise CheckpointError(f"{start}: checkpoint was trained with a different {config.owner} config than "
+                              "requested")
+    if stats is not None and start is not None:
+        mean, std = stats_arrays(stats)
+        if not (np.array_equal(mean, model.feature_mean.numpy()) and np.array_equal(std, model.feature_std.numpy())):
+            raise CheckpointError(f"{start}: checkpoint was trained with different normalisation stats")
+    return model, start
+
+
+def train_tokenizer(config: TokenizerConfig, train_windows: Iterable, steps: int, out_dir: str | Path, *,
+                    stats=None, train: TrainConfig = TrainConfig(), perceptual: nn.Module | None = None,
+                    device: str | torch.device | None = None, resume: bool = True,
+                    windows_normalized: bool = False) -> MotionTokenizer:
+    """Train a tokenizer for ``steps`` optimizer steps (in total, counting resumed ones); returns it, in eval mode.
+
+    ``stats``: normalisation (see :class:`MotionTokenizer`); required unless resuming. ``perceptual``: frozen
+    motion encoder for the perceptual term (else loaded from ``config.perceptual_encoder`` when
+    ``config.perceptual_weight > 0``).
+    """
+    out_dir = Path(out_dir)
+    torch.manual_seed(train.seed)
+    model, start = start_model(MotionTokenizer, config, stats, out_dir, resume=resume)
+    criterion = TokenizerLoss(config, perceptual=perceptual)
+    objective = _TokenizerObjective(criterion, model.vocab_size, windows_normalized)
+    extra = (criterion.perceptual,) if criterion.perceptual is not None else ()
+    return fit(model, objective, train_windows, steps, out_dir, train=train, start=start, device=device,
+               desc=f"train {config.name}", modules=extra)

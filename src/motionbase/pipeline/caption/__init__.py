@@ -17,8 +17,15 @@ from .rules import RulesCaptioner, RulesConfig
 
 CAPTIONERS = ("rules", "lmm")
 
-__all__ = ["Captioner", "CaptionError", "CAPTIONERS", "RulesCaptioner", "RulesConfig", "clip_label",
-           "get_captioner"]
+__all__ = [
+    "CAPTIONERS",
+    "CaptionError",
+    "Captioner",
+    "RulesCaptioner",
+    "RulesConfig",
+    "clip_label",
+    "get_captioner",
+]
 
 
 def get_captioner(name: str = "rules", **options) -> Captioner:

@@ -6,8 +6,8 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ...clip import Captions
 from ...io import atomic_write_text

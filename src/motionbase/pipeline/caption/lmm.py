@@ -24,14 +24,13 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -190,9 +189,10 @@ class LMMCaptioner:
                 self._json_mode = False  # a server without JSON mode: ask again without it
                 raise _Retry(f"HTTP 400 with response_format (retrying without it): {detail}", 0.0) from None
             raise CaptionError(f"HTTP {exc.code} {exc.reason}: {detail} (not retried)") from None
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError,
-                http.client.HTTPException, OSError) as exc:
+        except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, refused connections
             reason = getattr(exc, "reason", exc)
+            if isinstance(reason, TimeoutError):
+                raise _Retry(f"no reply within {cfg.timeout_s:g} s") from None
             raise _Retry(f"unreachable ({_one_line(reason, 100)})") from None
         return _message_text(payload)
 

@@ -12,8 +12,8 @@ mirrored motion are the mirrored captions (``motionbase.data.text.mirror_caption
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -181,8 +181,8 @@ def _whole(s: MotionSummary, cfg: SummaryConfig, variant: int) -> str:
     subject, then = SUBJECTS[variant % len(SUBJECTS)], THEN[variant % len(THEN)]
     if s.static:
         held = _merge_sides(s.arms)
-        tail = (f", with {held[0].hand} raised" + (" above the head" if held[0].action.level == "overhead" else "")
-                if held else "")
+        above = " above the head" if held and held[0].action.level == "overhead" else ""
+        tail = f", with {held[0].hand} raised{above}" if held else ""
         return f"{subject} {_STILL[s.pose]}{tail}."
     if s.locomotion != "none":
         events = _events(s)
@@ -216,10 +216,11 @@ def _arm_sentence(arm: _Arm) -> str:
 def _upper(s: MotionSummary, cfg: SummaryConfig) -> str:
     arms = _merge_sides(s.arms)
     if not arms:
+        resting = "The arms rest beside the body." if s.pose == "lying" else "The arms hang relaxed at the sides."
         arms_text = {"walk": "The arms swing naturally at the sides in rhythm with the steps.",
                      "jump": "The arms swing with the body to drive each jump.",
                      "run": "The arms are bent at the elbows and pump back and forth with the stride."}.get(
-            s.locomotion, "The arms rest beside the body." if s.pose == "lying" else "The arms hang relaxed at the sides.")
+            s.locomotion, resting)
     else:
         sentences = [_arm_sentence(a) for a in arms[:3]]
         sides = {a.side for a in arms}
@@ -243,7 +244,8 @@ def _upper(s: MotionSummary, cfg: SummaryConfig) -> str:
     if turning:
         shoulders = ""
     elif any(a.action.level == "overhead" for a in arms):
-        shoulders = ", and the shoulders lift with the raised " + ("arms" if any(a.side == "both" for a in arms) else "arm")
+        both = any(a.side == "both" for a in arms)
+        shoulders = ", and the shoulders lift with the raised " + ("arms" if both else "arm")
     else:
         shoulders = ", and the shoulders stay level"
     return f"{arms_text} {torso}{shoulders}."
@@ -253,7 +255,8 @@ def _lower(s: MotionSummary, cfg: SummaryConfig) -> str:
     if s.locomotion == "walk":
         pace = "slow" if s.speed_mps < 0.8 else "quick" if s.speed_mps > 1.7 else "steady"
         way = {"forward": "", "backward": " backward"}.get(s.direction, f" to the {s.direction}")
-        turn = _through_turns(s, cfg, ", stepping around to the {} through the turn", ", stepping around through each turn")
+        turn = _through_turns(s, cfg, ", stepping around to the {} through the turn",
+                              ", stepping around through each turn")
         return (f"The legs take {pace} alternating steps{way}{turn}, each foot rolling from heel to toe. "
                 "Balance stays steady throughout.")
     if s.locomotion == "jump":
@@ -265,7 +268,8 @@ def _lower(s: MotionSummary, cfg: SummaryConfig) -> str:
                   if s.flight_fraction > cfg.run_flight_fraction else
                   "The legs move in a quick, short jogging stride with the knees bent")
         turn = _through_turns(s, cfg, ", curving to the {}", ", curving through each turn")
-        return f"{stride}{turn}. The body stays balanced over the feet, leaning into the run."
+        lean = ", leaning into the run" if s.lean_deg > cfg.lean_deg / 2 else ""
+        return f"{stride}{turn}. The body stays balanced over the feet{lean}."
     parts = []
     for leg in s.legs[:2]:
         act = "swings up high in a kick" if leg.kind == "kick" else "lifts off the ground"

@@ -1,6 +1,6 @@
 """``motionbase caption MOTION...``: hierarchical captions for motions, a thin layer over this package.
 
-Wire with ``register(app)`` from the CLI package. A MOTION is what ``motionbase render`` takes: a
+A MOTION is what ``motionbase render`` takes: a
 ``.bvh`` of a known skeleton, a ``.npy`` of joints (T, J, 3) metres or HumanML3D features (T, 263),
 or ``STORE::ID``; all at 20 fps. With ``--captioner lmm`` the skeleton is drawn for the model (no
 video frames on the command line).
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 
+import typer
 
-def register(app) -> None:
-    import typer
 
+def register(app: typer.Typer) -> None:
     @app.command("caption")
     def caption_cmd(
         motions: list[str] = typer.Argument(..., help=".bvh, .npy joints/features, or STORE::ID"),
@@ -25,9 +25,9 @@ def register(app) -> None:
         as_json: bool = typer.Option(False, "--json", help="one JSON object per motion instead of text"),
     ) -> None:
         """Write whole-body and part-level (upper/lower body) captions for each MOTION."""
-        from ...cli.render import load_motion
-        from ...clip import Clip, ClipMeta
-        from . import get_captioner
+        from .render import load_motion
+        from ..clip import Clip, ClipMeta
+        from ..pipeline.caption import get_captioner
 
         options = ({"paraphrases": paraphrases} if captioner == "rules" else
                    {"base_url": base_url, "model": model, "cache_dir": cache_dir})

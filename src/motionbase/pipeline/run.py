@@ -1,0 +1,228 @@
+"""Run the pipeline over many inputs into a clip store: in this process, a local process pool, or Ray.
+
+Workers run :func:`~.process.process_input` (everything CPU-heavy: decode, detect, pose, lift, clean,
+captions, SMPL-X) and send back clips; this process is the store's only writer. Each input's clips are
+committed as one shard, then the input's resume marker (``STORE/pipeline/done/<key>.json``) is written, so
+
+- a finished input is never redone (its marker is there; the marker is written only after its clips are);
+- a crash loses at most the inputs in flight (a killed run leaves no half-written shard visible);
+- a failure (unreadable file, no person, captioner error, a full disk while writing) is one line in the
+  report and the run goes on with the next input; the failed input's clips are all or nothing.
+
+The report (``STORE/pipeline/report.json``, or ``report_path``) lists done, skipped (already done) and failed
+inputs, the clips and notes of each, and CPU seconds per stage.
+
+Ray: ``ray_address="local"`` starts a local cluster with ``workers`` CPUs; any other value joins that
+cluster (``ray.init(address=...)``). Inputs are Ray tasks of one CPU each, at most ``2 * workers`` in flight.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..cli.batch import BatchReport
+from ..errors import MotionbaseError
+from ..io import atomic_write_text
+from .bodymodel import save_fit
+from .process import STAGES, InputResult, PipelineConfig, input_key, process_input
+from .video import find_inputs
+
+PIPELINE_DIR = "pipeline"  # inside the store: done/ markers, report.json, smplx/ parameters
+
+
+@dataclass
+class PipelineReport(BatchReport):
+    """done / skipped / failed inputs (by path), plus clips and notes per done input and CPU seconds per stage."""
+
+    clips: dict[str, list[str]] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    cpu_s: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    frames: int = 0
+
+    def write(self, path: Path | None) -> None:
+        if path is not None:
+            atomic_write_text(path, json.dumps(asdict(self), indent=2))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a worker sends back for one input: its result, or a one-line reason it failed."""
+
+    path: str
+    result: InputResult | None = None
+    error: str = ""
+
+
+def safe_process(path: str, config: PipelineConfig) -> Outcome:
+    """:func:`process_input` that never raises: every failure becomes a one-line :class:`Outcome` error."""
+    try:
+        return Outcome(path, process_input(path, config))
+    except MotionbaseError as exc:
+        return Outcome(path, error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - a bad input must not stop the run; the report names it
+        return Outcome(path, error=f"{path}: unexpected {type(exc).__name__} while processing: {exc}".splitlines()[0])
+
+
+# ---------------------------------------------------------------- executors
+
+
+def run_serial(paths: list[str], config: PipelineConfig) -> Iterator[Outcome]:
+    for p in paths:
+        yield safe_process(p, config)
+
+
+def run_processes(paths: list[str], config: PipelineConfig, workers: int) -> Iterator[Outcome]:
+    """A local pool of ``workers`` spawned processes (spawn: MediaPipe's threads do not survive fork)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(safe_process, p, config) for p in paths]
+        for fut in as_completed(futures):
+            yield fut.result()
+
+
+def run_ray(paths: list[str], config: PipelineConfig, workers: int, address: str) -> Iterator[Outcome]:
+    """Ray tasks of one CPU each on a local (``address="local"``) or existing cluster."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise MotionbaseError(f"--ray needs Ray ({exc}): pip install 'motionbase[dist]'") from None
+    started = not ray.is_initialized()
+    if started:
+        if address == "local":
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        else:
+            ray.init(address=address, log_to_driver=False)
+    task = ray.remote(num_cpus=1, max_retries=0)(safe_process)
+    try:
+        todo, pending = list(paths), []
+        while todo or pending:
+            while todo and len(pending) < 2 * workers:
+                pending.append(task.remote(todo.pop(0), config))
+            ready, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(ready[0])
+    finally:
+        if started:
+            ray.shutdown()
+
+
+# ---------------------------------------------------------------- the store side
+
+
+class _Sink:
+    """Commits each input's clips as one shard through a long-lived writer; on a write error the writer is
+    closed with that error (its buffer dropped: nothing of the input becomes visible) and reopened later."""
+
+    def __init__(self, store):
+        self.store = store
+        self._writer = None
+
+    def write(self, clips) -> int:
+        if self._writer is None:
+            self._writer = self.store.writer()
+            self._writer.__enter__()
+        before = self._writer.written
+        try:
+            for clip in clips:
+                self._writer.add(clip)
+            self._writer.flush()
+        except BaseException as exc:
+            writer, self._writer = self._writer, None
+            writer.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        return self._writer.written - before
+
+    def close(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.__exit__(None, None, None)
+
+
+def _os_error(path: str, what: str, exc: OSError) -> str:
+    code = errno.errorcode.get(exc.errno or 0, "")
+    reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+    return f"{path}: {what} failed ({reason}{', ' + code if code else ''})"
+
+
+def build_dataset(inputs: Iterable[str | os.PathLike], store_path: str | os.PathLike,
+                  config: PipelineConfig = PipelineConfig(), *, workers: int = 1, ray_address: str | None = None,
+                  report_path: str | os.PathLike | None = None, progress: bool = True,
+                  on_outcome: Callable[[Outcome], None] | None = None) -> PipelineReport:
+    """Turn videos and images (files or folders) into clips in the store at ``store_path`` (created if
+    needed); resumable; returns the report (also written to ``report_path`` or ``STORE/pipeline/report.json``)."""
+    from tqdm import tqdm
+
+    from ..data import ClipStore
+
+    if workers < 1:
+        raise MotionbaseError(f"workers must be at least 1, got {workers}")
+    store = ClipStore.create(store_path, exist_ok=True)
+    meta_dir = Path(store_path) / PIPELINE_DIR
+    done_dir = meta_dir / "done"
+    done_dir.mkdir(parents=True, exist_ok=True)
+    report = PipelineReport()
+    todo: list[str] = []
+    for p in find_inputs(inputs):
+        if not p.is_file():
+            report.failed[str(p)] = f"{p}: no such file"
+        elif (done_dir / f"{input_key(p)}.json").is_file():
+            report.skipped.append(str(p))
+        else:
+            todo.append(str(p))
+
+    if ray_address:
+        outcomes = run_ray(todo, config, workers, ray_address)
+    elif workers > 1 and len(todo) > 1:
+        outcomes = run_processes(todo, config, workers)
+    else:
+        outcomes = run_serial(todo, config)
+    sink = _Sink(store)
+    bar = tqdm(total=len(todo), desc="build-dataset", unit="input", disable=None if progress else True)
+    try:
+        for out in outcomes:
+            bar.update(1)
+            if on_outcome is not None:
+                on_outcome(out)
+            if out.result is None:
+                report.failed[out.path] = out.error
+                continue
+            _store_result(out, sink, Path(store_path), done_dir, report)
+            bar.set_postfix(clips=sum(map(len, report.clips.values())), failed=len(report.failed))
+    finally:
+        bar.close()
+        sink.close()
+        report.write(Path(report_path) if report_path else meta_dir / "report.json")
+    return report
+
+
+def _store_result(out: Outcome, sink: _Sink, store_path: Path, done_dir: Path, report: PipelineReport) -> None:
+    r = out.result
+    try:
+        for clip_id, arrays in r.bodies.items():
+            save_fit(store_path / PIPELINE_DIR / "smplx" / f"{clip_id}.npz", arrays)
+        sink.write(r.clips)
+    except OSError as exc:
+        report.failed[out.path] = _os_error(out.path, "writing its clips", exc) + "; none of its clips were stored"
+        return
+    except MotionbaseError as exc:
+        report.failed[out.path] = f"{out.path}: {exc}; none of its clips were stored"
+        return
+    ids = [c.meta.id for c in r.clips]
+    try:
+        atomic_write_text(done_dir / f"{r.key}.json", json.dumps({"path": r.path, "clips": ids, "notes": r.notes}))
+    except OSError as exc:
+        report.failed[out.path] = (_os_error(out.path, "writing its resume marker", exc)
+                                   + "; its clips are stored and a rerun will skip them")
+        return
+    report.done.append(out.path)
+    report.clips[out.path] = ids
+    report.notes[out.path] = r.notes
+    report.frames += r.frames
+    for stage, sec in r.cpu_s.items():
+        report.cpu_s[stage] = report.cpu_s.get(stage, 0.0) + sec

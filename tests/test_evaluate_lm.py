@@ -1,0 +1,63 @@
+"""The generated row with a real (tiny, untrained) motion LM: ``motionbase evaluate --lm`` loads the LM and the
+tokenizer it was trained with, generates one motion per test caption at the ground truth's length, and scores
+it. Kept apart from test_evaluate_run.py: importing transformers alone takes seconds."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+pytest.importorskip("transformers")
+
+from motionbase.cli import app  # noqa: E402
+from motionbase.evaluate.generators import LMGenerator  # noqa: E402
+from motionbase.lm.codec import CodecInfo  # noqa: E402
+from motionbase.tokenizer import MotionTokenizer  # noqa: E402
+
+from .lm_support import tiny_lm  # noqa: E402
+from .test_evaluate_run import world  # noqa: E402, F401  (the tiny store, evaluator and tokenizer)
+
+
+@pytest.fixture(scope="module")
+def lm_dir(world):  # noqa: F811
+    root, _ = world
+    tok = MotionTokenizer.from_pretrained(root / "tokenizer")
+    info = CodecInfo.of(tok, root / "tokenizer")
+    tiny_lm(K=info.codebook_size, P=info.tokens_per_step, codec_hash=info.hash).save_pretrained(root / "lm")
+    return root / "lm"
+
+
+def test_lm_generates_at_the_asked_lengths(world, lm_dir):
+    root, _ = world
+    gen = LMGenerator.from_pretrained(lm_dir, root / "tokenizer")
+    motions = gen.generate(["a person does the ab move", "someone moves"], [40, 21], seed=3)
+    # 40 frames = 2 s = 10 steps of 4 frames; 21 frames = 1.05 s -> round(5.25) = 5 steps
+    assert [m.shape for m in motions] == [(40, 263), (20, 263)]
+    again = gen.generate(["a person does the ab move", "someone moves"], [40, 21], seed=3)
+    np.testing.assert_array_equal(motions[0], again[0])
+
+
+def test_evaluate_with_lm(world, lm_dir):
+    root, _ = world
+    out = root / "lm.json"
+    result = CliRunner().invoke(app, ["evaluate", "--evaluator", str(root / "evaluator"), "--store",
+                                      str(root / "store"), "--tokenizer", str(root / "tokenizer"), "--lm",
+                                      str(lm_dir), "--mode", "debug", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = {r["name"]: r["metrics"] for r in json.loads(out.read_text())["rows"]}
+    assert list(rows) == ["real motion", "reconstruction", "generated"]
+    assert "| generated |" in result.output
+    # an untrained LM emits random codes: its motions are further from the ground truth than the real row's crops
+    assert rows["generated"]["fid"]["mean"] > 10 * rows["real motion"]["fid"]["mean"]
+    assert 0 <= rows["generated"]["skating_ratio"] <= 1
+
+
+def test_lm_with_another_tokenizer_is_refused(world, lm_dir, tmp_path):
+    root, _ = world
+    other = MotionTokenizer.from_pretrained(root / "tokenizer")
+    other.save_pretrained(tmp_path / "tok")
+    (tmp_path / "tok" / "note.txt").write_text("another checkpoint")  # other files: another content hash
+    result = CliRunner().invoke(app, ["evaluate", "--evaluator", str(root / "evaluator"), "--store",
+                                      str(root / "store"), "--tokenizer", str(tmp_path / "tok"), "--lm", str(lm_dir)])
+    assert result.exit_code != 0 and "use the tokenizer it was trained with" in str(result.exception)
