@@ -123,9 +123,9 @@ def main() -> None:
         "label_retrieval": labels, "seconds": timings,
     }
     lines = [
-        f"Split {args.split!r} of {args.store}: {report.info['clips']} clips; evaluator {result['evaluator']} "
-        f"({model.config.arch}, {model.embed_dim}-d, {result['evaluator_params']:,} weights, trained "
-        f"{train_log.get('steps', '?')} steps on {train_log.get('clips', '?')} clips); {result['machine']}.", "",
+        (f"Split {args.split!r} of {args.store}: {report.info['clips']} clips; evaluator {result['evaluator']} "
+         f"({model.config.arch}, {model.embed_dim}-d, {result['evaluator_params']:,} weights, trained "
+         f"{train_log.get('steps', '?')} steps on {train_log.get('clips', '?')} clips); {result['machine']}."), "",
         "| R-precision (batches of 32, distinct labels) | R@1 | R@2 | R@3 |", "|---|---:|---:|---:|",
         "| trained evaluator | " + " | ".join(f"{m:.3f} ± {c:.3f}" for m, c in zip(real.mean, real.ci95)) + " |",
         "| untrained evaluator (baseline) | " + " | ".join(f"{m:.3f}" for m in base.mean) + " |",
@@ -135,8 +135,8 @@ def main() -> None:
         f"| nearest of {int(labels['trained']['labels'])} labels | label | content | style |", "|---|---:|---:|---:|",
         *[f"| {name} | {v['label']:.3f} | {v['content']:.3f} | {v['style']:.3f} |" for name, v in labels.items()], "",
         f"| wall time (1 thread) | {args.mode} | debug | ratio |", "|---|---:|---:|---:|",
-        f"| evaluation | {timings[args.mode]:.1f} s | {timings['debug']:.1f} s | "
-        f"{timings[args.mode] / timings['debug']:.1f}x |", "",
+        (f"| evaluation | {timings[args.mode]:.1f} s | {timings['debug']:.1f} s | "
+         f"{timings[args.mode] / timings['debug']:.1f}x |"), "",
         to_markdown(report, title=f"motionbase evaluate --mode {args.mode}"),
     ]
     RESULTS.mkdir(exist_ok=True)

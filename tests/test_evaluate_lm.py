@@ -8,19 +8,22 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-pytest.importorskip("transformers")
+from motionbase.cli import app
+from motionbase.evaluate.generators import LMGenerator
+from motionbase.lm.codec import CodecInfo
+from motionbase.tokenizer import MotionTokenizer
 
-from motionbase.cli import app  # noqa: E402
-from motionbase.evaluate.generators import LMGenerator  # noqa: E402
-from motionbase.lm.codec import CodecInfo  # noqa: E402
-from motionbase.tokenizer import MotionTokenizer  # noqa: E402
-
-from .lm_support import tiny_lm  # noqa: E402
-from .test_evaluate_run import world  # noqa: E402, F401  (the tiny store, evaluator and tokenizer)
+from .eval_support import make_world
+from .lm_support import tiny_lm
 
 
 @pytest.fixture(scope="module")
-def lm_dir(world):  # noqa: F811
+def world(tmp_path_factory):
+    return make_world(tmp_path_factory.mktemp("eval-lm"))
+
+
+@pytest.fixture(scope="module")
+def lm_dir(world):
     root, _ = world
     tok = MotionTokenizer.from_pretrained(root / "tokenizer")
     info = CodecInfo.of(tok, root / "tokenizer")

@@ -20,16 +20,6 @@ from motionbase.evaluate.evaluator_tmr import TransformerDims
 
 from .conftest import DATA, load_hml
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: intra-op threads only add contention on a shared 2-core machine (8x slower here)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 CAPTIONS = ["a man kicks something with his left leg", "a person walks forward", "someone jumps twice"]
 
 

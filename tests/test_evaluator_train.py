@@ -11,8 +11,7 @@ import pytest
 import torch
 
 from motionbase.errors import FormatError, ShapeError
-from motionbase.evaluate.evaluator import EvaluatorConfig, GuoDims
-from motionbase.evaluate.store_data import captioned_clips, label_key
+from motionbase.evaluate.evaluator import EvaluatorConfig, GuoDims, evaluator_preset
 from motionbase.evaluate.evaluator_text import build_vocabulary, caption_words
 from motionbase.evaluate.evaluator_tmr import TransformerDims
 from motionbase.evaluate.evaluator_train import (
@@ -22,18 +21,9 @@ from motionbase.evaluate.evaluator_train import (
     train_evaluator,
 )
 from motionbase.evaluate.metrics import r_precision
+from motionbase.evaluate.store_data import captioned_clips, label_key
 
 from .conftest import load_hml
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: intra-op threads only add contention on a shared 2-core machine (8x slower here)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 ACTIONS = ["walks", "runs", "jumps", "kicks", "waves", "sits", "turns", "crawls"]
 
@@ -77,6 +67,14 @@ def test_training_is_seeded():
     runs = [train_evaluator(feats, caps, labels, config=tiny("tmr"), device="cpu",
                             train=TrainConfig(steps=3, batch_size=8, seed=5))[1] for _ in range(2)]
     assert runs[0] == runs[1]
+
+
+def test_presets():
+    cpu = evaluator_preset("cpu", max_frames=100)
+    assert (cpu.arch, cpu.embed_dim, cpu.guo, cpu.max_frames) == ("guo", 128, GuoDims(128, 128, 128, 128), 100)
+    assert evaluator_preset("default") == EvaluatorConfig()
+    with pytest.raises(ValueError, match="unknown evaluator preset 'gpu'"):
+        evaluator_preset("gpu")
 
 
 def test_training_stops_at_the_time_limit():
@@ -182,9 +180,9 @@ def test_cli_trains_on_a_clip_store(tmp_path):
     import typer
     from typer.testing import CliRunner
 
+    from motionbase.cli.evaluator import register
     from motionbase.clip import Captions, Clip, ClipMeta
     from motionbase.evaluate.evaluator import TextMotionEvaluator
-    from motionbase.cli.evaluator import register
 
     feats, caps, labels = dataset()
     joints = load_hml("000000", "new_joints")

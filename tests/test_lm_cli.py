@@ -7,12 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import typer
 from typer.testing import CliRunner
 
 from motionbase.clip import Captions, Clip, ClipMeta
 from motionbase.data.store import ClipStore
-from motionbase.lm.commands import register
+from motionbase.cli import app as cli_app
 from motionbase.tokenizer import MotionTokenizer, preset
 
 from .lm_support import SMALL, one_thread  # noqa: F401 (fixture)
@@ -40,9 +39,7 @@ def setup(tmp_path_factory):
     tok.save_pretrained(root / "tok")
     sizes = {k: getattr(SMALL, k) for k in ("hidden", "layers", "heads", "context", "text_vocab_size")}
     (root / "lm.json").write_text(json.dumps({"tiny": {**sizes, "context": 256}}))
-    app = typer.Typer()
-    register(app)
-    return root, app, tok
+    return root, cli_app, tok
 
 
 def _run(app, *args):

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "humanml3d", # motionbase humanml3d check|stats|tag
     "evaluator", # motionbase evaluator train
     "caption",   # motionbase caption
+    "lm",        # motionbase lm train|generate
     "tokenizer", # motionbase tokenizer train|eval|mix|train-perceptual
 ]
 

@@ -234,7 +234,7 @@ class TextMotionEvaluator(nn.Module):
 
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike, device: str | torch.device | None = None
-                        ) -> "TextMotionEvaluator":
+                        ) -> TextMotionEvaluator:
         """Load a directory written by :meth:`save_pretrained`; errors name the missing or bad file."""
         from safetensors.torch import load_file
 

@@ -30,7 +30,11 @@ def _cell(value, index: int | None, scale: float, with_ci: bool) -> str:
     if isinstance(value, Summary):
         mean, ci = np.atleast_1d(value.mean), np.atleast_1d(value.ci95)
         m, c = float(mean[index or 0]) * scale, float(ci[index or 0]) * scale
-        return f"{_num(m)} ± {_num(c)}" if with_ci else _num(m)
+        text = _num(m)
+        if not with_ci:
+            return text
+        decimals = len(text.split(".")[1]) if "." in text and "e" not in text else 3
+        return f"{text} ± {c:.{decimals}f}"  # the interval to the mean's precision
     return _num(float(value) * scale)
 
 
@@ -45,7 +49,8 @@ def to_markdown(report: EvalReport, title: str | None = None) -> str:
     batches = info["retrieval_samples"] // info["batch_size"]
     labels = (f"distinct {' × '.join(info['distinct_labels'])} labels" if info["distinct_labels"]
               else "random clips (no labels: paraphrases may share a batch)")
-    lines.append(f"R-precision and MM-Dist: batches of {info['batch_size']} with {labels} ({batches} batch{'es' if batches != 1 else ''}, "
+    plural = "es" if batches != 1 else ""
+    lines.append(f"R-precision and MM-Dist: batches of {info['batch_size']} with {labels} ({batches} batch{plural}, "
                  f"{info['retrieval_samples']} clips per replication); Diversity over {info['diversity_pairs']} "
                  "pairs; FID against the ground-truth embeddings.")
     lines.append("MultiModality: " + (info["multimodality"] or "not computed (needs --mode full and a generator)")

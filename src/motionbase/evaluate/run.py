@@ -31,7 +31,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import CheckpointError, ShapeError
+from ..errors import CheckpointError, MotionbaseError, ShapeError
 from ..features.humanml3d import features_to_joints
 from ..features.layout import FeatureLayout
 from .metrics_physics import plausibility
@@ -89,11 +89,11 @@ class RunConfig:
 
     def __post_init__(self):
         if self.mode not in MODES:
-            raise ShapeError(f"evaluation mode {self.mode!r}; expected one of {', '.join(MODES)}")
+            raise MotionbaseError(f"evaluation mode {self.mode!r}; expected one of {', '.join(MODES)}")
         if self.replications is not None and self.replications < 1:
-            raise ShapeError(f"replications={self.replications}; expected at least 1")
+            raise MotionbaseError(f"replications={self.replications}; expected at least 1")
         if self.mm_generations <= self.mm_pairs:
-            raise ShapeError(f"mm_generations={self.mm_generations}; expected more than mm_pairs={self.mm_pairs}")
+            raise MotionbaseError(f"mm_generations={self.mm_generations}; expected more than mm_pairs={self.mm_pairs}")
 
     @property
     def times(self) -> int:
@@ -239,14 +239,15 @@ def _physics(motions: Sequence[np.ndarray], layout: FeatureLayout, fps: float) -
 
 
 def evaluate(evaluator: MotionEncoder, clips: StoreClips, *, fps: float = 20.0,
-             layout: FeatureLayout = FeatureLayout(), tokenizer=None, generator: MotionGenerator | None = None,
+             layout: FeatureLayout | None = None, tokenizer=None, generator: MotionGenerator | None = None,
              config: RunConfig | None = None, progress: Callable[[str], None] | None = None) -> EvalReport:
     """Evaluate the rows (real motion; reconstruction with ``tokenizer``; generated with ``generator``).
 
     ``clips``: captioned clips of the evaluated split (:func:`~.store_data.captioned_clips`), raw features at
-    ``fps`` in ``layout``. ``progress(message)`` is called as rows start.
+    ``fps`` in ``layout`` (default: SMPL-22's 263 features). ``progress(message)`` is called as rows start.
     """
     config = config or RunConfig()
+    layout = layout or FeatureLayout()
     say = progress or (lambda message: None)
     start = time.perf_counter()
     run = _Evaluation(evaluator, clips, config)

@@ -74,4 +74,5 @@ def captioned_clips(store: Any, split: str | None = "train", *, label_keys: Sequ
         raise ShapeError(f"{where}: none of {len(view)} clips has a caption; expected captioned clips")
     labels = [k or f"id={ids[i]}" for i, k in zip(keep, keys)] if any(keys) else None
     return StoreClips(ids=[ids[i] for i in keep], features=[np.asarray(view.features(i)) for i in keep],
-                      captions=caps, labels=labels, skipped=len(view) - len(keep), label_keys=tuple(label_keys), where=where)
+                      captions=caps, labels=labels, skipped=len(view) - len(keep), label_keys=tuple(label_keys),
+                      where=where)

@@ -7,10 +7,11 @@ keypoints. Here, on SMPL-22 joints (T, 22, 3) in metres with per-joint confidenc
 - :func:`good_runs` splits a track at gaps longer than ``max_gap_s`` and keeps runs of at least
   ``min_seconds``; shorter gaps are filled by linear interpolation (:func:`fill_gaps`);
 - :func:`smooth` is a confidence-weighted Gaussian filter (normalised convolution), with separate widths for
-  the root trajectory (depth from a monocular camera is noisy) and the root-relative pose;
+  the root trajectory and the root-relative pose: their errors have different sources (the translation
+  solved from 2D keypoints moves the whole body at once; the 3D pose model jitters joint by joint);
 - :func:`clip_bone_lengths` takes one length per bone for the whole clip (the confidence-weighted median)
-  and :func:`enforce_bone_lengths` re-places every joint along its observed bone direction at that length,
-  parent before child, so the skeleton is rigid while the bone directions are kept.
+  and :func:`enforce_bone_lengths` moves the joints as little as it can to give every bone that length
+  (symmetric projections, then one exact pass along the chains), so the skeleton is rigid.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ class CleanConfig:
     min_key_fraction: float = 0.75  # fraction of key joints that must be seen in a good frame
     max_gap_s: float = 0.5  # longer runs of bad frames split the track
     min_seconds: float = 2.0  # shorter runs are rejected
-    sigma_pose_s: float = 0.05  # Gaussian sigma for root-relative joints
-    sigma_root_s: float = 0.15  # Gaussian sigma for the root trajectory
-    max_bone_cv: float = 0.25  # reject a run whose median relative bone-length spread exceeds this
+    sigma_pose_s: float = 0.06  # Gaussian sigma for root-relative joints
+    sigma_root_s: float = 0.1  # Gaussian sigma for the root trajectory
+    max_bone_cv: float = 0.15  # reject a run whose bones stretch more than this (after smoothing; see below)
     max_speed_m_s: float = 12.0  # reject a run whose smoothed root moves faster than this
 
 
@@ -128,16 +129,32 @@ def clip_bone_lengths(joints: np.ndarray, conf: np.ndarray, skeleton: Skeleton =
 
 
 def bone_length_spread(joints: np.ndarray, skeleton: Skeleton = SMPL22) -> float:
-    """Median over bones of the coefficient of variation (std / mean) of each bone's length over frames."""
+    """How much the bones stretch over time: sum over bones of the std of the length / sum of the mean
+    lengths (length-weighted, so short bones such as spine3 do not dominate). 0 for a rigid skeleton."""
     parents = np.asarray(skeleton.parents)
     bones = [b for b in range(len(parents)) if parents[b] >= 0]
     lengths = np.linalg.norm(joints[:, bones] - joints[:, parents[bones]], axis=-1)
-    return float(np.median(lengths.std(0) / np.maximum(lengths.mean(0), 1e-9)))
+    return float(lengths.std(0).sum() / max(lengths.mean(0).sum(), 1e-9))
 
 
-def enforce_bone_lengths(joints: np.ndarray, lengths_m: np.ndarray, skeleton: Skeleton = SMPL22) -> np.ndarray:
-    """(T, J, 3) -> (T, J, 3) with every bone at ``lengths_m`` (J,), directions kept, root unchanged."""
-    j = np.asarray(joints, dtype=np.float64)
+def enforce_bone_lengths(joints: np.ndarray, lengths_m: np.ndarray, skeleton: Skeleton = SMPL22, *,
+                         iterations: int = 10) -> np.ndarray:
+    """(T, J, 3) -> (T, J, 3) with every bone exactly ``lengths_m`` (J,) long, as close to the input as
+    possible: first ``iterations`` sweeps of symmetric projections (each bone moves both of its joints
+    half-way to its length, so corrections spread over the skeleton instead of piling up along the
+    chains), then one pass from the root outwards that sets each bone to its length along its current
+    direction. The root moves only by the projections."""
+    j = np.array(joints, dtype=np.float64)
+    parents = np.asarray(skeleton.parents)
+    bones = np.array([b for b in range(len(parents)) if parents[b] >= 0])
+    for _ in range(iterations):
+        for b in bones:
+            p = parents[b]
+            d = j[:, b] - j[:, p]
+            n = np.linalg.norm(d, axis=-1, keepdims=True)
+            fix = 0.5 * (n - lengths_m[b]) * d / np.maximum(n, 1e-9)
+            j[:, b] -= fix
+            j[:, p] += fix
     out = np.empty_like(j)
     for b in _topological(skeleton.parents):
         p = skeleton.parents[b]
@@ -186,12 +203,12 @@ def clean_track(joints: np.ndarray, conf: np.ndarray, fps: float, config: CleanC
         notes.append(f"no run of {config.min_seconds:g} s with hips, shoulders, knees and ankles visible "
                      f"({int(good.sum())} of {len(good)} frames good)")
     for a, b in spans:
-        seg, cs = fill_gaps(j[a:b], good[a:b]), np.where(good[a:b, None], c[a:b], 0.0)
+        cs = np.where(good[a:b, None], c[a:b], 0.0)
+        seg = smooth(fill_gaps(j[a:b], good[a:b]), cs, fps, config)
         spread = bone_length_spread(seg, skeleton)
         if spread > config.max_bone_cv:
             notes.append(f"frames {a}-{b}: bone lengths vary by {spread:.0%} (> {config.max_bone_cv:.0%})")
             continue
-        seg = smooth(seg, cs, fps, config)
         speed = np.linalg.norm(np.diff(seg[:, 0], axis=0), axis=-1).max(initial=0.0) * fps
         if speed > config.max_speed_m_s:
             notes.append(f"frames {a}-{b}: root moves at {speed:.1f} m/s (> {config.max_speed_m_s:g})")

@@ -35,7 +35,7 @@ from .lift import (Camera, LiftedTrack, estimate_up, floor_points, ground_transl
                    trunk_up)
 from .pose import PoseConfig, PoseResult
 from .track import Track, TrackConfig, TrackSet
-from .video import frame_schedule, input_rng, iter_frames, load_image, media_kind, probe_video, random_cuts
+from .video import FrameSchedule, frame_schedule, input_rng, iter_frames, load_image, media_kind, probe_video, random_cuts
 
 STAGES = ("decode", "detect", "pose", "lift_clean", "caption", "body_model")
 
@@ -50,6 +50,7 @@ class PipelineConfig:
     cut_min_s: float = 10.0  # sub-clip durations (paper A.1)
     cut_max_s: float = 60.0
     seed: int = 0
+    max_seconds: float | None = None  # process only the first seconds of each video (previews, tests)
     hfov_deg: float = 60.0  # assumed horizontal field of view of every camera
     up: str = "auto"  # "auto": from people and floor (videos; images are level) | "level": camera held level
     ground_depth: bool = True  # depth from foot contact with the floor where the camera looks down (see lift)
@@ -69,8 +70,10 @@ class PipelineConfig:
     def __post_init__(self):
         if self.up not in ("auto", "level"):
             raise MotionbaseError(f"pipeline: up must be 'auto' or 'level', got {self.up!r}")
-        if not (self.fps > 0 and self.detect_every_s > 0 and self.static_frames >= 2):
-            raise MotionbaseError("pipeline: fps and detect_every_s must be positive and static_frames >= 2")
+        if not (self.fps > 0 and self.detect_every_s > 0 and self.static_frames >= 2
+                and (self.max_seconds is None or self.max_seconds > 0)):
+            raise MotionbaseError("pipeline: fps, detect_every_s and max_seconds must be positive and "
+                                  "static_frames at least 2")
 
 
 @dataclass
@@ -163,6 +166,9 @@ def _perceive(path: Path, config: PipelineConfig, res: _Resources, result: Input
     with _timed(result, "decode"):
         info = probe_video(path)
         schedule = frame_schedule(info.num_frames, info.fps, config.fps)
+        if config.max_seconds is not None:
+            keep = schedule.times_s < config.max_seconds
+            schedule = FrameSchedule(schedule.source_frames[keep], schedule.fps, schedule.times_s[keep])
         cuts = random_cuts(len(schedule.source_frames), schedule.fps, input_rng(path.name, config.seed),
                            min_s=config.cut_min_s, max_s=config.cut_max_s)
     detect_every = max(1, int(round(config.detect_every_s * schedule.fps)))

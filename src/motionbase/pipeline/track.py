@@ -58,14 +58,16 @@ class Track:
         return self.anchor if self.anchor is not None else self.boxes[-1]
 
     def predicted_box(self) -> np.ndarray:
-        """The box expected at the next frame: last box plus the velocity between the last two observations."""
-        box = self.last_box()
+        """The box expected at the next frame: the last observed box moved on at the velocity between the
+        last two observations (or the newest matched detection, as it is)."""
+        if self.anchor is not None:
+            return self.anchor
         obs = [i for i, o in enumerate(self.observed) if o][-2:]
-        if self.anchor is not None or len(obs) < 2:
-            return box
+        if len(obs) < 2:
+            return self.boxes[-1]
         i, j = obs
         velocity = (self.boxes[j] - self.boxes[i]) / max(self.frames[j] - self.frames[i], 1)
-        return box + velocity * (self.frames[-1] - self.frames[j] + 1)
+        return self.boxes[j] + velocity * (self.frames[-1] + 1 - self.frames[j])
 
     def trimmed(self) -> "Track":
         """The track without trailing unobserved frames (predictions after the person was lost)."""

@@ -157,7 +157,7 @@ def frame_schedule(num_frames: int, src_fps: float, dst_fps: float = 20.0) -> Fr
         frames = np.arange(num_frames)
         return FrameSchedule(frames, float(src_fps), frames / src_fps)
     count = int(np.floor((num_frames - 1) * dst_fps / src_fps + 1e-9)) + 1
-    frames = np.minimum(np.round(np.arange(count) * src_fps / dst_fps).astype(np.int64), num_frames - 1)
+    frames = np.minimum(np.floor(np.arange(count) * src_fps / dst_fps + 0.5 + 1e-9).astype(np.int64), num_frames - 1)
     return FrameSchedule(frames, float(dst_fps), frames / src_fps)
 
 

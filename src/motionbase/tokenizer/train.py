@@ -168,7 +168,7 @@ def fit(model: nn.Module, objective: Objective, train_windows: Iterable, steps: 
         desc: str = "train", modules: tuple[nn.Module, ...] = ()) -> nn.Module:
     """The training loop shared by the tokenizer and the perceptual encoder: AdamW with :func:`lr_factor`,
     gradient clipping, Accelerate when available, a log line every ``log_every`` steps (loss terms, lr,
-    ``step_s`` = wall seconds per step), a resumable checkpoint every ``checkpoint_every`` steps and at the end
+    ``step_s`` / ``step_cpu_s`` = wall / process-CPU seconds per step), a resumable checkpoint every ``checkpoint_every`` steps and at the end
     (``start``: the checkpoint to continue from), and the final ``model.save_pretrained(out_dir)``.
 
     ``modules``: further modules the objective uses (e.g. a frozen encoder), moved to the training device.
@@ -196,7 +196,7 @@ def fit(model: nn.Module, objective: Objective, train_windows: Iterable, steps: 
 
     bar = tqdm(total=steps, initial=step, disable=not (train.progress and is_main), desc=desc)
     batches = _batches(train_windows)
-    tick, since = time.perf_counter(), 0
+    tick, cpu_tick, since = time.perf_counter(), time.process_time(), 0
     while step < steps:
         feats, mask = _unpack(next(batches), device)
         loss, logs = objective(model, wrapped, feats, mask)
@@ -218,12 +218,12 @@ def fit(model: nn.Module, objective: Objective, train_windows: Iterable, steps: 
         bar.update(1)
         bar.set_postfix(loss=f"{logs['total']:.4f}")
         if is_main and (step % train.log_every == 0 or step == steps):
-            now = time.perf_counter()
+            now, cpu_now = time.perf_counter(), time.process_time()
             record = {"step": step, "lr": scheduler.get_last_lr()[0], **logs, **objective.flush(),
-                      "step_s": (now - tick) / since}
+                      "step_s": (now - tick) / since, "step_cpu_s": (cpu_now - cpu_tick) / since}
             with open(out_dir / "train_log.jsonl", "a") as fh:
                 fh.write(json.dumps(record) + "\n")
-            tick, since = now, 0
+            tick, cpu_tick, since = now, cpu_now, 0
         if is_main and (step % train.checkpoint_every == 0 or step == steps):
             _save_checkpoint(out_dir, step, model, optimizer, scheduler, train.keep_checkpoints)
     bar.close()

@@ -1,35 +1,17 @@
-"""``motionbase lm train`` and ``motionbase lm generate``: thin layers over :mod:`motionbase.lm`.
-
-Wire with ``register(app)`` from the CLI package. The motion tokenizer is loaded here (and only here)
-from ``motionbase.tokenizer``; the LM modules see it through :class:`~motionbase.lm.codec.MotionCodec`.
-"""
+"""``motionbase lm train`` and ``motionbase lm generate``: thin layers over :mod:`motionbase.lm`."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+import typer
+
 from ..errors import MotionbaseError
+from ..lm.loading import default_cache_root, load_motion_tokenizer
 
 
-def default_cache_root() -> Path:
-    """Where tokenised motion codes are cached: ``$MOTIONBASE_CACHE/lm_codes`` (default ~/.cache/motionbase)."""
-    return Path(os.environ.get("MOTIONBASE_CACHE", "~/.cache/motionbase")).expanduser() / "lm_codes"
-
-
-def load_motion_tokenizer(path: Path, device: str | None = None):
-    """(tokenizer, CodecInfo) of the motion tokenizer checkpoint at ``path``."""
-    from ..tokenizer import MotionTokenizer
-    from .codec import CodecInfo
-
-    tok = MotionTokenizer.from_pretrained(path, device=device)
-    return tok, CodecInfo.of(tok, path)
-
-
-def register(app) -> None:
-    import typer
-
+def register(app: typer.Typer) -> None:
     group = typer.Typer(no_args_is_help=True, help="Large motion model: a causal LM that speaks motion tokens.")
     app.add_typer(group, name="lm")
 
@@ -67,10 +49,10 @@ def register(app) -> None:
     ) -> None:
         """Fine-tune a causal LM on a clip store's motion codes and captions (instruction format)."""
         from ..data.store import ClipStore
-        from .config import LMConfig, LoRAConfig, TrainConfig, from_dict
-        from .data import caption_corpus, records_from_store
-        from .model import MotionLM
-        from .train import RUN_FILE, launch, prepare_run
+        from ..lm.config import LMConfig, LoRAConfig, TrainConfig, from_dict
+        from ..lm.data import caption_corpus, records_from_store
+        from ..lm.model import MotionLM
+        from ..lm.train import RUN_FILE, launch, prepare_run
 
         if (out / RUN_FILE).exists():
             typer.echo(f"{out}: resuming the run there (its run.json and base model are used as they are)")
@@ -109,8 +91,8 @@ def register(app) -> None:
         """Generate motions from captions: codes, and features decoded by the motion tokenizer."""
         import numpy as np
 
-        from .generate import GenerationOptions, MotionRequest, generate, generate_long
-        from .model import MotionLM
+        from ..lm.generate import GenerationOptions, MotionRequest, generate, generate_long
+        from ..lm.model import MotionLM
 
         codec, info = load_motion_tokenizer(tokenizer, device)
         lm = MotionLM.from_pretrained(model, info, device=device)

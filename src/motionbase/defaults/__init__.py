@@ -1,0 +1,1 @@
+"""The embedded default models: how they are trained (``train``), where they ship (``paths``)."""
