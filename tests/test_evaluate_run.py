@@ -54,6 +54,7 @@ def test_debug_run_prints_the_table_and_writes_json(world):
     # real motion vs its own ground truth: only the random crops differ; a tiny untrained tokenizer is far off
     assert 0 <= real["metrics"]["fid"]["mean"] < 0.1 * recon["metrics"]["fid"]["mean"]
     assert recon["metrics"]["mpjpe_mm"] > 50 and "mpjpe_mm" not in real["metrics"]
+    assert 0 < recon["metrics"]["mpjpe_root_aligned_mm"] < recon["metrics"]["mpjpe_mm"]
     # plausibility of the real row is that of the joints recovered from the split's features
     clips = captioned_clips(ClipStore.open(root / "store"), "test")
     want = plausibility([features_to_joints(f.astype(np.float64)) for f in clips.features], 20.0)

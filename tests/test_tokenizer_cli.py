@@ -12,9 +12,11 @@ from typer.testing import CliRunner
 from motionbase.cli import app
 from motionbase.data import ClipStore
 from motionbase.errors import CheckpointError, MotionbaseError, ShapeError, StoreError
+from motionbase.evaluate.metrics import fid
 from motionbase.features.humanml3d import features_to_joints
 from motionbase.features.layout import SMPL22_BODY_PARTS
 from motionbase.tokenizer import MotionTokenizer, mix_parts
+from motionbase.tokenizer.evaluate import codebook_report, evaluate_tokenizer
 
 from .tokenizer_support import TINY_RUN, tiny_store, write_json
 
@@ -155,3 +157,37 @@ def test_bad_input_fails_with_one_line_errors(trained, tmp_path):
     fails(MotionbaseError, "give --method", "tokenizer", "train", "--store", bad, "--out", tmp_path / "t2")
     fails(CheckpointError, "unknown keys ['colour']", "tokenizer", "train", "--store", bad, "--out",
           tmp_path / "t3", "--config", write_json(tmp_path / "c.json", {"colour": 1}))
+
+
+def test_codebook_report_counts_rvq_layers_separately():
+    # two RVQ layers (columns 0 and 1), K = 4: layer 0 uses codes {0, 1}, layer 1 only {1}
+    codes = [np.array([[0, 1], [1, 1], [0, 1]]), np.array([[1, 1]])]
+    r = codebook_report(codes, 4, 2, usage_tokens=2, seed=0)
+    assert [b["used"] for b in r["per_codebook"]] == [2, 1] and r["utilisation"] == pytest.approx((2 + 1) / 8)
+    assert r["per_codebook"][1]["perplexity"] == pytest.approx(1.0) and r["tokens"] == 8
+    assert r["per_codebook"][1]["at_n"]["utilisation"] == pytest.approx(0.5)  # 1 code among 2 tokens / min(4, 2)
+    pooled = codebook_report(codes, 4, 1, usage_tokens=100)  # one shared codebook (1D / 2D): 8 tokens < n
+    assert pooled["utilisation"] == pytest.approx(2 / 4) and pooled["utilisation_at_n"] is None
+
+
+def test_fid_uses_the_evaluator_on_reconstructions_and_inputs(trained):
+    class MeanPose:  # a stand-in evaluator: time-averaged first 6 feature columns
+        def encode_motion(self, feats):
+            return np.stack([np.asarray(f)[:, :6].mean(0) for f in feats])
+
+    tok = MotionTokenizer.from_pretrained(trained / "tok")
+    store = ClipStore.open(trained / "store")
+    r = evaluate_tokenizer(tok, store, split="train", evaluator=MeanPose())
+    view = store.split("train")
+    real = [np.array(view.features(i)) for i in range(len(view))]
+    recon = [tok.reconstruct(f).numpy() for f in real]
+    assert r["fid"] == pytest.approx(fid(MeanPose().encode_motion(recon), MeanPose().encode_motion(real)), rel=1e-4)
+    assert r["fid"] > 0
+
+
+@pytest.mark.slow
+def test_mix_renders_a_b_and_the_mix(trained, tmp_path):
+    store = ClipStore.open(trained / "store")
+    ok("tokenizer", "mix", "--ckpt", trained / "tok", "--store", trained / "store", "--a", store.ids[0], "--b",
+       store.ids[1], "--parts", "left_leg", "--out", tmp_path / "mix.gif")
+    assert (tmp_path / "mix.gif").stat().st_size > 10_000

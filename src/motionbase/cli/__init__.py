@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "caption",   # motionbase caption
     "lm",        # motionbase lm train|generate
     "tokenizer", # motionbase tokenizer train|eval|mix|train-perceptual
+    "generate",  # motionbase generate, caption-motion, serve
 ]
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,

@@ -4,7 +4,8 @@ Rows (each a set of motions, one per captioned clip, compared with the clip's ca
 
 * **real motion** — the ground-truth features themselves: the reference every other row is read against
   (its FID is not 0 because each replication embeds fresh random crops, as Guo et al.'s protocol does);
-* **reconstruction** — the clips through a motion tokenizer (encode + decode), with MPJPE (mm);
+* **reconstruction** — the clips through a motion tokenizer (encode + decode), with MPJPE (mm) of the global
+  joint positions and, in the JSON, root-aligned (MotionGPT's default);
 * **generated** — motions a :class:`MotionGenerator` (the motion LM) makes from the captions, at the
   ground-truth lengths; the only row with MultiModality (``full`` mode).
 
@@ -268,8 +269,8 @@ def evaluate(evaluator: MotionEncoder, clips: StoreClips, *, fps: float = 20.0,
         recon = [r[:len(g)] for r, g in zip(recon, gt)]
 
         def recon_once() -> dict:
-            pred, true = _joints(recon, layout), _joints(gt, layout)
-            return {"mpjpe_mm": mpjpe_mm(np.concatenate(pred), np.concatenate(true)),
+            pred, true = np.concatenate(_joints(recon, layout)), np.concatenate(_joints(gt, layout))
+            return {"mpjpe_mm": mpjpe_mm(pred, true), "mpjpe_root_aligned_mm": mpjpe_mm(pred, true, align_root=True),
                     **_physics(recon, layout, fps)}
 
         add_row(RECONSTRUCTION, lambda captions, rng: recon, once=recon_once)

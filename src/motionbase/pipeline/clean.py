@@ -3,7 +3,8 @@
 The paper (section 3, step 2) applies temporal smoothing and per-clip 3D bone-length constraints to its
 keypoints. Here, on SMPL-22 joints (T, 22, 3) in metres with per-joint confidences (T, 22) in [0, 1]:
 
-- :func:`good_frames` marks frames whose key joints (hips, shoulders, knees, ankles) are confidently seen;
+- :func:`good_frames` marks frames whose key joints (hips, shoulders, knees, ankles) are confidently seen,
+  and :func:`root_outliers` those whose position jumps away from their neighbours';
 - :func:`good_runs` splits a track at gaps longer than ``max_gap_s`` and keeps runs of at least
   ``min_seconds``; shorter gaps are filled by linear interpolation (:func:`fill_gaps`);
 - :func:`smooth` is a confidence-weighted Gaussian filter (normalised convolution), with separate widths for
@@ -35,7 +36,8 @@ class CleanConfig:
     min_seconds: float = 2.0  # shorter runs are rejected
     sigma_pose_s: float = 0.06  # Gaussian sigma for root-relative joints
     sigma_root_s: float = 0.1  # Gaussian sigma for the root trajectory
-    max_bone_cv: float = 0.15  # reject a run whose bones stretch more than this (after smoothing; see below)
+    max_bone_cv: float = 0.2  # reject a run whose bones stretch more than this (after smoothing; see below)
+    max_root_jump_m: float = 0.5  # a frame whose root is this far from its neighbours' median is bad
     max_speed_m_s: float = 12.0  # reject a run whose smoothed root moves faster than this
 
 
@@ -55,6 +57,21 @@ def good_frames(conf: np.ndarray, config: CleanConfig = CleanConfig(), key_joint
     """(T, J) confidences -> (T,) bool: at least ``min_key_fraction`` of the key joints seen confidently."""
     seen = np.asarray(conf)[:, list(key_joints)] >= config.min_conf
     return seen.mean(axis=1) >= config.min_key_fraction
+
+
+def root_outliers(joints: np.ndarray, good: np.ndarray, fps: float, config: CleanConfig = CleanConfig(),
+                  root: int = 0) -> np.ndarray:
+    """(T,) bool: good frames whose root is more than ``max_root_jump_m`` from the median of the good roots
+    within 0.25 s either side (a pose on the wrong person, a foot mistaken for the one on the floor)."""
+    idx = np.flatnonzero(good)
+    out = np.zeros(len(good), dtype=bool)
+    if idx.size < 3:
+        return out
+    r = joints[idx, root]
+    half = max(1, int(round(0.25 * fps)))
+    med = np.stack([np.median(r[max(0, i - half):i + half + 1], axis=0) for i in range(len(idx))])
+    out[idx] = np.linalg.norm(r - med, axis=-1) > config.max_root_jump_m
+    return out
 
 
 def good_runs(good: np.ndarray, fps: float, config: CleanConfig = CleanConfig()) -> list[tuple[int, int]]:
@@ -196,6 +213,7 @@ def clean_track(joints: np.ndarray, conf: np.ndarray, fps: float, config: CleanC
     """
     j, c = _check(joints, conf)
     good = good_frames(c, config)
+    good &= ~root_outliers(j, good, fps, config)
     notes: list[str] = []
     runs: list[CleanRun] = []
     spans = good_runs(good, fps, config)

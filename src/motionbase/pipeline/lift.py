@@ -12,10 +12,9 @@ no translation and seen as if the person stood on the optical axis of the crop. 
    axis onto the ray through the person; without it, people near the image edge come out tilted);
 3. finds the translation of the body in the camera frame from the 2D keypoints (:func:`solve_translation`:
    a weighted linear least-squares fit of the pinhole projection of the 3D pose to the 2D keypoints);
-4. estimates the camera's up direction and the floor (:func:`estimate_up`, :func:`floor_points`), and,
-   where the camera looks down on people, re-derives each frame's depth from the floor contact of the lowest
-   foot (:func:`ground_translation`), far steadier than depth from body size at a distance;
-5. rotates everything into a world frame with Y up (:func:`camera_to_world`).
+4. estimates the camera's up direction (:func:`estimate_up`: from the people's trunks and the floor their
+   feet touch; :mod:`.ground` does better where people are seen at several distances) and rotates
+   everything into a world frame with Y up (:func:`camera_to_world`).
 
 Camera assumptions (stated, and the only ones): a pinhole camera with square pixels, the principal point at
 the image centre and a horizontal field of view of ``hfov_deg`` (60 degrees unless known); the camera does
@@ -261,26 +260,6 @@ def camera_to_world(up_cam: np.ndarray) -> np.ndarray:
 def to_world(joints_cam: np.ndarray, up_cam: np.ndarray) -> np.ndarray:
     """(..., 3) camera-frame points -> world frame (Y up) with :func:`camera_to_world`."""
     return np.asarray(joints_cam) @ camera_to_world(up_cam).T
-
-
-def ground_translation(rel_cam: np.ndarray, transl: np.ndarray, conf: np.ndarray, up: np.ndarray, floor_h: float,
-                       *, min_angle_deg: float = 5.0, min_conf: float = 0.5) -> np.ndarray:
-    """Depth from the floor instead of from body size: (T, 3) translations moved along their own viewing rays
-    until the lowest confident foot joint touches the floor plane ``p . up = floor_h`` (metres, camera axes).
-
-    rel_cam: (T, 22, 3) root-relative joints; transl: (T, 3) size-based translations (their direction, the
-    ray through the person, is well determined by the 2D keypoints; their length is not); conf: (T, 22).
-    Frames whose ray is less than ``min_angle_deg`` below the horizon (the floor is seen too obliquely) or
-    with no confident foot keep their translation. A foot in the air (a jump) is put on the floor too.
-    """
-    t = np.array(transl, dtype=np.float64)
-    ray = t / np.linalg.norm(t, axis=-1, keepdims=True)
-    feet = np.where(conf[:, _FEET] >= min_conf, rel_cam[:, _FEET] @ up, np.inf).min(axis=1)
-    down = ray @ up  # negative below the horizon
-    ok = np.isfinite(feet) & (down < -np.sin(np.radians(min_angle_deg))) & np.isfinite(t).all(-1)
-    depth = (floor_h - feet[ok]) / down[ok]
-    t[ok] = np.where((depth > 0)[:, None], depth[:, None] * ray[ok], t[ok])
-    return t
 
 
 @dataclass

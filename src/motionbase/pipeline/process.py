@@ -17,6 +17,8 @@ nothing: the runner stores the clips, so a crash loses at most the inputs in fli
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import time
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -31,8 +33,8 @@ from ..skeleton import SMPL22
 from ..skeleton.resample import resample_positions
 from .clean import CleanConfig, clean_track, enforce_bone_lengths, good_frames
 from .detect import DetectConfig, iou_matrix
-from .lift import (Camera, LiftedTrack, estimate_up, floor_points, ground_translation, lift_track, to_world,
-                   trunk_up)
+from .ground import fit_ground, foot_contact_translation, ground_samples
+from .lift import Camera, LiftedTrack, estimate_up, floor_points, lift_track, to_world, trunk_up
 from .pose import PoseConfig, PoseResult
 from .track import Track, TrackConfig, TrackSet
 from .video import FrameSchedule, frame_schedule, input_rng, iter_frames, load_image, media_kind, probe_video, random_cuts
@@ -53,7 +55,7 @@ class PipelineConfig:
     max_seconds: float | None = None  # process only the first seconds of each video (previews, tests)
     hfov_deg: float = 60.0  # assumed horizontal field of view of every camera
     up: str = "auto"  # "auto": from people and floor (videos; images are level) | "level": camera held level
-    ground_depth: bool = True  # depth from foot contact with the floor where the camera looks down (see lift)
+    ground_depth: bool = True  # calibrate the floor from the people on it, depth from foot contact (.ground)
     static_frames: int = 64  # an image becomes a clip of this many identical frames (paper A.1)
     keep_crops_s: float = 0.0  # keep a person crop this often for the captioner (0: none)
     source: str = ""  # clip source ("" -> "video" or "image")
@@ -79,7 +81,8 @@ class PipelineConfig:
 @dataclass
 class InputResult:
     """What one input produced: clips (with captions), SMPL-X parameters by clip id, notes on what was
-    dropped and why, and CPU seconds per stage (:data:`STAGES`), frames decoded and poses run."""
+    dropped and why, CPU seconds per stage (:data:`STAGES`), frames decoded and poses run, and the worker
+    (``host:pid``) that did it."""
 
     key: str
     path: str
@@ -90,6 +93,7 @@ class InputResult:
     cpu_s: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     frames: int = 0
     poses: int = 0
+    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
 
 def input_key(path: str | Path) -> str:
@@ -236,25 +240,32 @@ def _lift(track: Track, camera: Camera) -> LiftedTrack:
     return lift_track(world, px, conf, camera)
 
 
-def _to_world(lifted: list[LiftedTrack], config: PipelineConfig) -> tuple[list[np.ndarray], float | None]:
-    """World joints (T, 22, 3) of every track of one static camera, and the floor height in that frame.
+def _to_world(lifted: list[LiftedTrack], camera: Camera, config: PipelineConfig,
+              result: InputResult) -> tuple[list[np.ndarray], float | None]:
+    """World joints (T, 22, 3) of every track seen by one static camera, and the floor's height in that frame.
 
-    The up direction comes from everyone's trunk and feet (``up="auto"``) or is the level camera's; with a
-    floor estimate and ``ground_depth``, depths are re-derived from foot contact (:func:`ground_translation`).
+    With ``up="auto"``: the floor is calibrated from everyone's heights and foot positions (:mod:`.ground`)
+    and depths come from foot contact (``ground_depth``); failing that (people all at one distance), the up
+    direction comes from trunks and feet (:func:`estimate_up`) and depths from body size. ``"level"``: a
+    level camera, depths from body size.
     """
-    up, floor_h = np.array([0.0, -1.0, 0.0]), None
+    up, floor_h, plane = np.array([0.0, -1.0, 0.0]), None, None
     if config.up == "auto" and lifted:
         trunk = sum(trunk_up(lt.joints_cam, lt.conf)[0] for lt in lifted)
         rough = trunk / max(np.linalg.norm(trunk), 1e-9)
-        floor = np.concatenate([floor_points(lt.joints_cam, lt.conf, rough) for lt in lifted])
-        up = estimate_up(trunk, floor)
-        if len(floor) >= 3:
-            floor_h = float(np.median(floor @ up))
+        if config.ground_depth:
+            plane = fit_ground(np.concatenate([ground_samples(lt, rough) for lt in lifted]), camera)
+        if plane is not None:
+            up, floor_h = plane.up(camera), plane.floor_h
+            result.notes.append(f"camera: {np.degrees(plane.pitch(camera)):.1f} degrees down, "
+                                f"{plane.height_m:.2f} m above the floor ({plane.samples} samples)")
+        else:
+            floor = np.concatenate([floor_points(lt.joints_cam, lt.conf, rough) for lt in lifted])
+            up = estimate_up(trunk, floor)
+            floor_h = float(np.median(floor @ up)) if len(floor) >= 3 else None
     world = []
     for lt in lifted:
-        transl = lt.transl
-        if config.ground_depth and floor_h is not None:
-            transl = ground_translation(lt.rel_cam, transl, lt.conf, up, floor_h)
+        transl = lt.transl if plane is None else foot_contact_translation(lt, camera, plane)
         world.append(to_world(np.nan_to_num(lt.rel_cam + transl[:, None, :]), up))
     return world, floor_h
 
@@ -291,7 +302,7 @@ def _video(path: Path, config: PipelineConfig, res: _Resources, result: InputRes
     with _timed(result, "lift_clean"):
         camera = Camera.from_fov(info.width, info.height, config.hfov_deg)
         lifted = [(shot, t, _lift(t, camera)) for shot, _, _, tracks in shots for t in tracks if t.num_observed >= 2]
-        world, floor_h = _to_world([lt for _, _, lt in lifted], config)
+        world, floor_h = _to_world([lt for _, _, lt in lifted], camera, config, result)
         for shot, a, b, tracks in shots:
             if not any(s == shot for s, _, _ in lifted):
                 result.notes.append(f"shot {shot} (source frames {int(schedule.source_frames[a])}-"

@@ -1,0 +1,110 @@
+"""Train the embedded default models on the Bandai-Namco mocap, on a CPU, reproducibly; resumable.
+
+    python scripts/train_default.py --bvh DIR_OF_BANDAI_BVH --work WORK_DIR [--install]
+
+Stages (each skipped when its output is complete, so re-running resumes):
+1. clip store: BVH -> SMPL-22 at 20 fps, captions from content x style labels (natural phrasings) plus
+   part-level captions from the kinematic captioner, split 80/10/10 stratified by content x style;
+2. motion tokenizer: 2D-LFQ with body-part grouping (part-level edits need 2D codes);
+3. motion LM: tiny GPT-2 built from scratch, byte-level BPE trained on the captions, motion tokens added;
+4. evaluator: the CPU preset of the Guo-style text-motion evaluator;
+5. evaluation on the held-out test split (markdown table + JSON);
+6. with --install: copy the three checkpoints into src/motionbase/assets/models/ with model cards.
+Budgets are in DEFAULTS below (sized for a 2-core CPU, under an hour in total).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+ASSETS = REPO / "src" / "motionbase" / "assets" / "models"
+
+DEFAULTS = {
+    "tokenizer": {"preset": "lfq2d",
+                  "model": {"width": 64, "depth": 2, "grouping": "body", "codebook_size": 512},
+                  "train": {"lr": 1e-3, "warmup_steps": 100, "checkpoint_every": 200, "log_every": 50},
+                  "data": {"window": 64, "batch_size": 32}, "steps": 800},
+    "lm": {"backbone": "tiny-gpt2", "loss_on": "whole",
+           "tiny": {"hidden": 192, "layers": 4, "heads": 4, "context": 512, "text_vocab_size": 1500}},
+    "lm_steps": 1500,
+    "lm_batch": 8,
+    "evaluator_minutes": 10,
+}
+
+
+def motionbase(*args: object) -> None:
+    cmd = [sys.executable, "-m", "motionbase", *map(str, args)]
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bvh", type=Path, required=True, help="folder of Bandai-Namco dataset-2 BVH files")
+    parser.add_argument("--work", type=Path, required=True, help="working folder (resumable)")
+    parser.add_argument("--install", action="store_true", help="copy the results into the package with model cards")
+    args = parser.parse_args()
+    work = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    times: dict[str, float] = json.loads((work / "times.json").read_text()) if (work / "times.json").exists() else {}
+
+    def stage(name: str, done: Path, fn) -> None:
+        if done.exists():
+            print(f"[{name}] done already ({done})", flush=True)
+            return
+        t0 = time.time()
+        fn()
+        times[name] = times.get(name, 0.0) + time.time() - t0
+        (work / "times.json").write_text(json.dumps(times, indent=1))
+
+    def build_store() -> None:
+        from motionbase.defaults.data import build_bandai_store
+
+        build_bandai_store(sorted(args.bvh.glob("*.bvh")), work / "store")
+        (work / "store" / ".complete").touch()
+
+    stage("store", work / "store" / ".complete", build_store)
+
+    (work / "tokenizer.json").write_text(json.dumps(DEFAULTS["tokenizer"], indent=1))
+    stage("tokenizer", work / "tokenizer" / "model.safetensors",
+          lambda: motionbase("tokenizer", "train", "--store", work / "store", "--out", work / "tokenizer",
+                             "--config", work / "tokenizer.json"))
+
+    (work / "lm.json").write_text(json.dumps(DEFAULTS["lm"], indent=1))
+    stage("lm", work / "lm" / "model" / "config.json",
+          lambda: motionbase("lm", "train", "--tokenizer", work / "tokenizer", "--backbone", "tiny",
+                             "--store", work / "store", "--out", work / "lm", "--lm-config", work / "lm.json",
+                             "--max-steps", DEFAULTS["lm_steps"], "--batch-size", DEFAULTS["lm_batch"],
+                             "--lr", 1e-3, "--save-every", 500))
+
+    stage("evaluator", work / "evaluator" / "model.safetensors",
+          lambda: motionbase("evaluator", "train", "--store", work / "store", "--out", work / "evaluator",
+                             "--preset", "cpu", "--max-minutes", DEFAULTS["evaluator_minutes"], "--lr", 1e-3))
+
+    stage("evaluate", work / "metrics.json",
+          lambda: motionbase("evaluate", "--evaluator", work / "evaluator", "--store", work / "store",
+                             "--tokenizer", work / "tokenizer", "--lm", work / "lm" / "model",
+                             "--split", "test", "--mode", "no-mm", "--json", work / "metrics.json"))
+
+    if args.install:
+        from motionbase.defaults.cards import write_model_cards
+
+        for name, src in (("tokenizer", work / "tokenizer"), ("lm", work / "lm" / "model"),
+                          ("evaluator", work / "evaluator")):
+            dst = ASSETS / name
+            if dst.exists():
+                shutil.rmtree(dst)
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("checkpoints", "*.jsonl", "run.json"))
+        write_model_cards(ASSETS, work, DEFAULTS, times)
+        print(f"installed into {ASSETS}")
+
+
+if __name__ == "__main__":
+    main()

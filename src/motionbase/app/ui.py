@@ -1,0 +1,101 @@
+"""The app's page (Gradio Blocks): text -> motion, and a part-level edit with 2D codes.
+
+Tab "Text to motion": prompt, length in seconds (0: the model decides), seed, temperature (0: greedy)
+-> the skeleton video, the BVH to download, the motion tokens and a status line (familiarity warnings,
+errors). Tab "Edit body parts": the motion of prompt A with chosen parts (e.g. the arms) taken from a
+motion of prompt B, shown beside both; only with a 2D tokenizer. Element ids (``prompt``,
+``generate``, ``video``, ``bvh``, ``tokens``, ``status``, ``edit-*``) are stable for browser tests.
+"""
+
+from __future__ import annotations
+
+from .handlers import AppHandlers
+from .server import require_gradio
+
+TITLE = "motionbase: text to motion"
+EXAMPLES = ("a person waves the left hand", "a person walks forward", "an elderly person slowly raises both hands")
+
+
+def theme(gr):
+    """Gradio's base theme on the system's fonts: nothing is fetched from a font server."""
+    return gr.themes.Base(font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
+                          font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"])
+
+
+def launch_options(blocks) -> dict:
+    """Keyword arguments of ``Blocks.launch`` that keep the app offline and local."""
+    gr = require_gradio()
+    return {"share": False, "ssr_mode": False, "pwa": False, "mcp_server": False, "quiet": True,
+            "show_error": True, "theme": theme(gr), "allowed_paths": [str(blocks.motionbase_workdir)]}
+
+
+def build_app(generator, *, workdir=None, render=None):
+    """A ``gr.Blocks`` for ``generator`` (a :class:`~motionbase.generation.MotionGenerator`).
+
+    workdir: where request files go (default: a new temp directory); render: a
+    :class:`~motionbase.viz.render.RenderConfig` for the videos.
+    """
+    gr = require_gradio()
+    handlers = AppHandlers(generator, workdir, render)
+    limit = _slider_limit(generator)
+
+    def outputs(prefix: str = ""):
+        with gr.Column():
+            video = gr.Video(label="Skeleton video", elem_id=f"{prefix}video", autoplay=True, loop=True,
+                             interactive=False)
+            bvh = gr.File(label="BVH (SMPL-22 skeleton)", elem_id=f"{prefix}bvh", interactive=False)
+            status = gr.Textbox(label="Status", elem_id=f"{prefix}status", lines=2, interactive=False)
+            tokens = gr.Textbox(label="Motion tokens (one line per time step)", elem_id=f"{prefix}tokens",
+                                lines=8, max_lines=16, interactive=False)
+        return [video, bvh, tokens, status]
+
+    def sampling(prefix: str = ""):
+        seconds = gr.Slider(0, limit, value=min(4.0, limit), step=1 / generator.codes_per_second,
+                            label="Length in seconds (0: the model decides)", elem_id=f"{prefix}seconds")
+        seed = gr.Number(value=0, precision=0, label="Seed", elem_id=f"{prefix}seed")
+        temperature = gr.Slider(0, 2, value=1.0, step=0.05, label="Temperature (0: greedy)",
+                                elem_id=f"{prefix}temperature")
+        return [seconds, seed, temperature]
+
+    def as_tuple(result):
+        return (str(result.video) if result.video else None, str(result.bvh) if result.bvh else None,
+                result.tokens, result.status)
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
+        gr.Markdown(f"## {TITLE}\nModel: `{generator.source or 'in memory'}`"
+                    + (f"  \n_{generator.familiarity_note}_" if generator.familiarity_note else ""))
+        with gr.Tab("Text to motion"):
+            with gr.Row():
+                with gr.Column():
+                    prompt = gr.Textbox(label="Prompt", elem_id="prompt", placeholder=EXAMPLES[0], lines=2)
+                    controls = sampling()
+                    button = gr.Button("Generate", variant="primary", elem_id="generate")
+                    gr.Examples([[e] for e in EXAMPLES], inputs=[prompt])
+                shown = outputs()
+            button.click(lambda *a: as_tuple(handlers.generate(*a)), [prompt, *controls], shown,
+                         api_name="generate")
+        with gr.Tab("Edit body parts"):
+            if generator.part_names:
+                with gr.Row():
+                    with gr.Column():
+                        prompt_a = gr.Textbox(label="Prompt A (keeps the other parts)", elem_id="edit-prompt-a",
+                                              value=EXAMPLES[1])
+                        prompt_b = gr.Textbox(label="Prompt B (gives the chosen parts)", elem_id="edit-prompt-b",
+                                              value=EXAMPLES[0])
+                        choices = list(generator.part_choices)
+                        parts = gr.CheckboxGroup(choices, value=choices[:1], label="Parts taken from B",
+                                                 elem_id="edit-parts")
+                        edit_controls = sampling("edit-")
+                        edit_button = gr.Button("Edit", variant="primary", elem_id="edit-run")
+                    edit_shown = outputs("edit-")
+                edit_button.click(lambda *a: as_tuple(handlers.edit(*a)), [prompt_a, prompt_b, parts, *edit_controls],
+                                  edit_shown, api_name="edit")
+            else:
+                gr.Markdown("Part edits need a 2D motion tokenizer (codes per body part); this model's are 1D.")
+    blocks.motionbase_workdir = handlers.workdir
+    return blocks
+
+
+def _slider_limit(generator) -> float:
+    """Longest length to offer: what the context holds after a typical prompt (at least one step)."""
+    return max(generator.max_seconds(EXAMPLES[-1]), 1 / generator.codes_per_second)

@@ -1,0 +1,85 @@
+"""``motionbase generate``, ``caption-motion`` and ``serve``: thin layers over :mod:`motionbase.generation`.
+
+Without ``--lm`` / ``--tokenizer`` the shipped default models are used (:mod:`motionbase.defaults.paths`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+_LM_HELP = "motion LM checkpoint directory (default: the shipped model)"
+_TOK_HELP = "the motion tokenizer the LM was trained with (default: the shipped one)"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("generate")
+    def generate_cmd(
+        prompts: list[str] = typer.Argument(..., help="what the motion shows, e.g. \"a person waves the left "
+                                            "hand\" (several: one batch)"),
+        out: Path = typer.Option(..., "--out", "-o", help="directory for <name>.npy/.mp4/.gif/.bvh"),
+        seconds: float | None = typer.Option(None, help="length in seconds (default: the model decides)"),
+        lm: Path | None = typer.Option(None, "--lm", help=_LM_HELP),
+        tokenizer: Path | None = typer.Option(None, "--tokenizer", help=_TOK_HELP),
+        seed: int | None = typer.Option(None, help="random seed (default: a fresh one)"),
+        temperature: float = typer.Option(1.0, help="sampling temperature; 0 = greedy"),
+        top_k: int | None = typer.Option(None), top_p: float | None = typer.Option(None),
+        size: int = typer.Option(320, help="video side in pixels"),
+        device: str | None = typer.Option(None, help="torch device (default: cuda if available, else cpu)"),
+    ) -> None:
+        """Text to motion: joints (.npy), skeleton video (.mp4, .gif), .bvh and the codes for each prompt."""
+        from ..generation import MotionGenerator, slug
+        from ..viz.render import RenderConfig
+
+        gen = MotionGenerator.load(lm, tokenizer, device=device)
+        if gen.familiarity_note:
+            typer.echo(f"note: {gen.familiarity_note}", err=True)
+        motions = gen.text_to_motion(prompts, seconds, seed=seed, temperature=temperature, top_k=top_k, top_p=top_p)
+        stems = [slug(m.prompt) for m in motions]
+        if len(set(stems)) < len(stems):
+            stems = [f"{i:02d}-{s}" for i, s in enumerate(stems)]
+        for motion, stem in zip(motions, stems):
+            if motion.familiarity is not None and not motion.familiarity.familiar:
+                typer.echo(f"warning: {motion.familiarity.message()}", err=True)
+            paths = gen.save(motion, out, stem, render=RenderConfig(size_px=size))
+            typer.echo(f"{motion.prompt!r}: {motion.seconds:.2f} s -> {out / stem}."
+                       f"{{{','.join(p.name[len(stem) + 1:] for p in paths.values())}}}")
+            if not motion.closed:
+                typer.echo(f"note: the model did not end {motion.prompt!r}; it was cut at the context length "
+                           "(give --seconds for a set length)", err=True)
+
+    @app.command("caption-motion")
+    def caption_motion_cmd(
+        clip: str = typer.Argument(..., help=".bvh, .npy joints (T, 22, 3) / features (T, 263), or STORE::ID"),
+        lm: Path | None = typer.Option(None, "--lm", help=_LM_HELP),
+        tokenizer: Path | None = typer.Option(None, "--tokenizer", help=_TOK_HELP),
+        part: str | None = typer.Option(None, help="describe one part only: upper_body | lower_body"),
+        temperature: float = typer.Option(0.0, help="sampling temperature; 0 (default) = greedy"),
+        seed: int | None = typer.Option(None), device: str | None = typer.Option(None),
+    ) -> None:
+        """Motion to text with the motion LM (``motionbase caption`` is the rule-based captioner)."""
+        from ..generation import MotionGenerator
+        from .render import load_motion
+
+        joints, _ = load_motion(clip)
+        gen = MotionGenerator.load(lm, tokenizer, device=device)
+        typer.echo(gen.motion_to_text(joints, part=part, seed=seed, temperature=temperature))
+
+    @app.command("serve")
+    def serve_cmd(
+        lm: Path | None = typer.Option(None, "--lm", help=_LM_HELP),
+        tokenizer: Path | None = typer.Option(None, "--tokenizer", help=_TOK_HELP),
+        host: str = typer.Option("127.0.0.1", help="address to listen on (0.0.0.0: every interface)"),
+        port: int = typer.Option(7860, help="port (0: any free one)"),
+        device: str | None = typer.Option(None),
+    ) -> None:
+        """Web app (Gradio): prompt -> skeleton video, BVH and motion tokens; part-level edits."""
+        from ..app import check_port, require_gradio, serve
+        from ..generation import MotionGenerator
+
+        port = check_port(host, port)  # fail fast, before loading models
+        require_gradio()
+        gen = MotionGenerator.load(lm, tokenizer, device=device)
+        typer.echo(f"serving {gen.source} at http://{host}:{port} (Ctrl+C stops)")
+        serve(gen, host, port)

@@ -1,0 +1,337 @@
+"""Text -> motion and motion -> text for people: one object over the motion LM and its motion tokenizer.
+
+:class:`MotionGenerator` loads a motion LM and the motion tokenizer it was trained with (given
+directories, or the shipped defaults of :mod:`motionbase.defaults.paths`), checks prompts against the
+training captions (:mod:`motionbase.defaults.familiarity`), and turns answers into what people use::
+
+    gen = MotionGenerator.load()                       # or .load(lm_dir, tokenizer_dir)
+    [m] = gen.text_to_motion(["a person waves the left hand"], seconds=4, seed=0)
+    gen.save(m, "out/", "wave")                        # wave.npy (joints), .mp4, .gif, .bvh, .codes.npy, .json
+    edit = gen.edit_parts("a person walks forward", "a person waves both hands", ["arms"], seconds=4)
+    gen.motion_to_text(joints_m)                       # -> "a person waves ..."
+
+Lengths: ``seconds`` gives exactly ``round(seconds * codes_per_second)`` code steps, which decode to
+``steps * alpha`` feature rows and ``steps * alpha + 1`` joint frames at 20 fps (a motion of
+``steps * alpha / 20`` s); without it the model ends the motion itself (``</mot>``), and a motion it
+never ends is cut at the context and comes back with ``closed=False``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .defaults.familiarity import CAPTIONS_FILE, CaptionIndex, FamiliarityConfig, FamiliarityReport
+from .errors import MotionbaseError, ShapeError
+from .io import atomic_save_npy, atomic_write_text
+
+FPS = 20.0
+# Friendly names for groups of a body-grouped 2D tokenizer's components.
+PART_ALIASES: dict[str, tuple[str, ...]] = {
+    "arms": ("left_arm", "right_arm"),
+    "legs": ("left_leg", "right_leg"),
+}
+SAVED_KINDS = ("npy", "codes", "mp4", "gif", "bvh", "json")
+
+
+@dataclass
+class GeneratedMotion:
+    """One generated motion.
+
+    codes: (N, P) int64 motion codes; features: (N * alpha, 263) float32 HumanML3D features;
+    joints: (N * alpha + 1, 22, 3) float32 metres, Y up, at :data:`FPS`. closed: the model ended the
+    motion itself (or it has the asked length); False = cut at the context.
+    """
+
+    prompt: str
+    codes: np.ndarray
+    features: np.ndarray
+    joints: np.ndarray
+    closed: bool
+    familiarity: FamiliarityReport | None = None
+    fps: float = FPS
+
+    @property
+    def seconds(self) -> float:
+        return (len(self.joints) - 1) / self.fps
+
+
+@dataclass
+class PartEdit:
+    """``motion``: motion ``a`` with the codes of ``parts`` taken from motion ``b`` (same length)."""
+
+    motion: GeneratedMotion
+    a: GeneratedMotion
+    b: GeneratedMotion
+    parts: tuple[str, ...]
+
+
+@dataclass
+class Sampling:
+    """How to sample codes. temperature 0 means greedy (argmax); seed None means a fresh random one."""
+
+    seed: int | None = None
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+
+    def options(self, seconds: float | None = None):
+        from .lm.generate import GenerationOptions
+
+        greedy = self.temperature == 0
+        return GenerationOptions(temperature=1.0 if greedy else self.temperature, top_k=self.top_k,
+                                 top_p=self.top_p, do_sample=not greedy, seconds=seconds,
+                                 seed=self.seed).validate()
+
+
+class MotionGenerator:
+    """A motion LM (:class:`~motionbase.lm.model.MotionLM`) and its motion tokenizer, behind one face.
+
+    captions: the training-caption index (None: prompts are not checked, :attr:`familiarity_note` says why).
+    """
+
+    def __init__(self, lm, tokenizer, *, captions: CaptionIndex | None = None, familiarity_note: str = "",
+                 source: str = ""):
+        self.lm, self.tokenizer, self.captions = lm, tokenizer, captions
+        self.familiarity_note = familiarity_note
+        self.source = source
+
+    @classmethod
+    def load(cls, lm_dir: str | os.PathLike | None = None, tokenizer_dir: str | os.PathLike | None = None, *,
+             device: str | None = None, familiarity: FamiliarityConfig | None = None) -> MotionGenerator:
+        """Load an LM and its motion tokenizer; either one not given is the shipped default.
+
+        The LM refuses a tokenizer other than the one it was trained with (content hash). device:
+        None = CUDA when available, else CPU.
+        """
+        try:
+            import torch
+
+            from .lm.loading import load_motion_tokenizer
+            from .lm.model import MotionLM
+        except ImportError as exc:
+            raise MotionbaseError(f"text-to-motion needs the LM extra ({exc.name} is not installed): "
+                                  "pip install 'motionbase[llm,tokenizer]'") from None
+        if lm_dir is None or tokenizer_dir is None:
+            from .defaults.paths import default_checkpoints
+
+            shipped = default_checkpoints()
+            lm_dir = lm_dir if lm_dir is not None else shipped.lm
+            tokenizer_dir = tokenizer_dir if tokenizer_dir is not None else shipped.tokenizer
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        tokenizer, info = load_motion_tokenizer(Path(tokenizer_dir), device)
+        lm = MotionLM.from_pretrained(lm_dir, info, device=device)
+        index = CaptionIndex.load(lm_dir, familiarity)
+        note = "" if index is not None else (f"prompts are not checked against the training captions "
+                                             f"({Path(lm_dir) / CAPTIONS_FILE} is absent)")
+        return cls(lm, tokenizer, captions=index, familiarity_note=note, source=str(lm_dir))
+
+    # ---------------------------------------------------------------- facts
+
+    @property
+    def codes_per_second(self) -> float:
+        return float(self.tokenizer.codes_per_second)
+
+    @property
+    def part_names(self) -> tuple[str, ...]:
+        """Components of a 2D tokenizer's codes (``()`` for 1D: no part edits)."""
+        return tuple(self.tokenizer.part_names)
+
+    @property
+    def part_choices(self) -> tuple[str, ...]:
+        """What :meth:`edit_parts` accepts: the aliases this tokenizer has, then its component names."""
+        aliases = [a for a, parts in PART_ALIASES.items() if set(parts) <= set(self.part_names)]
+        return tuple(aliases) + self.part_names
+
+    def max_seconds(self, prompt: str) -> float:
+        """Longest motion (s) the context holds after ``prompt``; raises for an empty or over-long prompt."""
+        from .lm.generate import MotionRequest, _room_steps
+
+        prompt = _checked_prompts([prompt])[0]
+        steps = _room_steps(self.lm, [MotionRequest("t2m", caption=prompt)])
+        if steps < 1:
+            n = len(self.lm.tokenizer(prompt)["input_ids"])
+            raise MotionbaseError(f"prompt of {n} tokens is too long for this model's {self.lm.context_length}-token "
+                                  f"context; shorten it")
+        return steps / self.codes_per_second
+
+    def check_prompt(self, prompt: str) -> FamiliarityReport | None:
+        """How close ``prompt`` is to the training captions (None when they were not saved with the LM)."""
+        return self.captions.check(prompt) if self.captions is not None else None
+
+    # ---------------------------------------------------------------- text -> motion
+
+    def text_to_motion(self, prompts: Sequence[str], seconds: float | None = None, *, seed: int | None = None,
+                       temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None
+                       ) -> list[GeneratedMotion]:
+        """One motion per prompt (one batch). seconds: length (None: the model decides); temperature 0: greedy.
+
+        Raises :class:`MotionbaseError` for an empty or over-long prompt, seconds <= 0, or seconds beyond
+        what the model's context holds.
+        """
+        prompts = _checked_prompts(prompts)
+        _check_seconds(seconds)
+        if seconds is not None:
+            for prompt in prompts:
+                limit = self.max_seconds(prompt)
+                if round(seconds * self.codes_per_second) > round(limit * self.codes_per_second):
+                    raise MotionbaseError(f"seconds={seconds:g} is beyond this model's context: at most {limit:g} s "
+                                          f"of motion after the prompt {prompt!r}")
+        else:
+            for prompt in prompts:
+                self.max_seconds(prompt)  # over-long prompts fail here, with the message above
+        from .lm.generate import text_to_motion
+
+        sampling = Sampling(seed=seed, temperature=temperature, top_k=top_k, top_p=top_p)
+        results = text_to_motion(self.lm, prompts, sampling.options(seconds))
+        return [self._motion(p, r.codes, r.closed, self.check_prompt(p)) for p, r in zip(prompts, results)]
+
+    def edit_parts(self, prompt_a: str, prompt_b: str, parts_from_b: Sequence[str] = ("arms",), *,
+                   seconds: float | None = None, seed: int | None = None, temperature: float = 1.0,
+                   top_k: int | None = None, top_p: float | None = None) -> PartEdit:
+        """Motion of ``prompt_a`` with the body parts ``parts_from_b`` taken from a motion of ``prompt_b``.
+
+        Both motions get A's length (``seconds``, or what the model chose for A); the codes of the
+        named components (aliases: :data:`PART_ALIASES`) are swapped, then decoded together. Needs a
+        2D tokenizer.
+        """
+        from .tokenizer.parts import swap_part_codes
+
+        parts = self._resolve_parts(parts_from_b)
+        sample = {"seed": seed, "temperature": temperature, "top_k": top_k, "top_p": top_p}
+        [a] = self.text_to_motion([prompt_a], seconds, **sample)
+        [b] = self.text_to_motion([prompt_b], len(a.codes) / self.codes_per_second, **sample)
+        codes = swap_part_codes(self.tokenizer, a.codes, b.codes, parts).cpu().numpy()
+        label = f"{a.prompt} (with the {', '.join(parts)} of: {b.prompt})"
+        return PartEdit(self._motion(label, codes, a.closed and b.closed, None), a, b, parts)
+
+    def _resolve_parts(self, names: Sequence[str]) -> tuple[str, ...]:
+        if not self.part_names:
+            raise MotionbaseError(f"part edits need a 2D motion tokenizer; {self.tokenizer.source} has 1D codes")
+        out: list[str] = []
+        for name in names:
+            group = PART_ALIASES.get(name, (name,))
+            if not set(group) <= set(self.part_names):
+                raise MotionbaseError(f"unknown body part {name!r}; this tokenizer has: {', '.join(self.part_choices)}")
+            out += [p for p in group if p not in out]
+        if not out:
+            raise MotionbaseError(f"no body parts given to take from the second prompt; choose from "
+                                  f"{', '.join(self.part_choices)}")
+        return tuple(out)
+
+    def _motion(self, prompt: str, codes: np.ndarray, closed: bool,
+                familiarity: FamiliarityReport | None) -> GeneratedMotion:
+        from .features.humanml3d import features_to_joints
+
+        if codes is None or len(codes) == 0:
+            raise MotionbaseError(f"the model gave no motion for {prompt!r} (cut before one whole time step); "
+                                  "try another seed or give seconds")
+        feats = self.tokenizer.decode(np.asarray(codes, np.int64)).detach().cpu().numpy().astype(np.float32)
+        joints = features_to_joints(feats.astype(np.float64), final_frame=True).astype(np.float32)
+        return GeneratedMotion(prompt, np.asarray(codes, np.int64), feats, joints, bool(closed), familiarity)
+
+    # ---------------------------------------------------------------- motion -> text
+
+    def motion_to_text(self, motion: np.ndarray, *, part: str | None = None, seed: int | None = None,
+                       temperature: float = 0.0) -> str:
+        """A caption of ``motion``: joints (T, 22, 3) metres at 20 fps, or HumanML3D features (T, 263).
+
+        part: "upper_body" | "lower_body" describes that part only. temperature 0 (default): greedy.
+        """
+        from .lm.generate import MotionRequest, generate
+
+        codes = self.tokenizer.encode(_as_features(motion)).cpu().numpy()
+        sampling = Sampling(seed=seed, temperature=temperature)
+        [res] = generate(self.lm, [MotionRequest("m2t", motion=codes, part=part)], sampling.options())
+        return res.text
+
+    # ---------------------------------------------------------------- files
+
+    def save(self, motion: GeneratedMotion, out_dir: str | os.PathLike, stem: str, *, render=None,
+             kinds: Sequence[str] = SAVED_KINDS) -> dict[str, Path]:
+        """Write ``motion`` as ``out_dir/stem.*``, each file atomically; returns {kind: path}.
+
+        kinds: npy (joints (T, 22, 3) metres), codes (``.codes.npy``, (N, P) int64), mp4 and gif
+        (skeleton video, ``render``: a :class:`~motionbase.viz.render.RenderConfig`), bvh (SMPL-22
+        skeleton, rotations only, centimetres), json (prompt, seconds, closed, familiarity).
+        """
+        unknown = set(kinds) - set(SAVED_KINDS)
+        if unknown:
+            raise MotionbaseError(f"unknown output kinds {sorted(unknown)}; expected some of {', '.join(SAVED_KINDS)}")
+        out = Path(out_dir)
+        paths = {k: out / f"{stem}.{'codes.npy' if k == 'codes' else k}" for k in kinds}
+        if "npy" in paths:
+            atomic_save_npy(paths["npy"], motion.joints)
+        if "codes" in paths:
+            atomic_save_npy(paths["codes"], motion.codes)
+        for video in ("mp4", "gif"):
+            if video in paths:
+                from .viz.render import render_motion
+
+                render_motion(motion.joints, paths[video], fps=motion.fps, title=motion.prompt, config=render)
+        if "bvh" in paths:
+            from .formats.bvh import write_bvh
+
+            write_bvh(paths["bvh"], motion.joints, fps=motion.fps, exact=False)
+        if "json" in paths:
+            report = motion.familiarity
+            atomic_write_text(paths["json"], json.dumps({
+                "prompt": motion.prompt, "seconds": motion.seconds, "frames": len(motion.joints), "fps": motion.fps,
+                "code_steps": len(motion.codes), "closed": motion.closed, "model": self.source,
+                "familiarity": None if report is None else {"score": round(report.score, 4),
+                                                            "familiar": report.familiar}}, indent=1))
+        return paths
+
+
+def tokens_text(codes: np.ndarray, part_names: Sequence[str] = ()) -> str:
+    """Motion codes (N, P) as text: one line per time step, ``t=0.00s  left_arm=3 right_arm=9 ...``."""
+    codes = np.asarray(codes)
+    names = list(part_names) if len(part_names) == codes.shape[1] else [f"c{i}" for i in range(codes.shape[1])]
+    return "\n".join(f"step {t:3d}  " + " ".join(f"{n}={int(c)}" for n, c in zip(names, row))
+                     for t, row in enumerate(codes))
+
+
+def slug(text: str, max_chars: int = 48) -> str:
+    """A file-name stem from a prompt: "A person waves!" -> "a-person-waves"."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    out = "-".join(words)[:max_chars].rstrip("-")
+    return out or "motion"
+
+
+def _checked_prompts(prompts: Sequence[str]) -> list[str]:
+    if isinstance(prompts, str):
+        raise MotionbaseError("prompts: expected a list of strings, got one string")
+    if not prompts:
+        raise MotionbaseError("no prompt given; describe a motion, e.g. 'a person waves the left hand'")
+    out = []
+    for i, p in enumerate(prompts):
+        if not isinstance(p, str) or not p.strip():
+            where = f"prompt {i + 1} of {len(prompts)}" if len(prompts) > 1 else "the prompt"
+            raise MotionbaseError(f"{where} is empty; describe a motion, e.g. 'a person waves the left hand'")
+        out.append(" ".join(p.split()))
+    return out
+
+
+def _check_seconds(seconds: float | None) -> None:
+    if seconds is not None and not (seconds > 0 and math.isfinite(seconds)):
+        raise MotionbaseError(f"seconds={seconds}: expected a positive, finite length in seconds "
+                              "(or none: the model decides)")
+
+
+def _as_features(motion) -> np.ndarray:
+    """(T, 263) features as given, or joints (T, 22, 3) metres turned into (T-1, 263) features."""
+    arr = np.asarray(motion)
+    if arr.ndim == 2 and arr.shape[1] == 263:
+        return arr.astype(np.float32)
+    if arr.ndim == 3 and arr.shape[1:] == (22, 3):
+        from .features.humanml3d import joints_to_features
+
+        return joints_to_features(arr.astype(np.float64)).astype(np.float32)
+    raise ShapeError(f"motion has shape {arr.shape}; expected joints (T, 22, 3) metres or features (T, 263)")
