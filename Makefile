@@ -28,7 +28,10 @@ test-slow: setup
 test-blender: setup
 	$(BIN)/python -m pytest -m blender
 
-test-browser: setup
+test-browser:
+	$(MAKE) setup EXTRAS=test,tokenizer,llm,app
+	@command -v chromium >/dev/null || echo "needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver"
+	$(BIN)/pip install -q -e ".[test,tokenizer,llm,app]"
 	$(BIN)/python -m pytest -m browser
 
 bench: setup

@@ -24,7 +24,8 @@ Presets:
 Resumable: each training writes ``WORK/<preset>/<method>-K<k>/result.json`` (and checkpoints while it runs);
 rerunning skips finished trainings and resumes unfinished ones. Writes
 ``benchmarks/results/tokenizer_sweep[_<preset>].{json,md,png}`` (no suffix for ``small``). Usage:
-``python benchmarks/tokenizer_sweep.py --preset smoke [--store /work/stores/bandai] [--work DIR] [--jobs 2]``.
+``python benchmarks/tokenizer_sweep.py --preset smoke [--store /work/stores/bandai] [--work DIR] [--jobs 2]
+[--evaluator EVAL_DIR]`` (``--evaluator`` adds FID, reconstructions vs test clips, as in the paper's Table 6).
 """
 
 from __future__ import annotations
@@ -90,8 +91,9 @@ def run_config(method: str, K: int, p: Preset):
                                        log_every=50, progress=False, use_accelerate=p.device != "cpu"))
 
 
-def train_and_eval(method: str, K: int, p: Preset, store: str, out: str) -> dict:
-    """One training + test evaluation in this (worker) process; writes and returns out/result.json."""
+def train_and_eval(method: str, K: int, p: Preset, store: str, out: str, evaluator: str | None = None) -> dict:
+    """One training + test evaluation in this (worker) process; writes and returns out/result.json.
+    ``evaluator``: a motion evaluator directory for FID (reconstructions vs test clips), or None."""
     import torch
 
     torch.set_num_threads(1)
@@ -104,7 +106,12 @@ def train_and_eval(method: str, K: int, p: Preset, store: str, out: str) -> dict
     tok = train_from_store(run_config(method, K, p), store, out_dir, device=p.device)
     wall = time.perf_counter() - wall
     log = [json.loads(line) for line in (out_dir / "train_log.jsonl").read_text().splitlines()]
-    ev = evaluate_tokenizer(tok, ClipStore.open(store), split="test")
+    motion_evaluator = None
+    if evaluator:
+        from motionbase.evaluate.evaluator import TextMotionEvaluator
+
+        motion_evaluator = TextMotionEvaluator.from_pretrained(evaluator, device=p.device)
+    ev = evaluate_tokenizer(tok, ClipStore.open(store), split="test", evaluator=motion_evaluator)
     result = {
         "method": method, "name": tok.config.name, "K": K, "vocab_size": tok.vocab_size,
         "parameters": ev["tokenizer"]["parameters"], "steps": p.steps,
@@ -116,6 +123,7 @@ def train_and_eval(method: str, K: int, p: Preset, store: str, out: str) -> dict
         "utilisation": ev["codebook"]["utilisation"], "utilisation_at_n": ev["codebook"]["utilisation_at_n"],
         "usage_n": ev["codebook"]["n"], "perplexity": ev["codebook"]["perplexity"],
         "test_tokens": ev["codebook"]["tokens"], "per_part_root_aligned_mm": ev["per_part_mpjpe_mm"]["root_aligned"],
+        "fid": ev["fid"], "evaluator": evaluator,
     }
     atomic_write_text(out_dir / "result.json", json.dumps(result, indent=2))
     return result
@@ -124,14 +132,16 @@ def train_and_eval(method: str, K: int, p: Preset, store: str, out: str) -> dict
 def table(rows: list[dict]) -> list[str]:
     base = {r["K"]: r["mpjpe_root_aligned_mm"] for r in rows if r["method"] == BASELINE}
     lines = ["| method | K | params (M) | MPJPE root-aligned (mm) | vs VQ | MPJPE global (mm) | utilisation | "
-             "util. at n=4096 | perplexity | s/step wall | s/step CPU |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "util. at n=4096 | perplexity | FID | s/step wall | s/step CPU |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in sorted(rows, key=lambda r: (METHODS.index(r["method"]), r["K"])):
         ratio = f"{r['mpjpe_root_aligned_mm'] / base[r['K']]:.2f}x" if r["K"] in base else "-"
         at_n = f"{100 * r['utilisation_at_n']:.1f}%" if r["utilisation_at_n"] is not None else "-"
+        fid_text = f"{r['fid']:.3f}" if r.get("fid") is not None else "-"
         lines.append(f"| {r['name']} | 2^{r['K'].bit_length() - 1} ({r['vocab_size']}) | {r['parameters'] / 1e6:.2f} "
                      f"| {r['mpjpe_root_aligned_mm']:.1f} | {ratio} | {r['mpjpe_global_mm']:.1f} | "
-                     f"{100 * r['utilisation']:.1f}% | {at_n} | {r['perplexity']:.0f} | {r['step_wall_s']:.3f} | "
+                     f"{100 * r['utilisation']:.1f}% | {at_n} | {r['perplexity']:.0f} | {fid_text} | "
+                     f"{r['step_wall_s']:.3f} | "
                      f"{r['step_cpu_s']:.3f} |")
     return lines
 
@@ -173,6 +183,8 @@ def main() -> None:
     parser.add_argument("--store", default="/work/stores/bandai")
     parser.add_argument("--work", default=str(Path.home() / ".cache" / "motionbase" / "tokenizer_sweep"))
     parser.add_argument("--jobs", type=int, default=None, help="trainings side by side (default: the preset's)")
+    parser.add_argument("--evaluator", default=None, help="motion evaluator directory: adds FID (reconstructions "
+                        "vs test clips) to newly run trainings")
     args = parser.parse_args()
     p = PRESETS[args.preset]
     work = Path(args.work) / args.preset
@@ -184,15 +196,15 @@ def main() -> None:
                 rows.append(json.loads((out / "result.json").read_text()))
             else:
                 todo.append((method, K, str(out)))
-    # the slowest first, so that the last job does not run alone
+    # the smallest K first, so that partial results compare all methods; within a K the slowest first
     cost = {"rvq": 4, "lfq2d": 3, "vq": 2, "lfq1d": 1, "fsq": 1}
-    todo.sort(key=lambda t: (-cost[t[0]], -t[1]))
+    todo.sort(key=lambda t: (t[1], -cost[t[0]]))
     print(f"{args.preset}: {len(rows)} done, {len(todo)} to run in {work}", flush=True)
     t0 = time.perf_counter()
     jobs = args.jobs or p.jobs
     total = len(rows) + len(todo)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(train_and_eval, m, K, p, args.store, out) for m, K, out in todo]
+        futures = [pool.submit(train_and_eval, m, K, p, args.store, out, args.evaluator) for m, K, out in todo]
         for fut in as_completed(futures):
             r = fut.result()
             rows.append(r)

@@ -30,10 +30,10 @@ DEFAULTS = {
     "tokenizer": {"preset": "lfq2d",
                   "model": {"width": 64, "depth": 2, "grouping": "body", "codebook_size": 512},
                   "train": {"lr": 1e-3, "warmup_steps": 100, "checkpoint_every": 200, "log_every": 50},
-                  "data": {"window": 64, "batch_size": 32}, "steps": 800},
+                  "data": {"window": 64, "batch_size": 32}, "steps": 400},
     "lm": {"backbone": "tiny-gpt2", "loss_on": "whole",
            "tiny": {"hidden": 192, "layers": 4, "heads": 4, "context": 512, "text_vocab_size": 1500}},
-    "lm_steps": 1500,
+    "lm_steps": 800,
     "lm_batch": 8,
     "evaluator_minutes": 10,
 }
@@ -83,6 +83,18 @@ def main() -> None:
                              "--store", work / "store", "--out", work / "lm", "--lm-config", work / "lm.json",
                              "--max-steps", DEFAULTS["lm_steps"], "--batch-size", DEFAULTS["lm_batch"],
                              "--lr", 1e-3, "--save-every", 500))
+
+    def training_captions() -> None:
+        from motionbase.data import ClipStore
+        from motionbase.data.labels import CONTENT_PHRASES
+        from motionbase.defaults.familiarity import save_training_captions
+
+        store = ClipStore.open(work / "store").split("train")
+        captions = sorted({c for i in range(len(store)) for c in store.clip(i).captions.whole})
+        save_training_captions(work / "lm" / "model", captions,
+                               topics=[c.replace("-", " ") for c in CONTENT_PHRASES])
+
+    stage("captions", work / "lm" / "model" / "training_captions.json", training_captions)
 
     stage("evaluator", work / "evaluator" / "model.safetensors",
           lambda: motionbase("evaluator", "train", "--store", work / "store", "--out", work / "evaluator",

@@ -14,7 +14,10 @@ DATA = Path(__file__).parent / "data"
 
 
 def _missing(module: str) -> bool:
-    return importlib.util.find_spec(module) is None
+    try:
+        return importlib.util.find_spec(module) is None
+    except (ImportError, ValueError):  # e.g. blocked with sys.modules[module] = None
+        return True
 
 
 needs_cv2 = pytest.mark.skipif(_missing("cv2"), reason="OpenCV is in the [video] extra "

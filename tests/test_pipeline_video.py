@@ -98,8 +98,9 @@ def test_truncated_video_stops_without_error(tmp_path):
 
 
 @needs_cv2
-@pytest.mark.parametrize("content, message", [(b"", "empty file"), (b"not a video at all " * 100, "cannot open"),
-                                              (b"RIFF\x00\x00\x00\x00AVI LIST" + bytes(3000), "cannot open|no decodable")])
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty file"), (b"not a video at all " * 100, "cannot open"),
+    (b"RIFF\x00\x00\x00\x00AVI LIST" + bytes(3000), "cannot open|no decodable")])
 def test_bad_videos_raise_one_line_format_errors(tmp_path, content, message):
     bad = tmp_path / "bad.avi"
     bad.write_bytes(content)

@@ -39,6 +39,7 @@ PART_ALIASES: dict[str, tuple[str, ...]] = {
     "legs": ("left_leg", "right_leg"),
 }
 SAVED_KINDS = ("npy", "codes", "mp4", "gif", "bvh", "json")
+CAPTION_ROOM = 24  # tokens of context kept for a caption after the motion it describes
 
 
 @dataclass
@@ -114,6 +115,7 @@ class MotionGenerator:
         try:
             import torch
 
+            from . import tokenizer as _tokenizer  # noqa: F401 (needs the tokenizer extra)
             from .lm.loading import load_motion_tokenizer
             from .lm.model import MotionLM
         except ImportError as exc:
@@ -155,9 +157,9 @@ class MotionGenerator:
         from .lm.generate import MotionRequest, _room_steps
 
         prompt = _checked_prompts([prompt])[0]
-        steps = _room_steps(self.lm, [MotionRequest("t2m", caption=prompt)])
+        n = len(self.lm.tokenizer(prompt, verbose=False)["input_ids"])
+        steps = 0 if n >= self.lm.context_length else _room_steps(self.lm, [MotionRequest("t2m", caption=prompt)])
         if steps < 1:
-            n = len(self.lm.tokenizer(prompt)["input_ids"])
             raise MotionbaseError(f"prompt of {n} tokens is too long for this model's {self.lm.context_length}-token "
                                   f"context; shorten it")
         return steps / self.codes_per_second
@@ -199,14 +201,15 @@ class MotionGenerator:
         """Motion of ``prompt_a`` with the body parts ``parts_from_b`` taken from a motion of ``prompt_b``.
 
         Both motions get A's length (``seconds``, or what the model chose for A); the codes of the
-        named components (aliases: :data:`PART_ALIASES`) are swapped, then decoded together. Needs a
-        2D tokenizer.
+        named components (aliases: :data:`PART_ALIASES`) are swapped, then decoded together. B is
+        sampled with ``seed + 1``. Needs a 2D tokenizer.
         """
         from .tokenizer.parts import swap_part_codes
 
         parts = self._resolve_parts(parts_from_b)
         sample = {"seed": seed, "temperature": temperature, "top_k": top_k, "top_p": top_p}
         [a] = self.text_to_motion([prompt_a], seconds, **sample)
+        sample["seed"] = None if seed is None else seed + 1  # B is its own sample, even for prompt_b == prompt_a
         [b] = self.text_to_motion([prompt_b], len(a.codes) / self.codes_per_second, **sample)
         codes = swap_part_codes(self.tokenizer, a.codes, b.codes, parts).cpu().numpy()
         label = f"{a.prompt} (with the {', '.join(parts)} of: {b.prompt})"
@@ -244,10 +247,18 @@ class MotionGenerator:
         """A caption of ``motion``: joints (T, 22, 3) metres at 20 fps, or HumanML3D features (T, 263).
 
         part: "upper_body" | "lower_body" describes that part only. temperature 0 (default): greedy.
+        Raises :class:`MotionbaseError` for a motion too long to fit the context with a caption.
         """
-        from .lm.generate import MotionRequest, generate
+        from .lm.generate import MotionRequest, _prompt_ids, generate
 
         codes = self.tokenizer.encode(_as_features(motion)).cpu().numpy()
+        P = self.lm.vocab.tokens_per_step
+        one_step = _prompt_ids(self.lm, MotionRequest("m2t", motion=codes[:1], part=part), None, 0)
+        limit = (self.lm.context_length - CAPTION_ROOM - len(one_step)) // P + 1
+        if len(codes) > limit:
+            raise MotionbaseError(f"the motion is {len(codes) / self.codes_per_second:g} s ({len(codes)} code steps); "
+                                  f"this model captions at most {max(limit, 0) / self.codes_per_second:g} s at once "
+                                  f"(its {self.lm.context_length}-token context); trim the clip")
         sampling = Sampling(seed=seed, temperature=temperature)
         [res] = generate(self.lm, [MotionRequest("m2t", motion=codes, part=part)], sampling.options())
         return res.text
@@ -321,7 +332,7 @@ def _checked_prompts(prompts: Sequence[str]) -> list[str]:
 
 def _check_seconds(seconds: float | None) -> None:
     if seconds is not None and not (seconds > 0 and math.isfinite(seconds)):
-        raise MotionbaseError(f"seconds={seconds}: expected a positive, finite length in seconds "
+        raise MotionbaseError(f"seconds={seconds:g}: expected a positive, finite length in seconds "
                               "(or none: the model decides)")
 
 

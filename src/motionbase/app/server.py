@@ -58,6 +58,13 @@ class Served:
     def close(self) -> None:
         self.blocks.close()
 
+    def wait(self) -> None:
+        """Serve until interrupted (Ctrl+C), then stop."""
+        try:
+            self.blocks.block_thread()
+        finally:
+            self.close()
+
 
 def serve(generator, host: str = "127.0.0.1", port: int = 7860, *, block: bool = True, workdir=None,
           render=None) -> Served:
@@ -80,8 +87,5 @@ def serve(generator, host: str = "127.0.0.1", port: int = 7860, *, block: bool =
             from None
     served = Served(url, blocks)
     if block:
-        try:
-            blocks.block_thread()
-        finally:
-            served.close()
+        served.wait()
     return served

@@ -64,7 +64,11 @@ def register(app: typer.Typer) -> None:
 
         joints, _ = load_motion(clip)
         gen = MotionGenerator.load(lm, tokenizer, device=device)
-        typer.echo(gen.motion_to_text(joints, part=part, seed=seed, temperature=temperature))
+        text = gen.motion_to_text(joints, part=part, seed=seed, temperature=temperature)
+        typer.echo(text)
+        if not text:
+            typer.echo("note: the model gave an empty caption (an untrained model, or a motion unlike its "
+                       "training data; try --temperature 1)", err=True)
 
     @app.command("serve")
     def serve_cmd(
@@ -81,5 +85,6 @@ def register(app: typer.Typer) -> None:
         port = check_port(host, port)  # fail fast, before loading models
         require_gradio()
         gen = MotionGenerator.load(lm, tokenizer, device=device)
-        typer.echo(f"serving {gen.source} at http://{host}:{port} (Ctrl+C stops)")
-        serve(gen, host, port)
+        served = serve(gen, host, port, block=False)
+        typer.echo(f"serving {gen.source} at {served.url} (Ctrl+C stops)")
+        served.wait()

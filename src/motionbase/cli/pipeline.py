@@ -47,9 +47,12 @@ def register(app: typer.Typer) -> None:
             keep_crops_s=0.5 if captioner == "lmm" else 0.0, source=source, subset=subset, licence=licence,
             seed=seed, hfov_deg=fov, detect_every_s=detect_every, max_seconds=max_seconds,
             smplx_model=str(smplx_model) if smplx_model else None)
-        result = run(inputs, out, config, workers=workers, ray_address=ray, report_path=report)
-        clips = sum(map(len, result.clips.values()))
-        result.finish(f"build-dataset into {out}: {clips} clips from", report or out / PIPELINE_DIR / "report.json")
+        from .batch import BatchReport
+
+        report_path = report or out / PIPELINE_DIR / "report.json"
+        result = run(inputs, out, config, workers=workers, ray_address=ray, report_path=report_path)
+        typer.echo(f"{sum(map(len, result.clips.values()))} clips stored; report: {report_path}")
+        BatchReport(result.done, result.skipped, result.failed).finish(f"build-dataset into {out}", None)
 
     @app.command("stats")
     def stats(

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import CheckpointError, MotionbaseError, ShapeError
+from ..errors import CheckpointError, ShapeError
 from ..io import atomic_output
+from .video import require
 
 NUM_BODY = 22  # pelvis + 21 body joints, SMPL-X's first 22 joints = SMPL-22's order
 
@@ -56,11 +57,7 @@ class SmplxFit:
 
 
 def require_smplx():
-    try:
-        import smplx
-    except ImportError as exc:
-        raise MotionbaseError(f"SMPL-X fitting needs the smplx package ({exc}): pip install smplx") from None
-    return smplx
+    return require("smplx", "SMPL-X fitting", "pip install smplx")
 
 
 @functools.lru_cache(maxsize=2)
@@ -144,7 +141,8 @@ def fit_smplx(joints_m: np.ndarray, model_path: str | Path, config: SmplxFitConf
                                            + ((transl[1:] - transl[:-1]) ** 2).sum(-1).mean())
         return loss
 
-    rounds = ([[orient, transl]] if config.steps > 1 else []) + [[betas, orient, pose, transl]] * max(config.steps - 1, 1)
+    everything = [betas, orient, pose, transl]
+    rounds = ([[orient, transl]] if config.steps > 1 else []) + [everything] * max(config.steps - 1, 1)
     for params in rounds:
         opt = torch.optim.LBFGS(params, lr=1.0, max_iter=config.max_iter, line_search_fn="strong_wolfe")
 

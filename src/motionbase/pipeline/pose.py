@@ -23,18 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MotionbaseError
-from .video import require_cv2
+from .video import require, require_cv2
 
 
 def require_mediapipe():
-    """The ``mediapipe`` module, or a one-line :class:`MotionbaseError` saying how to install it."""
-    os.environ.setdefault("GLOG_minloglevel", "2")  # keep MediaPipe's C++ logging off stderr
-    try:
-        import mediapipe
-    except ImportError as exc:
-        raise MotionbaseError(f"the video pipeline needs MediaPipe ({exc}); install the extra: "
-                              "pip install 'motionbase[video]'") from None
-    return mediapipe
+    """The ``mediapipe`` module (the ``[video]`` extra), its C++ logging kept off stderr."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    return require("mediapipe", "the video pipeline")
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ from .ground import fit_ground, foot_contact_translation, ground_samples
 from .lift import Camera, LiftedTrack, estimate_up, floor_points, lift_track, to_world, trunk_up
 from .pose import PoseConfig, PoseResult
 from .track import Track, TrackConfig, TrackSet
-from .video import FrameSchedule, frame_schedule, input_rng, iter_frames, load_image, media_kind, probe_video, random_cuts
+from .video import (FrameSchedule, frame_schedule, input_rng, iter_frames, load_image, media_kind, probe_video,
+                    random_cuts, require_cv2)
 
 STAGES = ("decode", "detect", "pose", "lift_clean", "caption", "body_model")
 
@@ -81,8 +82,8 @@ class PipelineConfig:
 @dataclass
 class InputResult:
     """What one input produced: clips (with captions), SMPL-X parameters by clip id, notes on what was
-    dropped and why, CPU seconds per stage (:data:`STAGES`), frames decoded and poses run, and the worker
-    (``host:pid``) that did it."""
+    dropped and why, CPU seconds per stage (:data:`STAGES`), frames decoded, pose calls made and successful,
+    and the worker (``host:pid``) that did it."""
 
     key: str
     path: str
@@ -92,7 +93,8 @@ class InputResult:
     notes: list[str] = field(default_factory=list)
     cpu_s: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     frames: int = 0
-    poses: int = 0
+    poses: int = 0  # pose-model calls
+    posed: int = 0  # calls that found the person
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
 
@@ -120,7 +122,7 @@ def _timed(result: InputResult, stage: str):
 class _Resources:
     """Detector, posers and captioner of one worker process, built on first use and kept for later inputs."""
 
-    _cache: dict[PipelineConfig, "_Resources"] = {}
+    _cache: dict[tuple, "_Resources"] = {}
 
     def __init__(self, config: PipelineConfig):
         from .detect import HogPersonDetector
@@ -137,13 +139,17 @@ class _Resources:
 
     @classmethod
     def get(cls, config: PipelineConfig) -> "_Resources":
-        if config not in cls._cache:
+        key = (config.detect, config.pose, config.captioner, config.captioner_options)
+        if key not in cls._cache:
             cls._cache.clear()
-            cls._cache[config] = cls(config)
-        return cls._cache[config]
+            cls._cache[key] = cls(config)
+        return cls._cache[key]
 
 
 # ---------------------------------------------------------------- video
+
+
+_Made = tuple[Clip, Sequence | None]  # a clip and the frames its captioner may look at
 
 
 @dataclass
@@ -165,7 +171,7 @@ def _crop_for_caption(rgb: np.ndarray, box: np.ndarray, margin: float = 0.3) -> 
 def _perceive(path: Path, config: PipelineConfig, res: _Resources, result: InputResult):
     """Decode, detect, track and pose a video; returns (info, schedule, shots), a shot being
     (shot index, first processed frame, stop, tracks)."""
-    import cv2
+    cv2 = require_cv2()
 
     with _timed(result, "decode"):
         info = probe_video(path)
@@ -215,6 +221,7 @@ def _perceive(path: Path, config: PipelineConfig, res: _Resources, result: Input
                 if pose is None:
                     tracks.miss(t, k)
                     continue
+                result.posed += 1
                 crop = _crop_for_caption(rgb, pose.box) if crop_every and k % crop_every == 0 else None
                 tracks.observe(t, k, pose.box, _Seen(pose, crop))
             for t in tracks.prune(info.width, info.height):
@@ -296,9 +303,9 @@ def _meta(path: Path, kind: str, config: PipelineConfig, clip_id: str, **fields)
                     subset=path.resolve().parent.name if config.subset is None else config.subset, **fields)
 
 
-def _video(path: Path, config: PipelineConfig, res: _Resources, result: InputResult) -> list[tuple[Clip, Sequence | None]]:
+def _video(path: Path, config: PipelineConfig, res: _Resources, result: InputResult) -> list[_Made]:
     info, schedule, shots = _perceive(path, config, res, result)
-    out: list[tuple[Clip, Sequence | None]] = []
+    out: list[_Made] = []
     with _timed(result, "lift_clean"):
         camera = Camera.from_fov(info.width, info.height, config.hfov_deg)
         lifted = [(shot, t, _lift(t, camera)) for shot, _, _, tracks in shots for t in tracks if t.num_observed >= 2]
@@ -335,8 +342,8 @@ def _video(path: Path, config: PipelineConfig, res: _Resources, result: InputRes
 # ---------------------------------------------------------------- image
 
 
-def _image(path: Path, config: PipelineConfig, res: _Resources, result: InputResult) -> list[tuple[Clip, Sequence | None]]:
-    import cv2
+def _image(path: Path, config: PipelineConfig, res: _Resources, result: InputResult) -> list[_Made]:
+    cv2 = require_cv2()
 
     with _timed(result, "decode"):
         rgb = cv2.cvtColor(load_image(path), cv2.COLOR_BGR2RGB)
@@ -347,9 +354,9 @@ def _image(path: Path, config: PipelineConfig, res: _Resources, result: InputRes
     poses: list[PoseResult] = []
     with _timed(result, "pose"):
         for box in list(found.boxes) + [np.array([0.0, 0.0, w, h])]:
-            res.still.reset()
-            pose = res.still(rgb, box)
+            pose = res.still(rgb, box)  # static mode: every call detects afresh
             result.poses += 1
+            result.posed += pose is not None
             if pose is not None and not any(iou_matrix(pose.box, p.box)[0, 0] >= 0.5 for p in poses):
                 poses.append(pose)
     out = []

@@ -25,20 +25,23 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..cli.batch import BatchReport
 from ..errors import MotionbaseError
 from ..io import atomic_write_text
 from .bodymodel import save_fit
 from .process import STAGES, InputResult, PipelineConfig, input_key, process_input
-from .video import find_inputs
+from .video import find_inputs, require
 
 PIPELINE_DIR = "pipeline"  # inside the store: done/ markers, report.json, smplx/ parameters
 
 
 @dataclass
-class PipelineReport(BatchReport):
-    """done / skipped / failed inputs (by path), plus clips and notes per done input and CPU seconds per stage."""
+class PipelineReport:
+    """done / skipped (finished earlier) / failed inputs (by path; failed: path -> one-line reason), the clip ids
+    and notes of each done input, CPU seconds per stage and frames decoded."""
 
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
     clips: dict[str, list[str]] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)
     cpu_s: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
@@ -89,10 +92,7 @@ def run_processes(paths: list[str], config: PipelineConfig, workers: int) -> Ite
 
 def run_ray(paths: list[str], config: PipelineConfig, workers: int, address: str) -> Iterator[Outcome]:
     """Ray tasks of one CPU each on a local (``address="local"``) or existing cluster."""
-    try:
-        import ray
-    except ImportError as exc:
-        raise MotionbaseError(f"--ray needs Ray ({exc}): pip install 'motionbase[dist]'") from None
+    ray = require("ray", "the Ray runner (--ray)", "pip install 'motionbase[dist]'")
     started = not ray.is_initialized()
     if started:
         if address == "local":
@@ -162,6 +162,10 @@ def build_dataset(inputs: Iterable[str | os.PathLike], store_path: str | os.Path
 
     if workers < 1:
         raise MotionbaseError(f"workers must be at least 1, got {workers}")
+    if config.captioner:  # a misnamed captioner or option fails here, once, not once per input
+        from .caption import get_captioner
+
+        get_captioner(config.captioner, **dict(config.captioner_options))
     store = ClipStore.create(store_path, exist_ok=True)
     meta_dir = Path(store_path) / PIPELINE_DIR
     done_dir = meta_dir / "done"

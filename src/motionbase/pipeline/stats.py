@@ -69,7 +69,8 @@ def write_stats(store, out_dir: str | Path, top: int = 30) -> dict[str, Path]:
     }
     for level, counts in stats["words"].items():
         if counts:
-            title = "Whole-body caption words" if level == "whole" else f"{level.replace('_', ' ').title()} caption words"
+            name = "Whole-body" if level == "whole" else level.replace("_", " ").capitalize()
+            title = f"{name} caption words"
             written[f"words_{level}"] = count_bars(counts, out / f"words_{level}.png", title=title, ylabel="count")
     json_path = out / "stats.json"
     atomic_write_text(json_path, json.dumps({k: v for k, v in stats.items() if k != "seconds"}, indent=2))

@@ -27,14 +27,19 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpe
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
 
-def require_cv2():
-    """The ``cv2`` module, or a one-line :class:`MotionbaseError` saying how to install it."""
+def require(module: str, purpose: str, install: str = "pip install 'motionbase[video]'"):
+    """Import an optional dependency, or raise a one-line :class:`MotionbaseError` saying how to install it."""
+    import importlib
+
     try:
-        import cv2
+        return importlib.import_module(module)
     except ImportError as exc:
-        raise MotionbaseError(f"the video pipeline needs OpenCV ({exc}); install the extra: "
-                              "pip install 'motionbase[video]'") from None
-    return cv2
+        raise MotionbaseError(f"{purpose} needs {module} ({exc}); install it: {install}") from None
+
+
+def require_cv2():
+    """The ``cv2`` module (OpenCV, the ``[video]`` extra)."""
+    return require("cv2", "the video pipeline")
 
 
 def media_kind(path: str | Path) -> str:
@@ -53,7 +58,8 @@ def find_inputs(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in VIDEO_SUFFIXES + IMAGE_SUFFIXES)
+            media = VIDEO_SUFFIXES + IMAGE_SUFFIXES
+            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in media)
         else:
             out.append(p)
     return out

@@ -1,4 +1,5 @@
-"""The tokenizer training loop, as a function the CLI calls (``train_tokenizer``).
+"""The tokenizer training loop, as a function the CLI calls (``train_tokenizer``); the loop itself (``fit``) also
+trains the perceptual encoder (:mod:`.perceptual`).
 
 * Data: any iterable of batches of **raw** feature windows — a (B, T, D) tensor/array, a ``(features, mask)``
   pair, or a dict with ``features`` and optionally ``mask`` (B, T) or ``lengths`` (B,). A re-iterable (list,
@@ -9,9 +10,11 @@
 * Resumable: every ``checkpoint_every`` steps a complete checkpoint (``save_pretrained`` files plus
   ``trainer_state.pt``: optimizer, scheduler, step, RNG) is written to a temp directory and renamed to
   ``out_dir/checkpoints/step_XXXXXXXX``; then ``checkpoints/latest.json`` is replaced atomically. A rerun with the
-  same arguments continues from there (the data order after a resume is the data source's business).
+  same arguments continues from there (the data order after a resume is the data source's business;
+  :class:`~.windows.StoreWindows` makes it exact).
 * ``out_dir`` itself receives the final model (``MotionTokenizer.from_pretrained(out_dir)``) and
-  ``train_log.jsonl`` (one JSON line per ``log_every`` steps: loss terms, lr, code utilisation and perplexity).
+  ``train_log.jsonl`` (one JSON line per ``log_every`` steps: loss terms, lr, code utilisation and perplexity,
+  wall and CPU seconds per step).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from .model import MotionTokenizer, stats_arrays
 
 STATE_FILE = "trainer_state.pt"
 LATEST_FILE = "latest.json"
+LOG_FILE = "train_log.jsonl"
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,16 @@ def _set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def _trim_log(path: Path, step: int) -> None:
+    """Drop log lines after ``step`` (the checkpoint a run resumes from): those steps are about to be redone."""
+    if not path.is_file():
+        return
+    lines = path.read_text().splitlines()
+    keep = [line for line in lines if line.strip() and json.loads(line).get("step", 0) <= step]
+    if len(keep) != len(lines):
+        atomic_write_text(path, "".join(f"{line}\n" for line in keep))
+
+
 def _save_checkpoint(out_dir: Path, step: int, model: nn.Module, optimizer, scheduler, keep: int) -> None:
     """A complete checkpoint (``model.save_pretrained`` files + trainer state) under ``out_dir/checkpoints``."""
     ckpt_root = out_dir / "checkpoints"
@@ -191,6 +205,8 @@ def fit(model: nn.Module, objective: Objective, train_windows: Iterable, steps: 
         step = int(state["step"])
     wrapped, optimizer = accelerator.prepare(model, optimizer) if accelerator else (model, optimizer)
     is_main = accelerator.is_main_process if accelerator else True
+    if is_main:
+        _trim_log(out_dir / LOG_FILE, step)
 
     from tqdm.auto import tqdm
 
@@ -221,7 +237,7 @@ def fit(model: nn.Module, objective: Objective, train_windows: Iterable, steps: 
             now, cpu_now = time.perf_counter(), time.process_time()
             record = {"step": step, "lr": scheduler.get_last_lr()[0], **logs, **objective.flush(),
                       "step_s": (now - tick) / since, "step_cpu_s": (cpu_now - cpu_tick) / since}
-            with open(out_dir / "train_log.jsonl", "a") as fh:
+            with open(out_dir / LOG_FILE, "a") as fh:
                 fh.write(json.dumps(record) + "\n")
             tick, cpu_tick, since = now, cpu_now, 0
         if is_main and (step % train.checkpoint_every == 0 or step == steps):
