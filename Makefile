@@ -2,7 +2,7 @@
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= test,tokenizer,llm
+EXTRAS ?= test,tokenizer,llm,video,body
 
 .PHONY: setup demo test test-slow test-blender test-browser bench clean
 
@@ -29,9 +29,9 @@ test-blender: setup
 	$(BIN)/python -m pytest -m blender
 
 test-browser:
-	$(MAKE) setup EXTRAS=test,tokenizer,llm,app
+	$(MAKE) setup EXTRAS=test,tokenizer,llm,video,body,app
 	@command -v chromium >/dev/null || echo "needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver"
-	$(BIN)/pip install -q -e ".[test,tokenizer,llm,app]"
+	$(BIN)/pip install -q -e ".[test,tokenizer,llm,video,body,app]"
 	$(BIN)/python -m pytest -m browser
 
 bench: setup

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "evaluator", # motionbase evaluator train
     "caption",   # motionbase caption
     "lm",        # motionbase lm train|generate
+    "pipeline",  # motionbase build-dataset, stats
     "tokenizer", # motionbase tokenizer train|eval|mix|train-perceptual
     "generate",  # motionbase generate, caption-motion, serve
 ]
@@ -32,11 +33,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
                   help="motionbase: motion data, tokenizers and motion-language models.")
 
 for _name in COMMAND_MODULES:
-    try:
-        importlib.import_module(f"{__name__}.{_name}").register(app)
-    except ModuleNotFoundError as exc:  # a command group not built yet must not break the others
-        if exc.name != f"{__name__}.{_name}":
-            raise
+    importlib.import_module(f"{__name__}.{_name}").register(app)
 
 
 def main() -> None:
