@@ -42,6 +42,8 @@ class GenerationOptions:
 
     max_new_tokens caps the answer (a motion cut by it comes back with ``closed=False``).
     overlap_seconds: how much of the previous window :func:`generate_long` shows the next one.
+    use_cache: keep the attention keys/values of past tokens (KV cache); False recomputes the whole
+    sequence at every step (same tokens, slower: see benchmarks/lm_speed.py).
     """
 
     temperature: float = 1.0
@@ -54,6 +56,7 @@ class GenerationOptions:
     constrained: bool = True
     overlap_seconds: float = 1.0
     max_text_tokens: int = 128  # default cap of a text (motion-to-text) answer
+    use_cache: bool = True
 
     def validate(self) -> GenerationOptions:
         if self.do_sample and not (self.temperature > 0 and math.isfinite(self.temperature)):
@@ -340,7 +343,8 @@ def _generate(lm: MotionLM, requests: Sequence[MotionRequest], steps: Sequence[i
     sampling = {"temperature": options.temperature, "top_k": options.top_k or 0, "top_p": options.top_p or 1.0} \
         if options.do_sample else {}
     config = GenerationConfig(do_sample=options.do_sample, max_new_tokens=budget, pad_token_id=pad,
-                              eos_token_id=eos, bos_token_id=tok.bos_token_id, use_cache=True, **sampling)
+                              eos_token_id=eos, bos_token_id=tok.bos_token_id, use_cache=options.use_cache,
+                              **sampling)
     model = lm.backbone
     was_training = model.training
     model.eval()

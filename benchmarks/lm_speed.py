@@ -1,0 +1,370 @@
+"""Question: how fast is the default tiny motion LM on this CPU, and does the loss target matter?
+
+All in one run, on the default model sizes (``scripts/train_default.py``: 2D-LFQ body tokenizer, K = 512,
+P = 6 parts; tiny GPT-2, 192 wide x 4 layers, 512-token context). The trained default checkpoints under
+``--defaults`` (``tokenizer/``, ``lm/model/``) are used where they exist; otherwise models of the same sizes
+are built here with random weights (speed does not depend on training), and the output says which.
+
+1. Training throughput: real (non-padding) tokens per second of the LM training loop (``motionbase.lm.train``,
+   AdamW, batch 8) on instruction examples built from the store's train split, after a warm-up; one thread
+   vs the default thread count (ratio).
+2. Generation latency, "text -> 10 s of motion, decoded to joints": 50 time steps x P codes sampled with
+   constrained decoding, tokenizer decode, ``features_to_joints``; median wall time of ``--repeats`` runs,
+   with the KV cache (``use_cache=True``) vs without (baseline; ratio), and the same path through the
+   ``MotionGenerator`` facade. Goal: under 1 s with the cache.
+3. Loss ablation (paper Table 10): two LMs from the same initial weights, trained the same number of steps
+   with ``loss_on="whole"`` and ``loss_on="motion"``; validation loss on the motion tokens of text-to-motion
+   examples (val split) and, unless ``--no-eval``, R-precision of their generations on the test split with the
+   evaluator (``motionbase.evaluate.from_paths.evaluate_paths``, debug mode: one replication). The step count
+   is cut to fit ``--budget-minutes`` (from the measured step time) and the part is skipped when even
+   ``MIN_ABLATION_STEPS`` do not fit; the markdown says what ran.
+
+Writes ``benchmarks/results/lm_speed.json`` and ``.md`` (``lm_speed_quick.*`` with ``--quick``). Usage::
+
+    python benchmarks/lm_speed.py [--quick] [--repeats 5] [--ablation-steps 300] [--budget-minutes 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import time
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from motionbase.data.store import ClipStore  # noqa: E402
+from motionbase.features.humanml3d import features_to_joints  # noqa: E402
+from motionbase.generation import MotionGenerator  # noqa: E402
+from motionbase.io import atomic_write_text  # noqa: E402
+from motionbase.lm.config import LMConfig, TrainConfig, from_dict  # noqa: E402
+from motionbase.lm.data import IGNORE_INDEX, Collator, InstructionDataset, caption_corpus, records_from_store  # noqa: E402
+from motionbase.lm.generate import GenerationOptions, text_to_motion  # noqa: E402
+from motionbase.lm.loading import load_motion_tokenizer  # noqa: E402
+from motionbase.lm.model import MotionLM  # noqa: E402
+from motionbase.lm.train import LOG_FILE, prepare_run, train  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+NAME = "lm_speed"
+STORE = Path("/work/stores/bandai_cap")
+EVALUATOR = Path("/work/stores/evaluator_bandai")
+DEFAULTS_DIR = Path("/work/defaults/run")
+CAPTIONS = ["a person walks forward and waves the right hand", "someone kicks with the left leg",
+            "a person runs in a circle", "a tired person raises both hands"]
+SECONDS = 10.0
+LR = 1e-3  # the default LM's training rate (scripts/train_default.py)
+MIN_ABLATION_STEPS = 100
+VAL_BATCH = 16
+
+
+def train_defaults() -> dict:
+    """``DEFAULTS`` of scripts/train_default.py (the recipe of the shipped models), without copying it here."""
+    spec = importlib.util.spec_from_file_location("train_default", ROOT / "scripts" / "train_default.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.DEFAULTS
+
+
+# ---------------------------------------------------------------- models and data
+
+def motion_tokenizer(defaults: dict, defaults_dir: Path, work: Path):
+    """(tokenizer, info, directory, note): the trained default tokenizer, else a random one of its sizes."""
+    trained = defaults_dir / "tokenizer"
+    if (trained / "model.safetensors").is_file():
+        tok, info = load_motion_tokenizer(trained)
+        return tok, info, trained, f"trained default tokenizer ({trained})"
+    from motionbase.tokenizer import MotionTokenizer
+    from motionbase.tokenizer.run import RunConfig as TokenizerRun
+    from motionbase.tokenizer.windows import store_stats
+
+    out = work / "tokenizer"
+    if not (out / "model.safetensors").is_file():  # deterministic: same bytes, same hash, code cache reused
+        torch.manual_seed(0)
+        cfg = TokenizerRun.from_dict(defaults["tokenizer"], source="train_default.DEFAULTS").tokenizer_config()
+        MotionTokenizer(cfg, stats=store_stats(ClipStore.open(STORE), "train")).save_pretrained(out)
+    tok, info = load_motion_tokenizer(out)
+    return tok, info, out, "random-weight tokenizer of the default sizes (no trained default found)"
+
+
+def records(tok, info, work: Path, split: str, limit: int | None = None):
+    recs = records_from_store(ClipStore.open(STORE), tok, info, work / "codes", split=split, progress=False)
+    return recs[:limit] if limit else recs
+
+
+def motion_lm(defaults: dict, defaults_dir: Path, info, train_records) -> tuple[MotionLM, str]:
+    """The trained default LM (refused unless made with this tokenizer), else a fresh one of its sizes."""
+    trained = defaults_dir / "lm" / "model"
+    if (trained / "config.json").is_file():
+        return MotionLM.from_pretrained(trained, info), f"trained default LM ({trained})"
+    return fresh_lm(defaults, info, train_records), "random-weight LM of the default sizes (no trained default found)"
+
+
+def fresh_lm(defaults: dict, info, train_records, **overrides) -> MotionLM:
+    config = replace(from_dict(LMConfig, defaults["lm"], "train_default.DEFAULTS['lm']"), **overrides)
+    return MotionLM.build(config, info, corpus=list(caption_corpus(train_records)))
+
+
+# ---------------------------------------------------------------- 1. training throughput
+
+def train_run(run: Path, lm: MotionLM, train_records, steps: int, log_every: int, batch: int) -> list[dict]:
+    """Train ``lm`` (a copy, via a fresh run directory) for ``steps`` steps; the run's log lines."""
+    shutil.rmtree(run, ignore_errors=True)
+    cfg = TrainConfig(lr=LR, batch_size=batch, max_steps=steps, log_every=log_every, save_every=10 ** 9,
+                      mixed_precision="no", progress=False)
+    prepare_run(run, lm, train_records, cfg)
+    train(run)
+    return [json.loads(line) for line in (run / LOG_FILE).read_text().splitlines()]
+
+
+def throughput(lm: MotionLM, train_records, work: Path, threads: int, warmup: int, steps: int, batch: int) -> dict:
+    """Tokens/s over ``steps`` optimizer steps after ``warmup`` steps (log lines at both marks)."""
+    torch.set_num_threads(threads)
+    log = train_run(work / f"throughput-{threads}", lm, train_records, warmup + steps, warmup, batch)
+    first, timed = log[0], log[1:]
+    seconds = timed[-1]["seconds"] - first["seconds"]
+    tokens = sum(line["label_tokens"] for line in timed)
+    return {"threads": threads, "steps": steps, "warmup_steps": warmup, "batch": batch, "tokens": tokens,
+            "seconds": round(seconds, 3), "tokens_per_s": round(tokens / seconds, 1),
+            "s_per_step": round(seconds / steps, 4), "loadavg_1min_after": round(os.getloadavg()[0], 2)}
+
+
+# ---------------------------------------------------------------- 2. generation latency
+
+def text_to_joints(lm: MotionLM, tok, caption: str, seed: int, use_cache: bool) -> dict:
+    """One "text -> 10 s of motion -> joints" pass; wall seconds of each stage and the codes."""
+    t0 = time.perf_counter()
+    [res] = text_to_motion(lm, [caption], GenerationOptions(seconds=SECONDS, seed=seed, use_cache=use_cache))
+    t1 = time.perf_counter()
+    feats = tok.decode(res.codes).detach().cpu().numpy()
+    t2 = time.perf_counter()
+    joints = features_to_joints(feats.astype(np.float64), final_frame=True)
+    t3 = time.perf_counter()
+    return {"generate": t1 - t0, "decode": t2 - t1, "joints": t3 - t2, "total": t3 - t0, "codes": res.codes,
+            "closed": res.closed, "frames": len(joints)}
+
+
+def latency(lm: MotionLM, tok, threads: int, repeats: int) -> dict:
+    """Median stage times with and without the KV cache (same captions and seeds), and the facade's total."""
+    torch.set_num_threads(threads)
+    text_to_joints(lm, tok, CAPTIONS[0], 0, True)  # warm-up
+    runs = {c: [text_to_joints(lm, tok, CAPTIONS[i % len(CAPTIONS)], i, c) for i in range(repeats)]
+            for c in (True, False)}
+    facade = MotionGenerator(lm, tok)
+    facade_s = []
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        [m] = facade.text_to_motion([CAPTIONS[i % len(CAPTIONS)]], SECONDS, seed=i)
+        facade_s.append(time.perf_counter() - t0)
+    med = {c: {k: statistics.median(r[k] for r in rs) for k in ("generate", "decode", "joints", "total")}
+           for c, rs in runs.items()}
+    cached = runs[True][0]
+    same = all(np.array_equal(a["codes"], b["codes"]) for a, b in zip(runs[True], runs[False]))
+    return {"threads": threads, "repeats": repeats, "seconds_of_motion": SECONDS,
+            "code_steps": int(len(cached["codes"])), "motion_tokens": int(cached["codes"].size),
+            "joint_frames": int(cached["frames"]), "closed": all(r["closed"] for rs in runs.values() for r in rs),
+            "same_codes_with_and_without_cache": bool(same),
+            "cache": {k: round(v, 4) for k, v in med[True].items()},
+            "no_cache": {k: round(v, 4) for k, v in med[False].items()},
+            "facade_total": round(statistics.median(facade_s), 4), "facade_frames": int(len(m.joints)),
+            "speedup_generate": round(med[False]["generate"] / med[True]["generate"], 2),
+            "speedup_total": round(med[False]["total"] / med[True]["total"], 2),
+            "goal_under_1s": bool(med[True]["total"] < 1.0)}
+
+
+# ---------------------------------------------------------------- 3. loss ablation
+
+def motion_token_loss(lm: MotionLM, val_records) -> dict:
+    """Mean cross-entropy (nats) on the motion tokens of text-to-motion examples of ``val_records``.
+
+    Examples are drawn with seed 0 and the model's own text tokenizer, so both ablation arms see the same ones.
+    """
+    config = replace(lm.config, loss_on="motion", task_weights={"t2m": 1.0})
+    data = InstructionDataset(val_records, lm.encoder, config, lm.max_length, lm.codec.codes_per_second, seed=0)
+    collate = Collator(lm.tokenizer.pad_token_id)
+    model = lm.backbone.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for s in range(0, len(data), VAL_BATCH):
+            batch = collate([data[i] for i in range(s, min(s + VAL_BATCH, len(data)))])
+            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+            labels = batch["labels"][:, 1:]
+            loss = torch.nn.functional.cross_entropy(logits[:, :-1].flatten(0, 1).float(), labels.flatten(),
+                                                     ignore_index=IGNORE_INDEX, reduction="sum")
+            total += float(loss)
+            count += int((labels != IGNORE_INDEX).sum())
+    mean = total / count
+    return {"val_motion_loss": round(mean, 4), "val_motion_ppl": round(math.exp(mean), 1), "val_tokens": count,
+            "val_examples": len(data)}
+
+
+def r_precision(model_dir: Path, tok_dir: Path) -> dict:
+    from motionbase.evaluate.from_paths import evaluate_paths
+    from motionbase.evaluate.run import RunConfig
+
+    t0 = time.perf_counter()
+    report = evaluate_paths(STORE, EVALUATOR, split="test", tokenizer=tok_dir, lm=model_dir,
+                            config=RunConfig(mode="debug"))
+    rows = {row.name: row for row in report.rows}
+    out = {name: {"r_precision": np.round(np.atleast_1d(row.metrics["r_precision"].mean), 4).tolist(),
+                  "fid": round(float(np.asarray(row.metrics["fid"].mean)), 3)} for name, row in rows.items()}
+    return {"rows": out, "clips": report.info["clips"], "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def ablation(defaults: dict, info, tok_dir: Path, train_records, val_records, work: Path, steps: int,
+             batch: int, evaluate: bool) -> dict:
+    """Same initial weights, same steps: loss on every token vs on the motion tokens only."""
+    base = fresh_lm(defaults, info, train_records)
+    arms = {}
+    for loss_on in ("whole", "motion"):
+        arm = MotionLM(base.backbone, base.tokenizer, base.vocab, replace(base.config, loss_on=loss_on), base.codec)
+        t0 = time.perf_counter()
+        log = train_run(work / f"ablation-{loss_on}", arm, train_records, steps, max(1, steps // 10), batch)
+        model_dir = work / f"ablation-{loss_on}" / "model"
+        trained = MotionLM.from_pretrained(model_dir, info)
+        arms[loss_on] = {"train_seconds": round(time.perf_counter() - t0, 1),
+                         "final_train_loss": round(log[-1]["loss"], 4), **motion_token_loss(trained, val_records)}
+        if evaluate:
+            arms[loss_on]["eval"] = r_precision(model_dir, tok_dir)
+    return {"steps": steps, "batch": batch, "lr": LR, "arms": arms,
+            "untrained": motion_token_loss(base, val_records)}
+
+
+# ---------------------------------------------------------------- report
+
+def markdown(meta: dict, tput: list[dict], lat: list[dict], abl: dict) -> str:
+    lines = [f"# {meta['question']}", "",
+             f"{meta['machine']}, torch {meta['torch']}, {meta['cpus']} CPUs shared with other jobs (load average "
+             f"{meta['loadavg_start']} at the start). Models: {meta['lm']}; {meta['tokenizer']}. "
+             f"Data: {meta['store']} ({meta['train_clips']} train clips).", ""]
+    if meta["quick"]:
+        lines += ["**Quick smoke run (--quick): few steps and repeats; not the reported numbers.**", ""]
+    lines += ["## Training throughput (wall time, after warm-up)", "",
+              "| threads | steps x batch | tokens | s/step | tokens/s | ratio vs 1 thread |", "|---:|---|---:|---:|---:|---:|"]
+    lines += [f"| {r['threads']} | {r['steps']} x {r['batch']} | {r['tokens']} | {r['s_per_step']:.3f} | "
+              f"{r['tokens_per_s']:.0f} | {r['tokens_per_s'] / tput[0]['tokens_per_s']:.2f} |" for r in tput]
+    lines += ["", f"## Text -> {SECONDS:g} s of motion, decoded to joints (median wall seconds)", "",
+              "| threads | KV cache | generate | decode | features_to_joints | total | facade total | goal < 1 s |",
+              "|---:|---|---:|---:|---:|---:|---:|---|"]
+    for r in lat:
+        for key, name in (("cache", "yes"), ("no_cache", "no (baseline)")):
+            s = r[key]
+            facade = f"{r['facade_total']:.3f}" if key == "cache" else "–"
+            goal = ("yes" if r["goal_under_1s"] else "**no**") if key == "cache" else "–"
+            lines.append(f"| {r['threads']} | {name} | {s['generate']:.3f} | {s['decode']:.3f} | {s['joints']:.3f} | "
+                         f"{s['total']:.3f} | {facade} | {goal} |")
+    lines += [""] + [f"{r['threads']} thread(s): KV-cache speed-up {r['speedup_generate']:.2f}x on generation, "
+                     f"{r['speedup_total']:.2f}x end to end; {r['code_steps']} steps = {r['motion_tokens']} motion "
+                     f"tokens -> {r['joint_frames']} joint frames; same codes with and without the cache: "
+                     f"{'yes' if r['same_codes_with_and_without_cache'] else 'no'}." for r in lat]
+    lines += ["", "## Loss ablation: whole sequence vs motion tokens only (paper Table 10)", ""]
+    if not abl.get("ran"):
+        lines += [f"Not run: {abl['reason']}."]
+        return "\n".join(lines) + "\n"
+    lines += [f"Two LMs from the same initial weights, {abl['steps']} steps x batch {abl['batch']}, lr {abl['lr']:g}; "
+              f"validation: cross-entropy on the motion tokens (<mot>, codes, </mot>) of {abl['arms']['whole']['val_examples']} "
+              f"text-to-motion examples of the val split ({abl['arms']['whole']['val_tokens']} tokens). Untrained: "
+              f"{abl['untrained']['val_motion_loss']:.3f} nats; uniform over K = {meta['K']}: {math.log(meta['K']):.3f}.",
+              "", "| loss on | train s | final train loss | val motion loss (nats) | val motion ppl | R@1 | R@2 | R@3 | FID |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, arm in abl["arms"].items():
+        gen = next((v for k, v in arm.get("eval", {}).get("rows", {}).items() if "enerat" in k), None)
+        rp = " | ".join(f"{x:.3f}" for x in gen["r_precision"]) + f" | {gen['fid']:.2f}" if gen else "– | – | – | –"
+        lines.append(f"| {name} | {arm['train_seconds']:.0f} | {arm['final_train_loss']:.3f} | "
+                     f"{arm['val_motion_loss']:.3f} | {arm['val_motion_ppl']:.1f} | {rp} |")
+    ev = abl["arms"]["whole"].get("eval")
+    if ev:
+        refs = {k: v for k, v in ev["rows"].items() if "enerat" not in k}
+        lines += ["", f"R-precision: {EVALUATOR} on the test split ({ev['clips']} clips), debug mode (one replication); "
+                  "reference rows: " + "; ".join(f"{k} R@1..3 " + "/".join(f"{x:.3f}" for x in v["r_precision"])
+                                                  for k, v in refs.items()) + "."]
+    else:
+        lines += ["", f"R-precision: not run ({abl.get('eval_reason', 'skipped')})."]
+    ratio = abl["arms"]["motion"]["val_motion_loss"] / abl["arms"]["whole"]["val_motion_loss"]
+    lines += [f"Val motion loss ratio motion-only / whole: {ratio:.3f}."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: few steps and repeats, small ablation")
+    parser.add_argument("--repeats", type=int, default=5, help="generation runs per setting (median)")
+    parser.add_argument("--steps", type=int, default=30, help="timed training steps per thread setting")
+    parser.add_argument("--ablation-steps", type=int, default=300)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--budget-minutes", type=float, default=15.0, help="cut or skip the ablation to fit")
+    parser.add_argument("--no-ablation", action="store_true")
+    parser.add_argument("--no-eval", action="store_true", help="ablation without R-precision")
+    parser.add_argument("--defaults", type=Path, default=DEFAULTS_DIR, help="trained default models, if any")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/motionbase-lm-speed"), help="scratch directory")
+    args = parser.parse_args()
+    if args.quick:
+        args.repeats, args.steps, args.ablation_steps = 2, 4, 6
+    start = time.perf_counter()
+    default_threads = torch.get_num_threads()
+    defaults = train_defaults()
+    args.work.mkdir(parents=True, exist_ok=True)
+    tok, info, tok_dir, tok_note = motion_tokenizer(defaults, args.defaults, args.work)
+    limit = 64 if args.quick else None
+    train_records = records(tok, info, args.work, "train", limit)
+    lm, lm_note = motion_lm(defaults, args.defaults, info, train_records)
+    meta = {"question": "default tiny motion LM on this CPU: training tokens/s, text -> 10 s of motion -> joints "
+                        "latency with vs without the KV cache, whole vs motion-only loss",
+            "machine": platform.platform(), "processor": platform.processor(), "torch": torch.__version__,
+            "cpus": os.cpu_count(), "default_threads": default_threads, "loadavg_start": round(os.getloadavg()[0], 2),
+            "lm": lm_note, "tokenizer": tok_note, "store": str(STORE), "train_clips": len(train_records),
+            "K": info.codebook_size, "P": info.tokens_per_step, "quick": args.quick}
+    print(meta, flush=True)
+
+    thread_counts = sorted({1, default_threads})
+    tput = [throughput(lm, train_records, args.work, n, max(2, args.steps // 6), args.steps, args.batch)
+            for n in thread_counts]
+    for row in tput:
+        print("throughput", row, flush=True)
+    lat = [latency(lm, tok, n, args.repeats) for n in thread_counts]
+    for row in lat:
+        print("latency", row, flush=True)
+
+    torch.set_num_threads(default_threads)
+    step_s = min(r["s_per_step"] for r in tput)
+    left_s = args.budget_minutes * 60 - (time.perf_counter() - start)
+    eval_s = 0 if args.no_eval else 120  # two test-split evaluations, measured about a minute each
+    fit = int((left_s - eval_s) / (2.6 * step_s))  # two arms, + ~30 % for validation, export and load noise
+    steps = min(args.ablation_steps, fit)
+    if args.no_ablation:
+        abl = {"ran": False, "reason": "--no-ablation"}
+    elif steps < min(MIN_ABLATION_STEPS, args.ablation_steps):
+        abl = {"ran": False, "reason": f"{fit} steps per arm fit the {args.budget_minutes:g}-minute budget at "
+                                       f"{step_s:.2f} s/step (need {MIN_ABLATION_STEPS})"}
+    else:
+        val_records = records(tok, info, args.work, "val", 32 if args.quick else None)
+        abl = {"ran": True, **ablation(defaults, info, tok_dir, train_records, val_records, args.work, steps,
+                                       args.batch, not args.no_eval)}
+        if args.no_eval:
+            abl["eval_reason"] = "--no-eval"
+        if steps < args.ablation_steps:
+            abl["note"] = f"cut from {args.ablation_steps} to {steps} steps per arm to fit the budget"
+    print("ablation", abl, flush=True)
+    meta["total_seconds"] = round(time.perf_counter() - start, 1)
+    meta["loadavg_end"] = round(os.getloadavg()[0], 2)
+    name = NAME + ("_quick" if args.quick else "")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    report = {"meta": meta, "throughput": tput, "latency": lat, "ablation": abl}
+    atomic_write_text(RESULTS / f"{name}.json", json.dumps(report, indent=1))
+    text = markdown(meta, tput, lat, abl) + f"\nTotal run time {meta['total_seconds']:.0f} s.\n"
+    atomic_write_text(RESULTS / f"{name}.md", text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
