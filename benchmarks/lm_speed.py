@@ -72,7 +72,7 @@ SECONDS = 10.0
 LR = 1e-3  # the default LM's training rate (scripts/train_default.py)
 MIN_ABLATION_STEPS = 100
 VAL_BATCH = 16
-EVAL_MINUTES = 3.0  # one test-split evaluation with generation, 1 thread, this machine (measured)
+EVAL_MINUTES = 1.5  # one test-split evaluation with generation: 70 s measured (1 thread, load ~6)
 
 
 def train_defaults() -> dict:
@@ -268,9 +268,9 @@ def ablation(defaults: dict, info, train_records, val_records, work: Path, steps
 
 def markdown(meta: dict, tput: list[dict], lat: list[dict], abl: dict) -> str:
     lines = [f"# {meta['question']}", "",
-             (f"{meta['machine']}, torch {meta['torch']}, {meta['cpus']} CPUs shared with other jobs (1-min load "
-              f"average {meta['loadavg_start']} at the start, {meta['loadavg_end']} at the end: wall times are inflated "
-              f"and noisy). Models: {meta['lm']}; {meta['tokenizer']} (K = {meta['K']}, P = {meta['P']}). "
+             (f"{meta['machine']}, torch {meta['torch']}, {meta['cpus']} CPUs, a shared machine (1-min load "
+              f"average {meta['loadavg_start']} at the start, {meta['loadavg_end']} at the end; other jobs inflate "
+              f"wall times). Models: {meta['lm']}; {meta['tokenizer']} (K = {meta['K']}, P = {meta['P']}). "
               f"Data: {meta['store']} ({meta['train_clips']} train clips)."), ""]
     if meta["quick"]:
         lines += ["**Quick smoke run (--quick): few steps and repeats, 64 train clips; not the reported numbers.**", ""]
@@ -304,14 +304,14 @@ def markdown(meta: dict, tput: list[dict], lat: list[dict], abl: dict) -> str:
                    "the floor for any decoding loop around this model."), "",
               "## Loss ablation: whole sequence vs motion tokens only (paper Table 10)", ""]
     if not abl.get("ran"):
-        return "\n".join(lines + [f"Not run: {abl['reason']}."]) + "\n"
+        return "\n".join(lines + [f"Not run: {abl['reason']}."] + not_run(meta, lat, abl)) + "\n"
     arms = abl["arms"]
-    lines += [f"Two LMs from the same initial weights, {abl['steps']} steps x batch {abl['batch']}, lr {abl['lr']:g}, "
+    lines += [f"Two LMs from the same initial weights (one seed), {abl['steps']} steps x batch {abl['batch']}, lr {abl['lr']:g}, "
               f"{abl['threads']} thread(s)" + (f" ({abl['note']})" if abl.get("note") else "") + ". Validation: "
               f"cross-entropy on the motion tokens (<mot>, codes, </mot>) of {arms['whole']['val_examples']} "
               f"text-to-motion examples of the val split ({arms['whole']['val_tokens']} tokens). Untrained: "
-              f"{abl['untrained']['val_motion_loss']:.3f} nats; uniform over K: {math.log(meta['K']):.3f}.", "",
-              "| loss on | train s | final train loss | val motion loss (nats) | val motion ppl | R@1 | R@2 | R@3 | FID |",
+              f"{abl['untrained']['val_motion_loss']:.3f} nats; uniform over the K codes: {math.log(meta['K']):.3f}.", "",
+              "| loss on | train s | final train loss (own target) | val motion loss (nats) | val motion ppl | R@1 | R@2 | R@3 | FID |",
               "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, arm in arms.items():
         gen = arm.get("eval", {}).get("generated")
@@ -327,7 +327,22 @@ def markdown(meta: dict, tput: list[dict], lat: list[dict], abl: dict) -> str:
                      f"replication, batches of 32: chance 0.031/0.062/0.094); reference rows {refs}.")
     else:
         lines.append(f"R-precision: not run ({abl.get('eval_reason', 'skipped')}).")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + not_run(meta, lat, abl)) + "\n"
+
+
+def not_run(meta: dict, lat: list[dict], abl: dict) -> list[str]:
+    """The closing lines: what this run did not measure, and the run time."""
+    missing = []
+    if meta["lm"].startswith("random"):
+        missing.append("the trained default LM (absent at run time): speed is measured on random weights of the same "
+                       "sizes (same cost per token; constrained decoding fixes the length)")
+    missing += [f"the no-cache baseline at {r['threads']} threads (one thread only)" for r in lat if "no_cache" not in r]
+    if abl.get("ran"):
+        missing.append("the ablation with several seeds or more steps (one seed, short training: a direction, not "
+                       "the paper's numbers)")
+        if any("eval" in arm for arm in abl["arms"].values()):
+            missing.append("R-precision with 20 replications and MultiModality (debug mode: one replication)")
+    return ["", "## Not run", ""] + [f"- {m}." for m in missing] + ["", f"Total run time {meta['total_seconds']:.0f} s."]
 
 
 def main() -> None:
@@ -401,7 +416,7 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     atomic_write_text(RESULTS / f"{name}.json",
                       json.dumps({"meta": meta, "throughput": tput, "latency": lat, "ablation": abl}, indent=1))
-    text = markdown(meta, tput, lat, abl) + f"\nTotal run time {meta['total_seconds']:.0f} s.\n"
+    text = markdown(meta, tput, lat, abl)
     atomic_write_text(RESULTS / f"{name}.md", text)
     print(text)
 
