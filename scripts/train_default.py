@@ -33,7 +33,7 @@ DEFAULTS = {
                   "data": {"window": 64, "batch_size": 32}, "steps": 400},
     "lm": {"backbone": "tiny-gpt2", "loss_on": "whole",
            "tiny": {"hidden": 192, "layers": 4, "heads": 4, "context": 512, "text_vocab_size": 1500}},
-    "lm_steps": 800,
+    "lm_steps": 600,
     "lm_batch": 8,
     "evaluator_minutes": 10,
 }
@@ -82,7 +82,7 @@ def main() -> None:
           lambda: motionbase("lm", "train", "--tokenizer", work / "tokenizer", "--backbone", "tiny",
                              "--store", work / "store", "--out", work / "lm", "--lm-config", work / "lm.json",
                              "--max-steps", DEFAULTS["lm_steps"], "--batch-size", DEFAULTS["lm_batch"],
-                             "--lr", 1e-3, "--save-every", 500))
+                             "--lr", 1e-3, "--save-every", 200))
 
     def training_captions() -> None:
         from motionbase.data import ClipStore

@@ -75,14 +75,17 @@ class CodecInfo:
 
 
 def checkpoint_hash(path: str | os.PathLike) -> str:
-    """sha256 over the names and bytes of every regular file under ``path`` (sorted), hex digest.
+    """sha256 over the names and bytes of the files that define the tokenizer (``config.json`` and the
+    ``*.safetensors`` weights/stats at the top of ``path``, sorted), hex digest. Logs, run files, checkpoints and
+    model cards do not count, so a copied or documented checkpoint keeps its identity.
 
     Raises :class:`CheckpointError` when ``path`` is not a directory with at least one file.
     """
     root = Path(path)
     if not root.is_dir():
         raise CheckpointError(f"{root}: no such motion tokenizer checkpoint directory")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    files = sorted(p for p in root.iterdir()
+                   if p.is_file() and (p.name == "config.json" or p.suffix == ".safetensors"))
     if not files:
         raise CheckpointError(f"{root}: motion tokenizer checkpoint directory is empty")
     digest = hashlib.sha256()
