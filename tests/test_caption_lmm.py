@@ -8,9 +8,8 @@ import base64
 import io
 import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -26,6 +25,7 @@ from motionbase.pipeline.caption.prompt import JSON_REPLY, PAPER_EXAMPLE, PAPER_
 from motionbase.pipeline.caption.reply import ReplyError, parse_reply
 
 from .conftest import load_hml
+from .http_support import QuietServer
 
 GOOD = {"whole_body": "A person raises the left hand and waves.",
         "upper_body": "The left arm rises above the head and the hand waves side to side.",
@@ -83,14 +83,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    srv = QuietServer(_Handler)
     srv.script, srv.seen, srv.default = [], [], OK
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    srv.base_url = f"http://127.0.0.1:{srv.server_address[1]}/v1"
     yield srv
-    srv.shutdown()
-    srv.server_close()
+    srv.close()
 
 
 def make(server, **options) -> LMMCaptioner:

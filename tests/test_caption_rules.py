@@ -191,6 +191,6 @@ def test_caption_command(tmp_path):
     out = CliRunner().invoke(app, ["caption", str(RAISE_LEFT), str(DATA / "humanml3d" / "new_joints" / "000000.npy"),
                                    "--json"])
     assert out.exit_code == 0, out.output
-    rows = [json.loads(line) for line in out.output.splitlines()]
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert "left hand" in rows[0]["whole"][0] and "left leg" in rows[1]["whole"][0]
     assert set(rows[1]["parts"]) == {"upper_body", "lower_body"}

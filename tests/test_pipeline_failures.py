@@ -5,8 +5,7 @@ Skipped without the [video] extra."""
 from __future__ import annotations
 
 import errno
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -14,6 +13,7 @@ from motionbase.data import ClipStore
 from motionbase.pipeline.process import PipelineConfig, input_key
 from motionbase.pipeline.run import PIPELINE_DIR, build_dataset
 
+from .http_support import QuietServer
 from .pipeline_support import make_inputs, needs_mediapipe
 
 pytestmark = needs_mediapipe
@@ -84,9 +84,8 @@ class _Malformed(BaseHTTPRequestHandler):
 def test_captioner_failures_are_reported_and_the_run_goes_on(inputs, tmp_path, endpoint):
     server = None
     if endpoint == "malformed":
-        server = HTTPServer(("127.0.0.1", 0), _Malformed)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{server.server_port}/v1"
+        server = QuietServer(_Malformed)
+        url = server.base_url
     else:
         url = "http://127.0.0.1:9/v1"  # the discard port: nothing listens
     config = PipelineConfig(captioner="lmm", captioner_options=(("base_url", url), ("max_retries", 0),
@@ -96,7 +95,7 @@ def test_captioner_failures_are_reported_and_the_run_goes_on(inputs, tmp_path, e
         report = build_dataset([image, inputs / "images/wall.png"], tmp_path / "s", config, progress=False)
     finally:
         if server is not None:
-            server.shutdown()
+            server.close()
     assert not report.done and len(report.failed) == 2
     why = report.failed[str(image)]
     assert "captioning clip" in why and "\n" not in why
