@@ -6,7 +6,7 @@ from motionbase.formats.bvh import read_bvh
 
 
 def test_demo_writes_store_videos_bvh_and_page(tmp_path):
-    page = run_demo(tmp_path, size_px=64)
+    page = run_demo(tmp_path, size_px=64, prompts=None)
     samples = sample_bvh_files()
     assert len(samples) == 4
     store = ClipStore.open(tmp_path / "store")
@@ -19,5 +19,35 @@ def test_demo_writes_store_videos_bvh_and_page(tmp_path):
             assert f"{sub}/{p.stem}{suffix}" in html
         assert read_bvh(tmp_path / "bvh" / f"{p.stem}.bvh").num_frames == store.clip(store.index(p.stem)).num_frames
     mtimes = {f: f.stat().st_mtime_ns for f in (tmp_path / "videos").iterdir()}
-    run_demo(tmp_path, size_px=64)  # a second run resumes: nothing is redone
+    run_demo(tmp_path, size_px=64, prompts=None)  # a second run resumes: nothing is redone
     assert {f: f.stat().st_mtime_ns for f in (tmp_path / "videos").iterdir()} == mtimes
+
+
+def test_demo_text_to_motion_with_the_default_model(tmp_path):
+    import numpy as np
+
+    prompts = ("a person waves the left hand.", "an energetic person runs forward.")
+    notes: list[str] = []
+    page = run_demo(tmp_path, size_px=64, prompts=prompts, notes=notes)
+    assert notes == []
+    html = page.read_text()
+    for i, prompt in enumerate(prompts):
+        assert prompt in html
+        files = sorted((tmp_path / "generated").glob(f"{i:02d}-*"))
+        assert {f.suffix for f in files} == {".npy", ".mp4", ".gif", ".bvh"}, files
+        joints = np.load(next(f for f in files if f.suffix == ".npy"))
+        assert joints.ndim == 3 and joints.shape[1:] == (22, 3) and len(joints) > 4 and np.isfinite(joints).all()
+        bvh = read_bvh(next(f for f in files if f.suffix == ".bvh"))
+        assert bvh.num_frames == len(joints)
+        assert f"generated/{files[0].name}" in html or any(f"generated/{f.name}" in html for f in files)
+    before = {f: f.stat().st_mtime_ns for f in (tmp_path / "generated").iterdir()}
+    run_demo(tmp_path, size_px=64, prompts=prompts)  # resumes: nothing regenerated
+    assert {f: f.stat().st_mtime_ns for f in (tmp_path / "generated").iterdir()} == before
+
+
+def test_demo_without_models_says_so_and_still_shows_the_samples(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOTIONBASE_MODELS", str(tmp_path / "no-models"))
+    notes: list[str] = []
+    page = run_demo(tmp_path / "out", size_px=64, prompts=("a person walks forward.",), notes=notes)
+    assert len(notes) == 1 and "text -> motion left out" in notes[0] and "no default model" in notes[0]
+    assert page.read_text().count("<video") >= len(sample_bvh_files())

@@ -1,0 +1,193 @@
+"""Question: is the shipped default model usable at once on a laptop CPU, and does it do what its prompts say?
+
+Four figures, all for the models in ``src/motionbase/assets/models`` (or ``--lm``/``--tokenizer``):
+
+1. Cold start: a fresh Python process imports motionbase and loads the default tokenizer + LM
+   (``MotionGenerator.load()``); baseline in the same run: a fresh process that only imports torch
+   (the floor any torch tool pays). Median of ``--repeats`` processes.
+2. Text -> 10 s of motion -> mp4: generate 10 s for a prompt, decode to joints, render the skeleton
+   video (320 px); wall seconds per stage, median of ``--repeats``, and the ratio to 10 s (real time).
+3. Prompt following, geometrically (:mod:`motionbase.evaluate.prompt_following`, no learned model): for
+   every content x style of the training data, ``--seeds`` generations from a training-style phrasing,
+   the model choosing the length; which hand waves or rises, which way a walk turns, and (pairs of the
+   same style and seed) whether the run is faster than the walk. Reference row in the same run: the same
+   checks on the real clips of the store's test split (what the judge itself gets wrong, or the takes do).
+4. The evaluation runner's metrics of the default on the held-out test split, next to its real-motion
+   row (``metrics.json`` written by ``scripts/train_default.py``, shipped beside the models).
+
+Writes ``benchmarks/results/default_model.{json,md}``. Usage: ``python benchmarks/default_model.py
+[--store /work/defaults/run2/store] [--seeds 2] [--repeats 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+NAME = "default_model"
+LOAD = ("import time; t = time.perf_counter(); from motionbase.generation import MotionGenerator; "
+        "MotionGenerator.load({args}); print(time.perf_counter() - t)")
+TORCH_ONLY = "import time; t = time.perf_counter(); import torch; print(time.perf_counter() - t)"
+
+
+def _fresh_process(code: str) -> float:
+    """Wall seconds of a fresh interpreter running ``code`` (from start to exit)."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, env={**os.environ})
+    return time.perf_counter() - t0
+
+
+def cold_start(repeats: int, lm: str | None, tok: str | None) -> dict:
+    args = ", ".join(f"{k}={v!r}" for k, v in (("lm_dir", lm), ("tokenizer_dir", tok)) if v)
+    load = [_fresh_process(LOAD.format(args=args)) for _ in range(repeats)]
+    base = [_fresh_process(TORCH_ONLY) for _ in range(repeats)]
+    return {"load_s": float(np.median(load)), "torch_import_s": float(np.median(base)),
+            "ratio": float(np.median(load) / np.median(base)), "all_load_s": load, "all_torch_s": base}
+
+
+def ten_seconds(gen, repeats: int, out: Path) -> dict:
+    from motionbase.viz.render import RenderConfig
+
+    rows = []
+    for r in range(repeats):
+        t0 = time.perf_counter()
+        motion = gen.text_to_motion(["a person walks forward."], 10.0, seed=r)[0]
+        t1 = time.perf_counter()
+        gen.save(motion, out, f"ten-{r}", render=RenderConfig(size_px=320), kinds=("mp4",))
+        t2 = time.perf_counter()
+        rows.append({"generate_s": t1 - t0, "mp4_s": t2 - t1, "total_s": t2 - t0, "seconds": motion.seconds})
+    med = {k: float(np.median([r[k] for r in rows])) for k in rows[0]}
+    return {**med, "x_real_time": med["total_s"] / 10.0, "runs": rows}
+
+
+def prompt_following(gen, seeds: int) -> dict:
+    from motionbase.data.labels import CONTENT_PHRASES, STYLE_WORDS, bandai_captions
+    from motionbase.evaluate.prompt_following import faster, judge, pass_rates
+
+    jobs = [(c, s, k, bandai_captions(c, s, n=3, seed=k)[k % 3]) for k in range(seeds)
+            for c in CONTENT_PHRASES for s in STYLE_WORDS]
+    checks, rows, joints = [], [], {}
+    t0 = time.perf_counter()
+    for k in range(seeds):
+        batch = [j for j in jobs if j[2] == k]
+        motions = gen.text_to_motion([j[3] for j in batch], None, seed=1000 + k)
+        for (content, style, seed, prompt), m in zip(batch, motions):
+            got = judge(content, m.joints, m.fps, where=prompt)
+            checks += got
+            joints[(content, style, seed)] = m.joints
+            rows.append({"content": content, "style": style, "seed": seed, "prompt": prompt,
+                         "seconds": round(m.seconds, 2), "closed": m.closed,
+                         "checks": {c.question: [c.expected, c.got] for c in got}})
+    for (content, style, seed), run in joints.items():
+        if content == "run":
+            checks.append(faster(run, joints[("walk", style, seed)]))
+    return {"rates": pass_rates(checks), "generations": rows, "seconds": time.perf_counter() - t0}
+
+
+def real_reference(store_dir: Path) -> dict | None:
+    from motionbase.data import ClipStore
+    from motionbase.evaluate.prompt_following import faster, judge, pass_rates
+
+    if not (store_dir / "store.json").is_file():
+        return None
+    store = ClipStore.open(store_dir).split("test")
+    checks, by = [], {}
+    for i in range(len(store)):
+        clip = store.clip(i)
+        content, style = clip.meta.labels["content"], clip.meta.labels["style"]
+        checks += judge(content, clip.joints_m, clip.fps, where=clip.meta.id)
+        by.setdefault((content, style), []).append(clip.joints_m)
+    for (content, style), runs in by.items():
+        if content == "run":
+            checks += [faster(r, w) for r, w in zip(runs, by.get(("walk", style), []))]
+    return {"rates": pass_rates(checks), "clips": len(store), "store": str(store_dir)}
+
+
+def markdown(meta: dict, cold: dict, ten: dict, follow: dict, real: dict | None, metrics: dict | None) -> str:
+    from motionbase.defaults.cards import metrics_table
+
+    lines = [f"# Default model: cold start, text -> 10 s -> mp4, prompt following, metrics\n",
+             f"{meta['machine']}; models: `{meta['models']}`.\n",
+             "| step | seconds (median) | baseline | ratio |", "|---|---:|---|---:|",
+             f"| cold start: import + load tokenizer and LM (fresh process) | {cold['load_s']:.2f} | "
+             f"fresh process importing torch only: {cold['torch_import_s']:.2f} s | {cold['ratio']:.2f}x |",
+             f"| text -> 10 s of motion (generate + decode to joints) | {ten['generate_s']:.2f} | | |",
+             f"| joints -> 320 px mp4 | {ten['mp4_s']:.2f} | | |",
+             f"| text -> 10 s -> mp4, total | {ten['total_s']:.2f} | 10 s of motion (real time) | "
+             f"{ten['x_real_time']:.2f}x |", ""]
+    qs = ("hand", "turn", "faster", "headline", "travels", "gesture")
+    names = {"hand": "which hand waves or rises", "turn": "which way a walk turns",
+             "faster": "the run is faster than the walk", "headline": "**the three together (goal >= 90 %)**",
+             "travels": "walks and runs travel", "gesture": "waves vs raises"}
+    lines += ["## Prompt following (geometric; no learned model)\n",
+              f"{meta['seeds']} generation(s) per content x style ({len(follow['generations'])} in all, "
+              f"{follow['seconds']:.0f} s), training-style phrasings, the model choosing the length. Reference: the "
+              "same checks on the real test clips" + ("" if real else " (no store given: not run)") + ".\n",
+              "| question | generated n | generated pass | real n | real pass |", "|---|---:|---:|---:|---:|"]
+    for q in qs:
+        g = follow["rates"].get(q)
+        r = (real or {}).get("rates", {}).get(q)
+        if g is None:
+            continue
+        lines.append(f"| {names[q]} | {g['n']} | {100 * g['pass']:.1f}% | "
+                     f"{r['n'] if r else '–'} | {f'{100 * r['pass']:.1f}%' if r else '–'} |")
+    goal = follow["rates"]["headline"]["pass"] >= 0.9
+    lines.append(f"\nGoal (>= 90 % on the three headline checks): **{'met' if goal else 'not met'}**.")
+    if metrics:
+        lines += ["\n## Evaluation runner on the held-out test split (from the shipped metrics.json)\n",
+                  metrics_table(metrics)]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lm", default=None)
+    parser.add_argument("--tokenizer", default=None)
+    parser.add_argument("--store", type=Path, default=Path("/work/defaults/run2/store"),
+                        help="clip store of the training data (its test split gives the reference row)")
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/motionbase-default-bench"))
+    args = parser.parse_args()
+
+    import torch
+
+    from motionbase.defaults.paths import default_checkpoints
+    from motionbase.generation import MotionGenerator
+    from motionbase.io import atomic_write_text
+
+    torch.manual_seed(0)
+    shipped = default_checkpoints()
+    models = f"lm={args.lm or shipped.lm}, tokenizer={args.tokenizer or shipped.tokenizer}"
+    meta = {"machine": f"{platform.platform()}, torch {torch.__version__}, {os.cpu_count()} CPUs "
+                       f"({torch.get_num_threads()} torch threads; 1-min load average {os.getloadavg()[0]:.2f} at "
+                       "the start)", "models": models, "seeds": args.seeds}
+    cold = cold_start(args.repeats, args.lm, args.tokenizer)
+    gen = MotionGenerator.load(args.lm, args.tokenizer, device="cpu")
+    ten = ten_seconds(gen, args.repeats, args.out)
+    follow = prompt_following(gen, args.seeds)
+    real = real_reference(args.store)
+    metrics_file = Path(args.lm or shipped.lm).parent / "metrics.json"
+    metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else None
+    meta["load_end"] = os.getloadavg()[0]
+    text = markdown(meta, cold, ten, follow, real, metrics)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(RESULTS / f"{NAME}.json", json.dumps(
+        {"meta": meta, "cold_start": cold, "ten_seconds": ten, "prompt_following": follow, "real": real,
+         "metrics_source": str(metrics_file) if metrics else None}, indent=1))
+    atomic_write_text(RESULTS / f"{NAME}.md", text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
