@@ -116,7 +116,7 @@ def real_reference(store_dir: Path) -> dict | None:
 def markdown(meta: dict, cold: dict, ten: dict, follow: dict, real: dict | None, metrics: dict | None) -> str:
     from motionbase.defaults.cards import metrics_table
 
-    lines = [f"# Default model: cold start, text -> 10 s -> mp4, prompt following, metrics\n",
+    lines = ["# Default model: cold start, text -> 10 s -> mp4, prompt following, metrics\n",
              f"{meta['machine']}; models: `{meta['models']}`.\n",
              "| step | seconds (median) | baseline | ratio |", "|---|---:|---|---:|",
              f"| cold start: import + load tokenizer and LM (fresh process) | {cold['load_s']:.2f} | "
@@ -139,8 +139,8 @@ def markdown(meta: dict, cold: dict, ten: dict, follow: dict, real: dict | None,
         r = (real or {}).get("rates", {}).get(q)
         if g is None:
             continue
-        lines.append(f"| {names[q]} | {g['n']} | {100 * g['pass']:.1f}% | "
-                     f"{r['n'] if r else '–'} | {f'{100 * r['pass']:.1f}%' if r else '–'} |")
+        real_cells = f"{r['n']} | {100 * r['pass']:.1f}%" if r else "– | –"
+        lines.append(f"| {names[q]} | {g['n']} | {100 * g['pass']:.1f}% | {real_cells} |")
     goal = follow["rates"]["headline"]["pass"] >= 0.9
     lines.append(f"\nGoal (>= 90 % on the three headline checks): **{'met' if goal else 'not met'}**.")
     if metrics:

@@ -1,6 +1,5 @@
 """Geometric prompt-following checks on real Bandai-Namco takes (labels are the truth)."""
 
-
 import numpy as np
 import pytest
 
