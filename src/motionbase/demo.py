@@ -70,7 +70,7 @@ def _generated(out: Path, prompts: tuple[str, ...], size_px: int, notes: list[st
 def _samples(out: Path, size_px: int) -> list[dict]:
     """The shipped sample takes -> ``out/store``, videos and BVH, as gallery items."""
     from .data import ClipStore
-    from .data.labels import caption_from_filename
+    from .data.labels import label_from_filename
     from .formats.bvh import load_bvh, write_bvh
     from .viz.render import RenderConfig, render_motion
 
@@ -79,10 +79,7 @@ def _samples(out: Path, size_px: int) -> list[dict]:
         for path in sample_bvh_files():
             if path.stem in store:
                 continue
-            clip = load_bvh(path, source="bandai-namco-2", licence=SAMPLES_LICENCE)
-            clip.captions.whole, labels = caption_from_filename(path)
-            clip.meta.labels.update(labels)
-            writer.add(clip)
+            writer.add(label_from_filename(load_bvh(path, source="bandai-namco-2", licence=SAMPLES_LICENCE), path))
     store.reload()
     items = []
     config = RenderConfig(size_px=size_px)

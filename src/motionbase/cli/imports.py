@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Import BVH files (any skeleton with a joint map) as SMPL-22 clips at 20 fps."""
         from ..data import ClipStore
-        from ..data.labels import caption_from_filename as captions_of
+        from ..data.labels import label_from_filename
         from ..formats.bvh import load_bvh
 
         files = _bvh_files(paths)
@@ -52,8 +52,7 @@ def register(app: typer.Typer) -> None:
                 clip = load_bvh(path, joint_map=joint_map, unit=unit, up=up, source=source, licence=licence)
                 clip.meta.subset = subset
                 if caption_from_filename:
-                    clip.captions.whole, labels = captions_of(path)
-                    clip.meta.labels.update(labels)
+                    label_from_filename(clip, path)
                 return writer.add(clip)
 
             result = run_batch(files, str, work, "import bvh", total=len(files))

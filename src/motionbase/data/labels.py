@@ -71,3 +71,10 @@ def caption_from_filename(path: str | Path) -> tuple[list[str], dict[str, str]]:
         return bandai_captions(labels["content"], labels["style"]), labels
     words = [w for w in re.split(r"[^A-Za-z]+", stem) if len(w) > 1]
     return ([" ".join(words).lower()] if words else []), {}
+
+
+def label_from_filename(clip, path: str | Path):
+    """Give ``clip`` (a :class:`~motionbase.clip.Clip`) the captions and labels of its file name; returns it."""
+    clip.captions.whole, labels = caption_from_filename(path)
+    clip.meta.labels.update(labels)
+    return clip

@@ -13,7 +13,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..data import ClipStore
-from ..data.labels import caption_from_filename
+from ..data.labels import label_from_filename
 from ..data.splits import assign_splits
 from ..errors import MotionbaseError
 
@@ -39,9 +39,8 @@ def build_bandai_store(bvh_files: list[Path], out: Path, *, seed: int = 0,
             except MotionbaseError as exc:
                 failures[str(path)] = str(exc)
                 continue
-            clip.captions.whole, labels = caption_from_filename(path)
-            clip.meta.labels.update(labels)
-            clip.meta.subset = labels.get("content", "")
+            label_from_filename(clip, path)
+            clip.meta.subset = clip.meta.labels.get("content", "")
             clip.captions.parts = captioner.caption(clip).parts
             writer.add(clip)
     if failures:
