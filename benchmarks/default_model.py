@@ -94,23 +94,30 @@ def prompt_following(gen, seeds: int) -> dict:
     return {"rates": pass_rates(checks), "generations": rows, "seconds": time.perf_counter() - t0}
 
 
-def real_reference(store_dir: Path) -> dict | None:
+def real_reference(store_dir: Path, gen) -> dict | None:
+    """The checks on the real test clips, and on their tokenizer reconstructions (encode -> decode)."""
     from motionbase.data import ClipStore
     from motionbase.evaluate.prompt_following import faster, judge, pass_rates
+    from motionbase.lm.data import encode_clip
 
     if not (store_dir / "store.json").is_file():
         return None
     store = ClipStore.open(store_dir).split("test")
-    checks, by = [], {}
-    for i in range(len(store)):
-        clip = store.clip(i)
-        content, style = clip.meta.labels["content"], clip.meta.labels["style"]
-        checks += judge(content, clip.joints_m, clip.fps, where=clip.meta.id)
-        by.setdefault((content, style), []).append(clip.joints_m)
-    for (content, style), runs in by.items():
-        if content == "run":
-            checks += [faster(r, w) for r, w in zip(runs, by.get(("walk", style), []))]
-    return {"rates": pass_rates(checks), "clips": len(store), "store": str(store_dir)}
+    out = {}
+    for kind in ("real", "reconstructed"):
+        checks, by = [], {}
+        for i in range(len(store)):
+            clip = store.clip(i)
+            content, style = clip.meta.labels["content"], clip.meta.labels["style"]
+            joints = clip.joints_m if kind == "real" else \
+                gen.from_codes(encode_clip(gen.tokenizer, np.asarray(store.features(i)))).joints
+            checks += judge(content, joints, clip.fps, where=clip.meta.id)
+            by.setdefault((content, style), []).append(joints)
+        for (content, style), runs in by.items():
+            if content == "run":
+                checks += [faster(r, w) for r, w in zip(runs, by.get(("walk", style), []))]
+        out[kind] = pass_rates(checks)
+    return {"rates": out["real"], "reconstructed": out["reconstructed"], "clips": len(store), "store": str(store_dir)}
 
 
 def markdown(meta: dict, cold: dict, ten: dict, follow: dict, real: dict | None, metrics: dict | None) -> str:
@@ -132,14 +139,17 @@ def markdown(meta: dict, cold: dict, ten: dict, follow: dict, real: dict | None,
     lines += ["## Prompt following (geometric; no learned model)\n",
               f"{meta['seeds']} generation(s) per content x style ({len(follow['generations'])} in all, "
               f"{follow['seconds']:.0f} s), training-style phrasings, the model choosing the length. Reference: the "
-              "same checks on the real test clips" + ("" if real else " (no store given: not run)") + ".\n",
-              "| question | generated n | generated pass | real n | real pass |", "|---|---:|---:|---:|---:|"]
+              "same checks on the real test clips, and on their reconstructions by the tokenizer (encode -> decode: "
+              "what the LM could reach at best)" + ("" if real else " (no store given: not run)") + ".\n",
+              "| question | generated n | generated pass | real n | real pass | reconstructed pass |",
+              "|---|---:|---:|---:|---:|---:|"]
     for q in qs:
         g = follow["rates"].get(q)
         r = (real or {}).get("rates", {}).get(q)
         if g is None:
             continue
-        real_cells = f"{r['n']} | {100 * r['pass']:.1f}%" if r else "– | –"
+        rec = (real or {}).get("reconstructed", {}).get(q)
+        real_cells = f"{r['n']} | {100 * r['pass']:.1f}% | {100 * rec['pass']:.1f}%" if r else "– | – | –"
         lines.append(f"| {names[q]} | {g['n']} | {100 * g['pass']:.1f}% | {real_cells} |")
     goal = follow["rates"]["headline"]["pass"] >= 0.9
     lines.append(f"\nGoal (>= 90 % on the three headline checks): **{'met' if goal else 'not met'}**.")
@@ -176,7 +186,7 @@ def main() -> None:
     gen = MotionGenerator.load(args.lm, args.tokenizer, device="cpu")
     ten = ten_seconds(gen, args.repeats, args.out)
     follow = prompt_following(gen, args.seeds)
-    real = real_reference(args.store)
+    real = real_reference(args.store, gen)
     metrics_file = Path(args.lm or shipped.lm).parent / "metrics.json"
     metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else None
     meta["load_end"] = os.getloadavg()[0]

@@ -35,11 +35,15 @@ DEFAULTS = {
                   "data": {"window": 64, "batch_size": 32}, "steps": 1200},
     # Text -> motion is what the default is for: it gets most of the examples; whole-body captions
     # (the label phrasings) most of the caption draws. 288 tokens hold 90 % of the clips whole.
-    "lm": {"backbone": "tiny-gpt2", "loss_on": "whole", "max_length": 288,
-           "task_weights": {"t2m": 0.6, "m2t": 0.15, "unconditional": 0.05, "prediction": 0.1, "inbetween": 0.1},
-           "caption_levels": {"whole": 0.75, "upper_body": 0.05, "lower_body": 0.05, "all": 0.15},
+    # Separate tokens per body part, and mirrored copies of the clips with left/right swapped in their
+    # captions: with shared tokens and no mirroring (2800 steps) the model ignored the side words
+    # (greedy output identical for "turns left" and "turns right"; benchmarks/results/default_model.md).
+    "lm": {"backbone": "tiny-gpt2", "loss_on": "whole", "max_length": 288, "part_tokens": "separate",
+           "task_weights": {"t2m": 0.7, "m2t": 0.1, "unconditional": 0.05, "prediction": 0.075, "inbetween": 0.075},
+           "caption_levels": {"whole": 0.8, "upper_body": 0.05, "lower_body": 0.05, "all": 0.1},
            "tiny": {"hidden": 192, "layers": 4, "heads": 4, "context": 512, "text_vocab_size": 1500}},
-    "lm_steps": 2800,
+    "lm_mirror": True,
+    "lm_steps": 3000,
     "lm_batch": 8,
     "evaluator_minutes": 10,
 }
@@ -87,6 +91,8 @@ def main() -> None:
     stage("lm", work / "lm" / "model" / "config.json",
           lambda: motionbase("lm", "train", "--tokenizer", work / "tokenizer", "--backbone", "tiny",
                              "--store", work / "store", "--out", work / "lm", "--lm-config", work / "lm.json",
+                             "--part-tokens", DEFAULTS["lm"]["part_tokens"],
+                             "--mirror" if DEFAULTS["lm_mirror"] else "--no-mirror",
                              "--max-steps", DEFAULTS["lm_steps"], "--batch-size", DEFAULTS["lm_batch"],
                              "--lr", 1e-3, "--save-every", 200))
 

@@ -51,3 +51,15 @@ def test_demo_without_models_says_so_and_still_shows_the_samples(tmp_path, monke
     page = run_demo(tmp_path / "out", size_px=64, prompts=("a person walks forward.",), notes=notes)
     assert len(notes) == 1 and "text -> motion left out" in notes[0] and "no default model" in notes[0]
     assert page.read_text().count("<video") >= len(sample_bvh_files())
+
+
+def test_demo_command_takes_prompts_and_says_where_to_look(tmp_path):
+    from typer.testing import CliRunner
+
+    from motionbase.cli import app
+
+    out = CliRunner().invoke(app, ["demo", "--out", str(tmp_path), "--size", "64", "-p", "a person walks forward."])
+    assert out.exit_code == 0, out.output
+    assert f"open {tmp_path / 'index.html'}" in out.stdout and f"{tmp_path}/generated" in out.stdout
+    assert len(list((tmp_path / "generated").glob("00-*.bvh"))) == 1
+    assert "a person walks forward." in (tmp_path / "index.html").read_text()

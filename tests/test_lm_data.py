@@ -184,3 +184,29 @@ def test_code_cache_encodes_once_per_tokenizer(tmp_path):
     clash = CodeCache(tmp_path, CodecInfo(32, 2, 5.0, "a" * 64))
     with pytest.raises(CheckpointError, match="32 codes x 2 part"):
         clash.load()
+
+
+def test_mirrored_records_swap_sides_in_codes_and_captions(tmp_path):
+    from motionbase.clip import Captions
+    from motionbase.data import ClipStore
+    from motionbase.features.mirror import mirror_features
+    from motionbase.lm.data import MIRROR_SUFFIX, records_from_store
+
+    from .test_store_fixtures import real_clips
+
+    clips, feats = real_clips(3)
+    clips[0].captions = Captions(["a person raises the left hand."], {"upper_body": "the right arm rests."})
+    store = ClipStore.create(tmp_path / "s")
+    store.append(clips, feats)
+    codec = FakeCodec(K=16, P=1)
+    info = CodecInfo(16, 1, 5.0, "c" * 64)
+    plain = records_from_store(store, codec, info, tmp_path / "cache", progress=False)
+    both = records_from_store(store, codec, info, tmp_path / "cache", progress=False, mirror=True)
+    assert [r.id for r in both] == [r.id for r in plain] + [r.id + MIRROR_SUFFIX for r in plain]
+    m = both[len(plain)]
+    assert m.captions.whole == ["a person raises the right hand."]
+    assert m.captions.parts == {"upper_body": "the left arm rests."}
+    first = np.asarray(store.features(0), dtype=np.float32)
+    want = codec.encode(torch.from_numpy(mirror_features(first))[None])[0].numpy().reshape(-1, 1)
+    np.testing.assert_array_equal(m.codes, want)
+    assert not np.array_equal(m.codes, plain[0].codes)

@@ -229,6 +229,10 @@ class MotionGenerator:
                                   f"{', '.join(self.part_choices)}")
         return tuple(out)
 
+    def from_codes(self, codes: np.ndarray, prompt: str = "") -> GeneratedMotion:
+        """Decode motion codes (N, P) with this tokenizer into a motion (features and joints)."""
+        return self._motion(prompt, codes, True, None)
+
     def _motion(self, prompt: str, codes: np.ndarray, closed: bool,
                 familiarity: FamiliarityReport | None) -> GeneratedMotion:
         from .features.humanml3d import features_to_joints

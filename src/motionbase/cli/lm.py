@@ -46,6 +46,7 @@ def register(app: typer.Typer) -> None:
         cache: Path | None = typer.Option(None, help="code cache root (default $MOTIONBASE_CACHE/lm_codes)"),
         device: str | None = typer.Option(None, help="device for encoding the clips (default: cpu)"),
         seed: int = typer.Option(0, help="random seed"),
+        mirror: bool = typer.Option(False, help="also train on left-right mirrored clips with mirrored captions"),
     ) -> None:
         """Fine-tune a causal LM on a clip store's motion codes and captions (instruction format)."""
         from ..data.store import ClipStore
@@ -63,7 +64,7 @@ def register(app: typer.Typer) -> None:
             config = from_dict(LMConfig, fields, str(lm_config or "--lm-config")).validate()
             codec, info = load_motion_tokenizer(tokenizer, device)
             records = records_from_store(ClipStore.open(store), codec, info, cache or default_cache_root(),
-                                         split=split or None, device=device)
+                                         split=split or None, device=device, mirror=mirror)
             reuse_corpus = _read_lines(corpus) if corpus is not None else None
             lm = MotionLM.build(config, info, corpus=list(caption_corpus(records)), reuse_corpus=reuse_corpus)
             train_cfg = TrainConfig(lr=lr, batch_size=batch_size, grad_accum=grad_accum, epochs=epochs,

@@ -49,6 +49,9 @@ MIN_STEPS = {"t2m": 1, "m2t": 1, "unconditional": 1, "prediction": 2, "inbetween
 _LENGTH_MARGIN = 4  # tokens kept free when sizing a crop (the seconds text may tokenise longer)
 
 
+MIRROR_SUFFIX = "#mirror"  # id of a clip's left-right mirrored copy
+
+
 @dataclass
 class MotionRecord:
     """One clip for the LM: ``codes`` (N, P) int64 time steps x parts, and its captions."""
@@ -342,15 +345,32 @@ def cached_codes(ids: Sequence[str], features_of: Callable[[int], np.ndarray], c
 
 def records_from_store(store: ClipStore, codec: MotionCodec, info: CodecInfo, cache_root: str | os.PathLike, *,
                        split: str | None = None, device: torch.device | str | None = None,
-                       progress: bool = True) -> list[MotionRecord]:
-    """Records (codes + captions) of ``store`` (or its ``split``), encoded through the code cache."""
+                       progress: bool = True, mirror: bool = False) -> list[MotionRecord]:
+    """Records (codes + captions) of ``store`` (or its ``split``), encoded through the code cache.
+
+    mirror: also a left-right mirrored copy of every clip (id ``<id>#mirror``), its captions with left
+    and right swapped (HumanML3D's augmentation: it tells the model what the side words mean).
+    """
     from ..data.manifest import row_to_captions_meta
 
     view = store.split(split) if split else store
     rows = view.manifest().to_pylist()
     ids = [row["id"] for row in rows]
-    codes = cached_codes(ids, view.features, codec, CodeCache(cache_root, info), device=device, progress=progress)
-    return [MotionRecord(cid, codes[cid], row_to_captions_meta(row)[0]) for cid, row in zip(ids, rows)]
+    cache = CodeCache(cache_root, info)
+    codes = cached_codes(ids, view.features, codec, cache, device=device, progress=progress)
+    records = [MotionRecord(cid, codes[cid], row_to_captions_meta(row)[0]) for cid, row in zip(ids, rows)]
+    if mirror:
+        from ..data.text import mirror_caption
+        from ..features.mirror import mirror_features
+
+        mirrored = cached_codes([f"{cid}{MIRROR_SUFFIX}" for cid in ids],
+                                lambda i: mirror_features(np.asarray(view.features(i), dtype=np.float32)), codec,
+                                cache, device=device, progress=progress)
+        records += [MotionRecord(f"{r.id}{MIRROR_SUFFIX}", mirrored[f"{r.id}{MIRROR_SUFFIX}"],
+                                 Captions([mirror_caption(c) for c in r.captions.whole],
+                                          {k: mirror_caption(v) for k, v in r.captions.parts.items()}))
+                    for r in records]
+    return records
 
 
 # ---------------------------------------------------------------- npz helpers
