@@ -49,7 +49,9 @@ def write_model_cards(assets: Path, work: Path, budgets: dict, times: dict[str, 
     contents = ", ".join(CONTENT_PHRASES)
     styles = ", ".join(STYLE_WORDS)
     for name, role in ROLES.items():
-        budget = budgets.get(name) or {k: v for k, v in budgets.items() if k.startswith(name)}
+        budget = {k: v for k, v in budgets.items() if k.startswith(name)}
+        took = (f"{times[name] / 60:.1f} min" if name in times else
+                "not recorded (the stage's output was reused from an earlier run of the same script and data)")
         text = f"""# motionbase default {name}: {role}
 
 ## Data
@@ -66,12 +68,14 @@ Contents: {contents}. Styles: {styles}. Prompts far from these are flagged by `m
 
 ## Training budget
 {json.dumps(budget, indent=1)}
-Wall time of this stage on a shared 2-core CPU: {times.get(name, 0.0) / 60:.1f} min.
+Wall time of this stage on a shared 2-core CPU: {took}.
 
 ## Metrics on the held-out test split (`motionbase evaluate --mode no-mm`, 20 replications)
 {metrics_table(metrics)}
 
 The evaluator was trained on the same captions; Bandai captions are templates of 70 labels, so
-R-precision here is close to a 70-way label test (see docs/BENCHMARKS.md).
+R-precision here is close to a 70-way label test (see docs/BENCHMARKS.md). Whether generations do what
+in-domain prompts say (which hand, which way a walk turns, run faster than walk) is measured geometrically by
+`benchmarks/default_model.py` (docs/BENCHMARKS.md, section default_model).
 """
         atomic_write_text(assets / name / "README.md", text)
