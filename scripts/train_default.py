@@ -46,6 +46,9 @@ DEFAULTS = {
     "lm_steps": 3000,
     "lm_batch": 8,
     "evaluator_minutes": 10,
+    # Sampling the evaluation uses: the generate command's defaults (motionbase.generation). Guided
+    # generation costs two forward passes a token, so the evaluation runs 5 replications, not the usual 20.
+    "eval": {"guidance": 8.0, "guidance_negative": "mirrored", "replications": 5},
 }
 
 
@@ -115,7 +118,10 @@ def main() -> None:
     stage("evaluate", work / "metrics.json",
           lambda: motionbase("evaluate", "--evaluator", work / "evaluator", "--store", work / "store",
                              "--tokenizer", work / "tokenizer", "--lm", work / "lm" / "model",
-                             "--split", "test", "--mode", "no-mm", "--json", work / "metrics.json"))
+                             "--split", "test", "--mode", "no-mm", "--json", work / "metrics.json",
+                             "--guidance", DEFAULTS["eval"]["guidance"],
+                             "--guidance-negative", DEFAULTS["eval"]["guidance_negative"],
+                             "--replications", DEFAULTS["eval"]["replications"]))
 
     if args.install:
         from motionbase.defaults.cards import write_model_cards

@@ -4,7 +4,7 @@ import json
 
 from motionbase.defaults.cards import write_model_cards
 
-METRICS = {"rows": [
+METRICS = {"info": {"replications": 5}, "rows": [
     {"name": "real motion", "metrics": {"r_precision": {"mean": [0.9, 0.95, 0.97], "ci95": [0.01, 0.0, 0.0]},
                                         "fid": {"mean": 0.001, "ci95": 0.0}}},
     {"name": "generated", "metrics": {"r_precision": {"mean": [0.5, 0.6, 0.7], "ci95": [0.02, 0.02, 0.02]},
@@ -17,7 +17,8 @@ def test_cards_say_licence_knowledge_budget_and_metrics(tmp_path):
         (assets / name).mkdir(parents=True)
     work.mkdir()
     (work / "metrics.json").write_text(json.dumps(METRICS))
-    budgets = {"tokenizer": {"steps": 1200}, "lm": {"hidden": 192}, "lm_steps": 3000, "evaluator_minutes": 10}
+    budgets = {"tokenizer": {"steps": 1200}, "lm": {"hidden": 192}, "lm_steps": 3000, "evaluator_minutes": 10,
+               "eval": {"guidance": 8.0, "guidance_negative": "mirrored"}}
     write_model_cards(assets, work, budgets, {"tokenizer": 600.0, "lm": 1800.0})
     lm = (assets / "lm" / "README.md").read_text()
     assert "NON-COMMERCIAL" in lm and "CC BY-NC 4.0" in lm
@@ -25,6 +26,7 @@ def test_cards_say_licence_knowledge_budget_and_metrics(tmp_path):
     assert '"lm_steps": 3000' in lm and "30.0 min" in lm
     assert "| generated | 0.500 ± 0.020 | 0.600 ± 0.020 | 0.700 ± 0.020 | 0.250 ± 0.010 |" in lm
     assert "| real motion | 0.900 ± 0.010 |" in lm
+    assert "5 replications; generated with guidance 8 against the mirrored prompt" in lm
     evaluator = (assets / "evaluator" / "README.md").read_text()
     assert '"evaluator_minutes": 10' in evaluator and "not recorded" in evaluator
     assert "10.0 min" in (assets / "tokenizer" / "README.md").read_text()

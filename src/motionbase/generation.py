@@ -39,6 +39,11 @@ PART_ALIASES: dict[str, tuple[str, ...]] = {
     "legs": ("left_leg", "right_leg"),
 }
 SAVED_KINDS = ("npy", "codes", "mp4", "gif", "bvh", "json")
+# Classifier-free guidance for text -> motion (lm.guidance), against the mirrored prompt: on the default
+# model it lifted the geometric prompt-following checks from 38 % (none) to 76-78 % (scale 6-10, 189 checks;
+# unconditional negative, scale 4: 65 %). Prompts without a side word are unaffected.
+DEFAULT_GUIDANCE = 8.0
+DEFAULT_GUIDANCE_NEGATIVE = "mirrored"
 CAPTION_ROOM = 24  # tokens of context kept for a caption after the motion it describes
 
 
@@ -82,6 +87,8 @@ class Sampling:
     temperature: float = 1.0
     top_k: int | None = None
     top_p: float | None = None
+    guidance: float = DEFAULT_GUIDANCE
+    guidance_negative: str = DEFAULT_GUIDANCE_NEGATIVE
 
     def options(self, seconds: float | None = None):
         from .lm.generate import GenerationOptions
@@ -89,7 +96,8 @@ class Sampling:
         greedy = self.temperature == 0
         return GenerationOptions(temperature=1.0 if greedy else self.temperature, top_k=self.top_k,
                                  top_p=self.top_p, do_sample=not greedy, seconds=seconds,
-                                 seed=self.seed).validate()
+                                 seed=self.seed, guidance=self.guidance,
+                                 guidance_negative=self.guidance_negative).validate()
 
 
 class MotionGenerator:
@@ -171,7 +179,8 @@ class MotionGenerator:
     # ---------------------------------------------------------------- text -> motion
 
     def text_to_motion(self, prompts: Sequence[str], seconds: float | None = None, *, seed: int | None = None,
-                       temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None
+                       temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
+                       guidance: float = DEFAULT_GUIDANCE, guidance_negative: str = DEFAULT_GUIDANCE_NEGATIVE
                        ) -> list[GeneratedMotion]:
         """One motion per prompt (one batch). seconds: length (None: the model decides); temperature 0: greedy.
 
@@ -191,7 +200,8 @@ class MotionGenerator:
                 self.max_seconds(prompt)  # over-long prompts fail here, with the message above
         from .lm.generate import text_to_motion
 
-        sampling = Sampling(seed=seed, temperature=temperature, top_k=top_k, top_p=top_p)
+        sampling = Sampling(seed=seed, temperature=temperature, top_k=top_k, top_p=top_p, guidance=guidance,
+                            guidance_negative=guidance_negative)
         results = text_to_motion(self.lm, prompts, sampling.options(seconds))
         return [self._motion(p, r.codes, r.closed, self.check_prompt(p)) for p, r in zip(prompts, results)]
 

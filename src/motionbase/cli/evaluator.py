@@ -99,6 +99,9 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, help="random seed of the replications"),
         json_out: Path | None = typer.Option(None, "--json", help="write all numbers (every replication) here"),
         device: str | None = typer.Option(None, help="torch device (default: cpu)"),
+        guidance: float = typer.Option(1.0, help="--lm: classifier-free guidance scale (1 = none)"),
+        guidance_negative: str = typer.Option("unconditional", help="--lm: guidance against 'unconditional' or "
+                                              "'mirrored' (left/right swapped) prompts"),
     ) -> None:
         """Text-to-motion metrics of a split (R-precision, FID, MM-Dist, Diversity, ...) as a markdown table."""
         from ..evaluate.from_paths import evaluate_paths
@@ -109,7 +112,8 @@ def register(app: typer.Typer) -> None:
         report = evaluate_paths(store, evaluator, split=split, tokenizer=tokenizer, lm=lm,
                                 config=RunConfig(mode=mode, seed=seed, replications=replications),
                                 label_keys=_label_keys(label_keys), device=device,
-                                progress=lambda message: typer.echo(message, err=True))
+                                progress=lambda message: typer.echo(message, err=True),
+                                sampling={"guidance": guidance, "guidance_negative": guidance_negative})
         typer.echo(to_markdown(report))
         if json_out is not None:
             atomic_write_text(json_out, json.dumps(to_json(report), indent=1))

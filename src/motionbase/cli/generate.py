@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from ..generation import DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_NEGATIVE
+
 _LM_HELP = "motion LM checkpoint directory (default: the shipped model)"
 _TOK_HELP = "the motion tokenizer the LM was trained with (default: the shipped one)"
 
@@ -25,6 +27,9 @@ def register(app: typer.Typer) -> None:
         seed: int | None = typer.Option(None, help="random seed (default: a fresh one)"),
         temperature: float = typer.Option(1.0, help="sampling temperature; 0 = greedy"),
         top_k: int | None = typer.Option(None), top_p: float | None = typer.Option(None),
+        guidance: float = typer.Option(DEFAULT_GUIDANCE, help="classifier-free guidance scale (1 = none)"),
+        guidance_negative: str = typer.Option(DEFAULT_GUIDANCE_NEGATIVE, help="guide away from the 'mirrored' "
+                                              "prompt (left/right swapped) or the 'unconditional' one"),
         size: int = typer.Option(320, help="video side in pixels"),
         device: str | None = typer.Option(None, help="torch device (default: cuda if available, else cpu)"),
     ) -> None:
@@ -35,7 +40,8 @@ def register(app: typer.Typer) -> None:
         gen = MotionGenerator.load(lm, tokenizer, device=device)
         if gen.familiarity_note:
             typer.echo(f"note: {gen.familiarity_note}", err=True)
-        motions = gen.text_to_motion(prompts, seconds, seed=seed, temperature=temperature, top_k=top_k, top_p=top_p)
+        motions = gen.text_to_motion(prompts, seconds, seed=seed, temperature=temperature, top_k=top_k, top_p=top_p,
+                                     guidance=guidance, guidance_negative=guidance_negative)
         stems = [slug(m.prompt) for m in motions]
         if len(set(stems)) < len(stems):
             stems = [f"{i:02d}-{s}" for i, s in enumerate(stems)]

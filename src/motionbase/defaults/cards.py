@@ -50,6 +50,10 @@ def write_model_cards(assets: Path, work: Path, budgets: dict, times: dict[str, 
     styles = ", ".join(STYLE_WORDS)
     for name, role in ROLES.items():
         budget = {k: v for k, v in budgets.items() if k.startswith(name)}
+        reps = metrics.get("info", {}).get("replications", "?")
+        ev = budgets.get("eval", {})
+        sampling = (f"; generated with guidance {ev['guidance']:g} against the {ev['guidance_negative']} prompt"
+                    if ev.get("guidance", 1.0) != 1.0 else "")
         took = (f"{times[name] / 60:.1f} min" if name in times else
                 "not recorded (the stage's output was reused from an earlier run of the same script and data)")
         text = f"""# motionbase default {name}: {role}
@@ -70,7 +74,7 @@ Contents: {contents}. Styles: {styles}. Prompts far from these are flagged by `m
 {json.dumps(budget, indent=1)}
 Wall time of this stage on a shared 2-core CPU: {took}.
 
-## Metrics on the held-out test split (`motionbase evaluate --mode no-mm`, 20 replications)
+## Metrics on the held-out test split (`motionbase evaluate --mode no-mm`, {reps} replications{sampling})
 {metrics_table(metrics)}
 
 The evaluator was trained on the same captions; Bandai captions are templates of 70 labels, so

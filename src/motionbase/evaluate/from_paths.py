@@ -18,7 +18,8 @@ from .store_data import LABEL_KEYS, captioned_clips
 def evaluate_paths(store: str | os.PathLike, evaluator: str | os.PathLike, *, split: str = "test",
                    tokenizer: str | os.PathLike | None = None, lm: str | os.PathLike | None = None,
                    config: RunConfig | None = None, label_keys: Sequence[str] = LABEL_KEYS,
-                   device: str | None = None, progress: Callable[[str], None] | None = None) -> EvalReport:
+                   device: str | None = None, progress: Callable[[str], None] | None = None,
+                   sampling: dict | None = None) -> EvalReport:
     """Evaluate split ``split`` of the clip store at ``store`` with the evaluator checkpoint ``evaluator``.
 
     ``tokenizer``: a motion tokenizer checkpoint (adds the reconstruction row); ``lm``: a motion LM
@@ -48,6 +49,6 @@ def evaluate_paths(store: str | os.PathLike, evaluator: str | os.PathLike, *, sp
     if lm is not None:
         from .generators import LMGenerator
 
-        gen = LMGenerator.from_pretrained(lm, tokenizer, device=device, fps=info.fps)
+        gen = LMGenerator.from_pretrained(lm, tokenizer, device=device, fps=info.fps, **(sampling or {}))
     return evaluate(model, clips, fps=info.fps, layout=clip_store.layout, tokenizer=tok, generator=gen,
                     config=config, progress=progress)

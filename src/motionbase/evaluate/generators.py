@@ -21,9 +21,11 @@ class LMGenerator:
     """Text -> features with a motion LM and its motion tokenizer (a :class:`~.run.MotionGenerator`)."""
 
     def __init__(self, lm, tokenizer, *, fps: float = 20.0, batch_size: int = 32, temperature: float = 1.0,
-                 top_k: int | None = None, top_p: float | None = None):
+                 top_k: int | None = None, top_p: float | None = None, guidance: float = 1.0,
+                 guidance_negative: str = "unconditional"):
         self.lm, self.tokenizer, self.fps, self.batch_size = lm, tokenizer, fps, batch_size
-        self.sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
+        self.sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "guidance": guidance,
+                         "guidance_negative": guidance_negative}
 
     @classmethod
     def from_pretrained(cls, lm_dir: str | os.PathLike, tokenizer_dir: str | os.PathLike, *,

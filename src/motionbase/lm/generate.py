@@ -29,6 +29,7 @@ import torch
 from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
 
 from ..errors import MotionbaseError
+from .guidance import NEGATIVES, NegativePromptGuidance
 from .model import MotionLM
 from .prompts import MOTION_OUTPUT_TASKS, PART_NAMES, TEMPLATES, format_seconds, pick_template
 from .vocab import MotionVocab
@@ -57,8 +58,15 @@ class GenerationOptions:
     overlap_seconds: float = 1.0
     max_text_tokens: int = 128  # default cap of a text (motion-to-text) answer
     use_cache: bool = True
+    guidance: float = 1.0  # classifier-free guidance scale for motion answers (1 = off); see lm.guidance
+    guidance_negative: str = "unconditional"  # or "mirrored" (the prompt with left and right swapped)
 
     def validate(self) -> GenerationOptions:
+        if not (math.isfinite(self.guidance) and self.guidance > 0):
+            raise MotionbaseError(f"guidance={self.guidance}: expected a positive scale (1 = no guidance)")
+        if self.guidance_negative not in NEGATIVES:
+            raise MotionbaseError(f"guidance_negative={self.guidance_negative!r}: expected one of "
+                                  f"{', '.join(NEGATIVES)}")
         if self.do_sample and not (self.temperature > 0 and math.isfinite(self.temperature)):
             raise MotionbaseError(f"temperature={self.temperature}: expected > 0 (use do_sample=False for greedy)")
         if self.top_k is not None and self.top_k < 0:
@@ -331,12 +339,13 @@ def _generate(lm: MotionLM, requests: Sequence[MotionRequest], steps: Sequence[i
     tok = lm.tokenizer
     pad, eos = tok.pad_token_id, tok.eos_token_id
     device = lm.device
-    ids = torch.full((len(prompts), L), pad, dtype=torch.long)
-    mask = torch.zeros((len(prompts), L), dtype=torch.long)
-    for row, p in enumerate(prompts):
-        ids[row, L - len(p):] = torch.from_numpy(p)
-        mask[row, L - len(p):] = 1
+    ids, mask = _left_padded(prompts, pad)
     processors = LogitsProcessorList()
+    if options.guidance != 1.0 and any(motion_rows):
+        neg_ids, neg_mask = _left_padded([_negative_prompt(lm, r, s, i, options.guidance_negative, p)
+                                          for i, (r, s, p) in enumerate(zip(requests, steps, prompts))], pad)
+        processors.append(NegativePromptGuidance(lm.backbone, neg_ids.to(device), neg_mask.to(device), L,
+                                                 options.guidance))
     if options.constrained:
         processors.append(MotionConstraint(lm.vocab, lm.text_vocab_size, L, torch.tensor(motion_rows),
                                            torch.tensor(min_codes), torch.tensor(max_codes), eos, pad))
@@ -358,6 +367,30 @@ def _generate(lm: MotionLM, requests: Sequence[MotionRequest], steps: Sequence[i
         model.train(was_training)
     answers = out[:, L:].cpu().numpy()
     return [_result(lm, r, a, eos) for r, a in zip(requests, answers)]
+
+
+def _left_padded(rows: Sequence[np.ndarray], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token rows -> (ids, attention mask), both (B, longest), padded on the left."""
+    L = max(len(r) for r in rows)
+    ids = torch.full((len(rows), L), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), L), dtype=torch.long)
+    for row, r in enumerate(rows):
+        ids[row, L - len(r):] = torch.from_numpy(np.asarray(r, dtype=np.int64))
+        mask[row, L - len(r):] = 1
+    return ids, mask
+
+
+def _negative_prompt(lm: MotionLM, request: MotionRequest, steps: int | None, index: int, kind: str,
+                     prompt: np.ndarray) -> np.ndarray:
+    """The guidance branch's prompt for ``request``: the unconditional instruction or the mirrored caption
+    (text-to-motion rows); other rows keep their own prompt (no guidance)."""
+    if request.task != "t2m":
+        return prompt
+    if kind == "mirrored":
+        from ..data.text import mirror_caption
+
+        return _prompt_ids(lm, replace(request, caption=mirror_caption(request.caption or "")), steps, index)
+    return _prompt_ids(lm, MotionRequest("unconditional"), steps, index)
 
 
 def _result(lm: MotionLM, request: MotionRequest, answer: np.ndarray, eos: int) -> GenerationResult:
