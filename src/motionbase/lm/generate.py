@@ -341,9 +341,10 @@ def _generate(lm: MotionLM, requests: Sequence[MotionRequest], steps: Sequence[i
     device = lm.device
     ids, mask = _left_padded(prompts, pad)
     processors = LogitsProcessorList()
-    if options.guidance != 1.0 and any(motion_rows):
-        neg_ids, neg_mask = _left_padded([_negative_prompt(lm, r, s, i, options.guidance_negative, p)
-                                          for i, (r, s, p) in enumerate(zip(requests, steps, prompts))], pad)
+    negatives = [_negative_prompt(lm, r, s, i, options.guidance_negative, p)
+                 for i, (r, s, p) in enumerate(zip(requests, steps, prompts))] if options.guidance != 1.0 else []
+    if any(not np.array_equal(n, p) for n, p in zip(negatives, prompts)):  # else guidance changes nothing
+        neg_ids, neg_mask = _left_padded(negatives, pad)
         processors.append(NegativePromptGuidance(lm.backbone, neg_ids.to(device), neg_mask.to(device), L,
                                                  options.guidance))
     if options.constrained:
