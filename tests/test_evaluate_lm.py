@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from motionbase.cli import app
@@ -59,8 +60,9 @@ def test_evaluate_with_lm(world, lm_dir):
 def test_lm_with_another_tokenizer_is_refused(world, lm_dir, tmp_path):
     root, _ = world
     other = MotionTokenizer.from_pretrained(root / "tokenizer")
+    with torch.no_grad():
+        next(other.parameters()).add_(1e-3)  # other weights: another checkpoint (a model card would not count)
     other.save_pretrained(tmp_path / "tok")
-    (tmp_path / "tok" / "note.txt").write_text("another checkpoint")  # other files: another content hash
     result = CliRunner().invoke(app, ["evaluate", "--evaluator", str(root / "evaluator"), "--store",
                                       str(root / "store"), "--tokenizer", str(tmp_path / "tok"), "--lm", str(lm_dir)])
     assert result.exit_code != 0 and "use the tokenizer it was trained with" in str(result.exception)
