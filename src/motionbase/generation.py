@@ -39,9 +39,10 @@ PART_ALIASES: dict[str, tuple[str, ...]] = {
     "legs": ("left_leg", "right_leg"),
 }
 SAVED_KINDS = ("npy", "codes", "mp4", "gif", "bvh", "json")
-# Classifier-free guidance for text -> motion (lm.guidance), against the mirrored prompt: on the default
-# model it lifted the geometric prompt-following checks from 38 % (none) to 76-78 % (scale 6-10, 189 checks;
-# unconditional negative, scale 4: 65 %). Prompts without a side word are unaffected.
+# Classifier-free guidance for text -> motion (lm.guidance), against the mirrored prompt. In ad-hoc runs of
+# benchmarks/default_model.py's prompt_following on the default model it lifted the geometric checks from 38 %
+# (no guidance, 63 checks) to 76-78 % (scale 6-10, 189 checks); an unconditional negative at scale 4 gave 65 %.
+# Prompts without a side word are unaffected.
 DEFAULT_GUIDANCE = 8.0
 DEFAULT_GUIDANCE_NEGATIVE = "mirrored"
 CAPTION_ROOM = 24  # tokens of context kept for a caption after the motion it describes
