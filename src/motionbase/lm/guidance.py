@@ -27,27 +27,26 @@ class NegativePromptGuidance(LogitsProcessor):
 
     def __init__(self, model, negative_ids: torch.Tensor, negative_mask: torch.Tensor, prompt_length: int,
                  scale: float):
+        from transformers import DynamicCache
+
         self.model, self.scale, self.prompt_length = model, float(scale), int(prompt_length)
         self.ids, self.mask = negative_ids, negative_mask
-        self.past = None
+        self.cache = DynamicCache()  # the negative branch's keys/values, filled in place by every forward pass
+        self.started = False
+        # transformers 5 renames the forward argument ``past_key_values`` to ``cache``
+        self.cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
     def _negative_logits(self, input_ids: torch.Tensor) -> torch.Tensor:
         answer = input_ids[:, self.prompt_length:]
-        if self.past is None:
-            feed = torch.cat([self.ids, answer], dim=1)
-            self.mask = torch.cat([self.mask, torch.ones_like(answer)], dim=1)
-        else:
-            feed = answer[:, -1:]
-            self.mask = torch.cat([self.mask, torch.ones_like(feed)], dim=1)
+        if self.started:  # the cache holds everything but the newest answer token
+            new = feed = answer[:, -1:]
+        else:  # first call: the negative prompt and whatever answer there is (none, under generate())
+            new, feed = answer, torch.cat([self.ids, answer], dim=1)
+            self.started = True
+        self.mask = torch.cat([self.mask, torch.ones_like(new)], dim=1)
         positions = (self.mask.cumsum(-1) - 1).clamp(min=0)[:, -feed.shape[1]:]
-        if self.past is None:
-            from transformers import DynamicCache
-
-            self.past = DynamicCache()  # filled in place by every forward pass
-        # transformers 5 renames the forward argument ``past_key_values`` to ``cache``
-        key = "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
         out = self.model(input_ids=feed, attention_mask=self.mask, position_ids=positions, use_cache=True,
-                         **{key: self.past})
+                         **{self.cache_arg: self.cache})
         return out.logits[:, -1].float()
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
