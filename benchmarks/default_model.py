@@ -103,14 +103,15 @@ def real_reference(store_dir: Path, gen) -> dict | None:
     if not (store_dir / "store.json").is_file():
         return None
     store = ClipStore.open(store_dir).split("test")
+    clips = [store.clip(i) for i in range(len(store))]
+    motions = {"real": [c.joints_m for c in clips],
+               "reconstructed": [gen.from_codes(encode_clip(gen.tokenizer, np.asarray(store.features(i)))).joints
+                                 for i in range(len(store))]}
     out = {}
-    for kind in ("real", "reconstructed"):
+    for kind, joints_of in motions.items():
         checks, by = [], {}
-        for i in range(len(store)):
-            clip = store.clip(i)
+        for clip, joints in zip(clips, joints_of):
             content, style = clip.meta.labels["content"], clip.meta.labels["style"]
-            joints = clip.joints_m if kind == "real" else \
-                gen.from_codes(encode_clip(gen.tokenizer, np.asarray(store.features(i)))).joints
             checks += judge(content, joints, clip.fps, where=clip.meta.id)
             by.setdefault((content, style), []).append(joints)
         for (content, style), runs in by.items():

@@ -39,7 +39,7 @@ def test_demo_text_to_motion_with_the_default_model(tmp_path):
         assert joints.ndim == 3 and joints.shape[1:] == (22, 3) and len(joints) > 4 and np.isfinite(joints).all()
         bvh = read_bvh(next(f for f in files if f.suffix == ".bvh"))
         assert bvh.num_frames == len(joints)
-        assert f"generated/{files[0].name}" in html or any(f"generated/{f.name}" in html for f in files)
+        assert any(f"generated/{f.name}" in html for f in files)
     before = {f: f.stat().st_mtime_ns for f in (tmp_path / "generated").iterdir()}
     run_demo(tmp_path, size_px=64, prompts=prompts)  # resumes: nothing regenerated
     assert {f: f.stat().st_mtime_ns for f in (tmp_path / "generated").iterdir()} == before
