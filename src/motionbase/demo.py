@@ -72,6 +72,7 @@ def _samples(out: Path, size_px: int) -> list[dict]:
     from .data import ClipStore
     from .data.labels import label_from_filename
     from .formats.bvh import load_bvh, write_bvh
+    from .io import safe_name
     from .viz.render import RenderConfig, render_motion
 
     store = ClipStore.create(out / "store", exist_ok=True)
@@ -85,7 +86,7 @@ def _samples(out: Path, size_px: int) -> list[dict]:
     config = RenderConfig(size_px=size_px)
     for i in tqdm(range(len(store)), desc="render + export", unit="clip", disable=None):
         clip = store.clip(i)
-        name, caption = clip.meta.id, (clip.captions.whole[0] if clip.captions.whole else clip.meta.id)
+        name, caption = safe_name(clip.meta.id, "clip id"), (clip.captions.whole[0] if clip.captions.whole else clip.meta.id)
         media = {"mp4": out / "videos" / f"{name}.mp4", "gif": out / "videos" / f"{name}.gif",
                  "bvh": out / "bvh" / f"{name}.bvh"}
         for key in ("mp4", "gif"):

@@ -9,9 +9,47 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Iterator
+
+
+# A file name built from data (a clip id, a sample name) is one path component of these characters: no
+# separator, no "..", no absolute path, no control character, so ``folder / name`` stays inside ``folder``.
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.,+=@()\[\]-]*$")
+MAX_NAME_CHARS = 200  # file systems allow 255 bytes; leave room for suffixes and temporary prefixes
+
+
+def safe_name(name: object, what: str = "id") -> str:
+    """``name`` if it is usable as one file name inside an output folder, else a one-line :class:`FormatError`.
+
+    The one rule for every path built from data (export bvh / humanml3d, renders, demo files): letters and
+    digits first, then letters, digits, space and ``_ . , + = @ ( ) [ ] -``; no ``/``, ``\\``, ``..`` at the
+    start, no absolute path, at most 200 characters.
+    """
+    from .errors import FormatError
+
+    if not isinstance(name, str) or not _SAFE_NAME.match(name) or len(name) > MAX_NAME_CHARS:
+        raise FormatError(f"{what} {name!r}", f"not usable as a file name: expected one name of at most "
+                          f"{MAX_NAME_CHARS} letters, digits, spaces or _ . , + = @ ( ) [ ] - (starting with a "
+                          f"letter or digit), no path separators")
+    return name
+
+
+def path_in(folder: str | os.PathLike, name: object, suffix: str = "", what: str = "id") -> Path:
+    """``folder / (name + suffix)`` for a data-derived ``name`` checked by :func:`safe_name`."""
+    return Path(folder) / f"{safe_name(name, what)}{suffix}"
+
+
+def _new_file_mode(path: Path) -> int:
+    """The replaced file's mode, or 0666 less the umask for a new file (as ``open(path, "w")`` gives)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 @contextlib.contextmanager
@@ -24,6 +62,8 @@ def atomic_output(path: str | os.PathLike, *, fsync: bool = False) -> Iterator[P
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.exists():  # mkstemp makes 0600; give the file the mode a plain open() would have
+            os.chmod(tmp_path, _new_file_mode(path))
         if fsync:
             with open(tmp_path, "rb+") as f:
                 os.fsync(f.fileno())

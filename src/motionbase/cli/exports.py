@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from ..io import path_in
 from .batch import run_batch
 
 
@@ -35,7 +36,7 @@ def register(app: typer.Typer) -> None:
         out.mkdir(parents=True, exist_ok=True)
 
         def work(i: int) -> bool:
-            target = out / f"{clips.id(i)}.bvh"
+            target = path_in(out, clips.id(i), ".bvh", "clip id")  # ids like ../x or /abs are refused
             if target.exists():
                 return False
             write_bvh(target, clips.joints(i), fps=clips.info.fps, units=units)

@@ -1,23 +1,60 @@
 """``motionbase import bvh PATHS... --out STORE`` and ``motionbase import humanml3d DIR --out STORE``.
 
-Imports are resumable: clips whose id (file stem) is already in the store are skipped. A bad file is
-reported (one line) and the batch goes on; failures are listed at the end and in ``--report``.
+Imports are resumable: a file already in the store (same source path) is skipped. A clip's id is the
+file's stem; when that stem is taken by another file (``a/take1.bvh`` and ``b/take1.bvh``), the later one
+gets ``stem-XXXXXXXX`` (a hash of its absolute path), so no file is lost and a rerun finds the same ids.
+A bad file is reported (one line) and the batch goes on; failures are listed at the end and in ``--report``.
+A write error (disk full) stops the batch with a one-line summary (see :mod:`.batch`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import typer
 
-from .batch import run_batch
+from ..errors import FormatError
+from .batch import store_batch
 
 
 def _bvh_files(paths: list[Path]) -> list[Path]:
+    missing = [p for p in paths if not p.exists()]
+    if missing:  # before the store is created: a typo must not leave an empty store folder
+        raise FormatError(missing[0], "no such file or folder (expected BVH files or folders of them)")
     files: list[Path] = []
     for p in paths:
         files += sorted(p.rglob("*.bvh")) if p.is_dir() else [p]
     return files
+
+
+def _same_file(stored: str, path: Path) -> bool:
+    """Whether a manifest ``file`` entry names ``path`` (relative entries: from this folder, or as a path tail)."""
+    if not stored:
+        return False
+    here = path.resolve()
+    s = Path(stored)
+    return s.resolve() == here or (not s.is_absolute() and here.as_posix().endswith("/" + s.as_posix().lstrip("./")))
+
+
+def bvh_ids(files: list[Path], stored: dict[str, str]) -> dict[Path, str | None]:
+    """Clip id of each file (None: already in the store from that same file). ``stored``: {id: source file}."""
+    ids: dict[Path, str | None] = {}
+    taken = set(stored)
+    for path in files:
+        stem = path.stem
+        alt = f"{stem}-{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]}"
+        if any(c in stored and _same_file(stored[c], path) for c in (stem, alt)):
+            ids[path] = None
+            continue
+        ids[path] = stem if stem not in taken else alt
+        taken.add(ids[path])
+    return ids
+
+
+def _stored_files(store) -> dict[str, str]:
+    table = store.manifest().select(["id", "file"]).to_pydict()
+    return dict(zip(table["id"], table["file"]))
 
 
 def register(app: typer.Typer) -> None:
@@ -45,18 +82,19 @@ def register(app: typer.Typer) -> None:
 
         files = _bvh_files(paths)
         store = ClipStore.create(out, exist_ok=True)
-        with store.writer() as writer:
-            def work(path: Path) -> bool:
-                if path.stem in store:
-                    return False
-                clip = load_bvh(path, joint_map=joint_map, unit=unit, up=up, source=source, licence=licence)
-                clip.meta.subset = subset
-                if caption_from_filename:
-                    label_from_filename(clip, path)
-                return writer.add(clip)
+        ids = bvh_ids(files, _stored_files(store))
 
-            result = run_batch(files, str, work, "import bvh", total=len(files))
-        result.finish(f"imported into {out}", report)
+        def work(writer, path: Path) -> bool:
+            if ids[path] is None:
+                return False
+            clip = load_bvh(path, joint_map=joint_map, unit=unit, up=up, source=source, licence=licence)
+            clip.meta.id = ids[path]
+            clip.meta.subset = subset
+            if caption_from_filename:
+                label_from_filename(clip, path)
+            return writer.add(clip)
+
+        store_batch(store, files, str, work, "import bvh", total=len(files)).finish(f"imported into {out}", report)
 
     @imp.command("humanml3d")
     def import_humanml3d(
@@ -66,16 +104,22 @@ def register(app: typer.Typer) -> None:
         licence: str = typer.Option("AMASS-derived, non-commercial research", help="licence stored with every clip"),
         report: Path = typer.Option(None, help="write a JSON report of done / skipped / failed samples"),
     ) -> None:
-        """Import a HumanML3D-layout folder, keeping its own feature vectors and captions."""
+        """Import a HumanML3D-layout folder, keeping its own feature vectors and captions. A sample with bad
+        arrays (NaN, wrong shape) is reported and the others are stored."""
         from ..data import ClipStore
         from ..formats.humanml3d import read_humanml3d
 
+        if not folder.is_dir():
+            raise FormatError(folder, "no such folder (expected a HumanML3D folder)")
         store = ClipStore.create(out, exist_ok=True)
-        with store.writer() as writer:
-            def work(item) -> bool:
-                clip, feats = item
-                clip.meta.source, clip.meta.licence = source, licence
-                return writer.add(clip, feats)
+        invalid: dict[str, str] = {}
 
-            result = run_batch(read_humanml3d(folder), lambda item: item[0].meta.id, work, "import humanml3d")
+        def work(writer, item) -> bool:
+            clip, feats = item
+            clip.meta.source, clip.meta.licence = source, licence
+            return writer.add(clip, feats)
+
+        samples = read_humanml3d(folder, on_invalid=lambda clip_id, exc: invalid.__setitem__(clip_id, str(exc)))
+        result = store_batch(store, samples, lambda item: item[0].meta.id, work, "import humanml3d")
+        result.failed.update(invalid)
         result.finish(f"imported into {out}", report)

@@ -27,6 +27,11 @@ from ..skeleton.quaternion import qmul
 
 CHANNEL_NAMES = ("Xposition", "Yposition", "Zposition", "Xrotation", "Yrotation", "Zrotation")
 _CHANNEL_LOOKUP = {c.lower(): c for c in CHANNEL_NAMES}
+MAX_DEPTH = 200  # joint nesting; real skeletons are < 40 deep, deeper files would exhaust Python's stack
+# Largest channel values accepted: angles beyond 1e5 degrees (~280 turns) and positions beyond 1e7 file
+# units (100 km in cm) are not motion capture, and in float64 they turn into garbage rotations or jumps.
+MAX_ROTATION_DEG = 1e5
+MAX_POSITION = 1e7
 
 
 @dataclass(frozen=True)
@@ -249,8 +254,11 @@ def _open_block(lines: _Lines, what: str) -> np.ndarray:
     return _floats(lines, line, tok[1:], 3, f"OFFSET of {what}")
 
 
-def _parse_joint(lines: _Lines, name: str, parent: int, out: dict) -> None:
+def _parse_joint(lines: _Lines, name: str, parent: int, out: dict, depth: int = 0) -> None:
     """Parse ``{ OFFSET ... CHANNELS ... (JOINT | End Site)* }`` after a ROOT/JOINT line."""
+    if depth > MAX_DEPTH:
+        raise lines.error(lines.i, f"joint {name!r} is nested more than {MAX_DEPTH} levels deep; "
+                                   f"expected a skeleton hierarchy (real ones are < 40 deep)")
     offset = _open_block(lines, f"joint {name!r}")
     index = len(out["names"])
     out["names"].append(name)
@@ -278,7 +286,7 @@ def _parse_joint(lines: _Lines, name: str, parent: int, out: dict) -> None:
         elif key == "JOINT":
             if len(tok) < 2:
                 raise lines.error(line, "JOINT without a name")
-            _parse_joint(lines, " ".join(tok[1:]), index, out)
+            _parse_joint(lines, " ".join(tok[1:]), index, out, depth + 1)
         elif key == "END":
             _parse_end_site(lines, index, name, out)
         elif key == "}":
@@ -340,7 +348,9 @@ def parse_bvh(text: str, path: str = "<string>") -> BvhData:
     if not (np.isfinite(frame_time) and frame_time > 0):
         raise lines.error(line, f"'Frame Time: {value}', expected a positive number of seconds")
     channels = tuple(out["channels"])
+    first = lines.i
     motion = _parse_motion(lines, frames, sum(len(c) for c in channels))
+    _check_magnitudes(lines, first, motion, channels, out["names"])
     return BvhData(path=path, names=tuple(out["names"]), parents=tuple(out["parents"]),
                    offsets=np.array(out["offsets"]).reshape(-1, 3), channels=channels,
                    end_sites=tuple(out["end_sites"]), frame_time=frame_time, motion=motion)
@@ -392,6 +402,24 @@ def _parse_motion_lines(lines: _Lines, first: int, frames: int, num_channels: in
         raise FormatError(lines.path, f"file ends after {len(rows)} of {frames} frames (truncated?)",
                           line=lines.end_line)
     return np.stack(rows)
+
+
+def _check_magnitudes(lines: _Lines, first: int, motion: np.ndarray, channels: tuple, names: list) -> None:
+    """Refuse channel values no capture produces (see ``MAX_ROTATION_DEG``, ``MAX_POSITION``), naming the line."""
+    is_rot = np.array(["rotation" in c for chans in channels for c in chans], dtype=bool)
+    limit = np.where(is_rot, MAX_ROTATION_DEG, MAX_POSITION)
+    bad = np.abs(motion) > limit
+    if not bad.any():
+        return
+    frame, col = (int(v) for v in np.argwhere(bad)[0])
+    joint = next(j for j, n in enumerate(np.cumsum([len(c) for c in channels])) if col < n)
+    name = channels[joint][col - sum(len(c) for c in channels[:joint])]
+    kind = ("an angle in degrees, at most %g" % MAX_ROTATION_DEG) if is_rot[col] else (
+        "a position in file units, at most %g" % MAX_POSITION)
+    nonblank = (k for k in range(first, len(lines.lines)) if lines.lines[k].strip())
+    line = next(k for i, k in enumerate(nonblank) if i == frame) + 1
+    raise FormatError(lines.path, f"{name} of joint {names[joint]!r} is {motion[frame, col]:g}, expected {kind} "
+                                  f"in magnitude", line=line, frame=frame)
 
 
 def _is_float(v: str) -> bool:

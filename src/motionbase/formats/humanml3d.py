@@ -38,7 +38,7 @@ import re
 import shutil
 import uuid
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -234,12 +234,14 @@ def _span_frames(line: TextLine, num_frames: int) -> tuple[int, int]:
 
 
 def read_humanml3d(root: Path | str, *, split: str | None = None, layout: FeatureLayout = HML3D_LAYOUT,
-                   spans: bool = True, skip_invalid: bool = False) -> Iterator[tuple[Clip, np.ndarray]]:
+                   spans: bool = True, skip_invalid: bool = False,
+                   on_invalid: Callable[[str, FormatError], None] | None = None) -> Iterator[tuple[Clip, np.ndarray]]:
     """Yield ``(clip, features)`` for every sample of a HumanML3D folder (see the module docstring).
 
     split: only the ids listed in ``{split}.txt`` (in that file's order); default every id, sorted.
     spans: also yield the sub-span samples. skip_invalid: warn and skip clips whose arrays are
-    malformed or contain NaN (HumanML3D has one, 007975) instead of raising.
+    malformed or contain NaN (HumanML3D has one, 007975) instead of raising. on_invalid: called with
+    ``(id, error)`` for such a clip instead of warning (implies skipping it), e.g. to report it.
     Sub-spans shorter than 2 frames (or starting past the clip's end) are skipped with a warning.
     The folder's consistency (ids, split files) is checked before the first clip is yielded.
     """
@@ -256,6 +258,9 @@ def read_humanml3d(root: Path | str, *, split: str | None = None, layout: Featur
         try:
             feats, joints = _load_clip_arrays(root, clip_id, layout)
         except FormatError as exc:
+            if on_invalid is not None:
+                on_invalid(clip_id, exc)
+                continue
             if not skip_invalid:
                 raise
             warnings.warn(f"skipped: {exc}", stacklevel=2)
