@@ -3,7 +3,8 @@
 build-dataset turns videos and images (files or folders) into a MotionBase-style clip store: people detected
 and tracked, 2D/3D pose, SMPL-22 joints at 20 fps, hierarchical captions. Resumable (finished inputs are
 skipped), a failures report, a progress bar; ``--workers N`` local processes, ``--ray ADDRESS`` Ray tasks
-(``--ray local`` starts a local cluster). See docs/PIPELINE.md.
+(``--ray local`` starts a local cluster). Every input runs in a worker process, so a native crash on one
+input fails that input only; a rerun skips it unless ``--retry-crashed``. See docs/PIPELINE.md.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def register(app: typer.Typer) -> None:
         detect_every: float = typer.Option(1.0, help="seconds between person detections (tracked in between)"),
         max_seconds: float = typer.Option(None, help="process only the first seconds of each video"),
         smplx_model: Path = typer.Option(None, help="SMPL-X model file or folder: also fit SMPL-X parameters"),
+        retry_crashed: bool = typer.Option(False, help="try again inputs that crashed a worker in an earlier run "
+                                           "(by default they are reported failed and skipped)"),
     ) -> None:
         """Build a MotionBase-style dataset from your own videos and images."""
         from ..pipeline.process import PipelineConfig
@@ -50,7 +53,8 @@ def register(app: typer.Typer) -> None:
         from .batch import BatchReport
 
         report_path = report or out / PIPELINE_DIR / "report.json"
-        result = run(inputs, out, config, workers=workers, ray_address=ray, report_path=report_path)
+        result = run(inputs, out, config, workers=workers, ray_address=ray, report_path=report_path,
+                     retry_crashed=retry_crashed)
         typer.echo(f"{sum(map(len, result.clips.values()))} clips stored; report: {report_path}")
         BatchReport(result.done, result.skipped, result.failed).finish(f"build-dataset into {out}", None)
 

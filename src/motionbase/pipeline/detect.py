@@ -85,6 +85,20 @@ class Detections:
         return int(self.boxes.shape[0])
 
 
+HOG_WINDOW = (64, 128)  # width, height of the default people detector's window
+
+
+def pad_to_window(image: np.ndarray, window: tuple[int, int] = HOG_WINDOW) -> np.ndarray:
+    """``image`` itself when it holds one window, else a copy padded with zeros at right and bottom to do so
+    (box coordinates are unchanged by padding there)."""
+    h, w = image.shape[:2]
+    if w >= window[0] and h >= window[1]:
+        return image
+    out = np.zeros((max(h, window[1]), max(w, window[0])) + image.shape[2:], dtype=image.dtype)
+    out[:h, :w] = image
+    return out
+
+
 class HogPersonDetector:
     """OpenCV's default HOG people detector (64x128 window, INRIA-trained SVM), with NMS."""
 
@@ -95,8 +109,10 @@ class HogPersonDetector:
         self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
 
     def __call__(self, image_bgr: np.ndarray) -> Detections:
-        """People in a BGR (or grey) uint8 image."""
+        """People in a BGR (or grey) uint8 image. Images smaller than the 64 x 128 window are padded (black,
+        right and bottom) first: OpenCV's ``detectMultiScale`` reads out of bounds on them (abort/segfault)."""
         c = self.config
+        image_bgr = pad_to_window(image_bgr)
         rects, weights = self._hog.detectMultiScale(image_bgr, winStride=(c.win_stride, c.win_stride),
                                                     padding=(c.padding, c.padding), scale=c.scale)
         if len(rects) == 0:

@@ -1,19 +1,24 @@
 """Run the pipeline over many inputs into a clip store: in this process, a local process pool, or Ray.
 
-Workers run :func:`~.process.process_input` (everything CPU-heavy: decode, detect, pose, lift, clean,
+Each input runs in a worker process (:mod:`.isolate`) unless ``isolate=False`` with one worker: a native
+crash (segfault, abort in OpenCV / FFmpeg / MediaPipe) kills only that worker, the input is recorded as
+failed (``STORE/pipeline/crashed/<key>.json``), the run goes on, and a rerun skips it unless
+``retry_crashed=True``. Workers run :func:`~.process.process_input` (everything CPU-heavy: decode, detect, pose, lift, clean,
 captions, SMPL-X) and send back clips; this process is the store's only writer. Each input's clips are
 committed as one shard, then the input's resume marker (``STORE/pipeline/done/<key>.json``) is written, so
 
 - a finished input is never redone (its marker is there; the marker is written only after its clips are);
 - a crash loses at most the inputs in flight (a killed run leaves no half-written shard visible);
-- a failure (unreadable file, no person, captioner error, a full disk while writing) is one line in the
-  report and the run goes on with the next input; the failed input's clips are all or nothing.
+- a failure (unreadable file, no person, captioner error, a full disk while writing, a worker killed by a
+  native crash) is one line in the report and the run goes on with the next input; the failed input's
+  clips are all or nothing.
 
 The report (``STORE/pipeline/report.json``, or ``report_path``) lists done, skipped (already done) and failed
 inputs, the clips and notes of each, and CPU seconds per stage.
 
 Ray: ``ray_address="local"`` starts a local cluster with ``workers`` CPUs; any other value joins that
-cluster (``ray.init(address=...)``). Inputs are Ray tasks of one CPU each, at most ``2 * workers`` in flight.
+cluster (``ray.init(address=...)``). Inputs are Ray tasks of one CPU each, at most ``2 * workers`` in flight;
+a task whose worker dies is that input's crash, as with local workers.
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ from pathlib import Path
 from ..errors import MotionbaseError
 from ..io import atomic_write_text
 from .bodymodel import save_fit
+from .isolate import run_isolated
 from .process import STAGES, InputResult, PipelineConfig, input_key, process_input
 from .video import find_inputs, require
 
-PIPELINE_DIR = "pipeline"  # inside the store: done/ markers, report.json, smplx/ parameters
+PIPELINE_DIR = "pipeline"  # inside the store: done/ and crashed/ markers, report.json, smplx/ parameters
 
 
 @dataclass
@@ -59,6 +65,7 @@ class Outcome:
     path: str
     result: InputResult | None = None
     error: str = ""
+    crashed: bool = False  # the worker process died on this input (a native crash)
 
 
 def safe_process(path: str, config: PipelineConfig) -> Outcome:
@@ -74,24 +81,19 @@ def safe_process(path: str, config: PipelineConfig) -> Outcome:
 # ---------------------------------------------------------------- executors
 
 
-def run_serial(paths: list[str], config: PipelineConfig) -> Iterator[Outcome]:
+Process = Callable[[str, PipelineConfig], Outcome]
+
+
+def run_serial(paths: list[str], config: PipelineConfig, process: Process = safe_process) -> Iterator[Outcome]:
+    """In this process (no isolation: a native crash ends the run)."""
     for p in paths:
-        yield safe_process(p, config)
+        yield process(p, config)
 
 
-def run_processes(paths: list[str], config: PipelineConfig, workers: int) -> Iterator[Outcome]:
-    """A local pool of ``workers`` spawned processes (spawn: MediaPipe's threads do not survive fork)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(safe_process, p, config) for p in paths]
-        for fut in as_completed(futures):
-            yield fut.result()
-
-
-def run_ray(paths: list[str], config: PipelineConfig, workers: int, address: str) -> Iterator[Outcome]:
-    """Ray tasks of one CPU each on a local (``address="local"``) or existing cluster."""
+def run_ray(paths: list[str], config: PipelineConfig, workers: int, address: str,
+            process: Process = safe_process) -> Iterator[Outcome]:
+    """Ray tasks of one CPU each on a local (``address="local"``) or existing cluster; a task whose worker
+    died (``ray.exceptions.RayError`` from ``ray.get``) is that input's crash."""
     ray = require("ray", "the Ray runner (--ray)", "pip install 'motionbase[dist]'")
     started = not ray.is_initialized()
     if started:
@@ -99,14 +101,23 @@ def run_ray(paths: list[str], config: PipelineConfig, workers: int, address: str
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
         else:
             ray.init(address=address, log_to_driver=False)
-    task = ray.remote(num_cpus=1, max_retries=0)(safe_process)
+    task = ray.remote(num_cpus=1, max_retries=0)(process)
     try:
-        todo, pending = list(paths), []
+        todo, pending, path_of = list(paths), [], {}
         while todo or pending:
             while todo and len(pending) < 2 * workers:
-                pending.append(task.remote(todo.pop(0), config))
+                path = todo.pop(0)
+                pending.append(task.remote(path, config))
+                path_of[pending[-1]] = path
             ready, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(ready[0])
+            path = path_of.pop(ready[0])
+            try:
+                yield ray.get(ready[0])
+            except ray.exceptions.RayError as exc:  # the worker died (WorkerCrashedError) or the task failed
+                why = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                yield Outcome(path, error=f"{path}: the Ray worker died while processing this input "
+                                          f"({type(exc).__name__}{': ' + why if why else ''}); the input was skipped",
+                              crashed=True)
     finally:
         if started:
             ray.shutdown()
@@ -153,9 +164,15 @@ def _os_error(path: str, what: str, exc: OSError) -> str:
 def build_dataset(inputs: Iterable[str | os.PathLike], store_path: str | os.PathLike,
                   config: PipelineConfig = PipelineConfig(), *, workers: int = 1, ray_address: str | None = None,
                   report_path: str | os.PathLike | None = None, progress: bool = True,
-                  on_outcome: Callable[[Outcome], None] | None = None) -> PipelineReport:
+                  on_outcome: Callable[[Outcome], None] | None = None, isolate: bool = True,
+                  retry_crashed: bool = False, process: Process = safe_process) -> PipelineReport:
     """Turn videos and images (files or folders) into clips in the store at ``store_path`` (created if
-    needed); resumable; returns the report (also written to ``report_path`` or ``STORE/pipeline/report.json``)."""
+    needed); resumable; returns the report (also written to ``report_path`` or ``STORE/pipeline/report.json``).
+
+    isolate: run inputs in worker processes even with one worker (a native crash fails one input, not the
+    run); ``False`` with ``workers=1`` runs them in this process. retry_crashed: try again the inputs that
+    crashed a worker in an earlier run (otherwise they are reported failed and skipped). process: the
+    per-input function (a picklable module-level function returning an :class:`Outcome`)."""
     from tqdm import tqdm
 
     from ..data import ClipStore
@@ -170,22 +187,26 @@ def build_dataset(inputs: Iterable[str | os.PathLike], store_path: str | os.Path
     meta_dir = Path(store_path) / PIPELINE_DIR
     done_dir = meta_dir / "done"
     done_dir.mkdir(parents=True, exist_ok=True)
+    crashed_dir = meta_dir / CRASHED
     report = PipelineReport()
     todo: list[str] = []
     for p in find_inputs(inputs):
+        crash_marker = crashed_dir / f"{input_key(p)}.json" if p.is_file() else None
         if not p.is_file():
             report.failed[str(p)] = f"{p}: no such file"
         elif (done_dir / f"{input_key(p)}.json").is_file():
             report.skipped.append(str(p))
+        elif crash_marker is not None and crash_marker.is_file() and not retry_crashed:
+            report.failed[str(p)] = _recorded_crash(crash_marker, str(p))
         else:
             todo.append(str(p))
 
     if ray_address:
-        outcomes = run_ray(todo, config, workers, ray_address)
-    elif workers > 1 and len(todo) > 1:
-        outcomes = run_processes(todo, config, workers)
+        outcomes = run_ray(todo, config, workers, ray_address, process)
+    elif isolate or workers > 1:
+        outcomes = run_isolated(todo, config, min(workers, max(len(todo), 1)), process)
     else:
-        outcomes = run_serial(todo, config)
+        outcomes = run_serial(todo, config, process)
     sink = _Sink(store)
     bar = tqdm(total=len(todo), desc="build-dataset", unit="input", disable=None if progress else True)
     try:
@@ -195,14 +216,38 @@ def build_dataset(inputs: Iterable[str | os.PathLike], store_path: str | os.Path
                 on_outcome(out)
             if out.result is None:
                 report.failed[out.path] = out.error
+                if out.crashed:
+                    _record_crash(crashed_dir, out, report)
                 continue
             _store_result(out, sink, Path(store_path), done_dir, report)
+            if out.path in report.clips:  # done now: an earlier crash of this input is history
+                (crashed_dir / f"{input_key(out.path)}.json").unlink(missing_ok=True)
             bar.set_postfix(clips=sum(map(len, report.clips.values())), failed=len(report.failed))
     finally:
+        outcomes.close()  # stops the workers, also when this loop was interrupted
         bar.close()
         sink.close()
         report.write(Path(report_path) if report_path else meta_dir / "report.json")
     return report
+
+
+CRASHED = "crashed"  # inside PIPELINE_DIR: one marker per input that killed its worker
+
+
+def _record_crash(crashed_dir: Path, out: Outcome, report: PipelineReport) -> None:
+    try:
+        atomic_write_text(crashed_dir / f"{input_key(out.path)}.json",
+                          json.dumps({"path": out.path, "error": out.error}))
+    except OSError as exc:
+        report.failed[out.path] += "; " + _os_error(out.path, "recording the crash", exc)
+
+
+def _recorded_crash(marker: Path, path: str) -> str:
+    try:
+        error = json.loads(marker.read_text(encoding="utf-8"))["error"]
+    except (OSError, ValueError, KeyError, TypeError):
+        error = f"{path}: crashed a worker"
+    return f"{error} (in an earlier run; not retried: pass --retry-crashed to try again)"
 
 
 def _store_result(out: Outcome, sink: _Sink, store_path: Path, done_dir: Path, report: PipelineReport) -> None:

@@ -23,6 +23,20 @@ import numpy as np
 
 from ..errors import FormatError, MotionbaseError
 
+# Inputs smaller than this on a side hold no person the detector or pose model can use, and native code
+# (OpenCV's HOG, MediaPipe) has crashed on such sizes; they are refused before any of it runs.
+MIN_SIDE_PX = 32
+MAX_PIXELS = 100_000_000  # per frame or image (a 10,000 x 10,000 still); larger is refused before decoding
+
+
+def check_size(path: str | Path, width: int, height: int, what: str) -> None:
+    """:class:`FormatError` unless ``width`` x ``height`` is within the sizes the pipeline takes."""
+    if min(width, height) < MIN_SIDE_PX:
+        raise FormatError(path, f"{what} is {width}x{height} px; expected at least {MIN_SIDE_PX} px on each side")
+    if width * height > MAX_PIXELS:
+        raise FormatError(path, f"{what} is {width}x{height} px; expected at most {MAX_PIXELS:,} pixels")
+
+
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
@@ -102,6 +116,7 @@ def probe_video(path: str | Path) -> VideoInfo:
         raise FormatError(path, "no decodable frame; expected a video with at least one frame", frame=0)
     if not (0.5 <= fps <= 1000.0):
         raise FormatError(path, f"frame rate {fps!r} fps is implausible; expected 0.5-1000 fps")
+    check_size(path, w, h, "the video")
     return VideoInfo(str(path), fps, n, w, h)
 
 
@@ -136,10 +151,35 @@ def load_image(path: str | Path) -> np.ndarray:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as exc:
         raise FormatError(path, f"cannot read ({exc.strerror or exc})") from None
+    size = _image_header_size(path, data)
+    if size is not None:
+        check_size(path, *size, "the image")
     image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if image is None or image.size == 0:
         raise FormatError(path, "not a readable image (corrupt or an unknown format)")
+    check_size(path, image.shape[1], image.shape[0], "the image")
     return image
+
+
+def _image_header_size(path: Path, data: np.ndarray) -> tuple[int, int] | None:
+    """(width, height) from the image's header without decoding it (Pillow), or None if it cannot tell."""
+    import io
+    import warnings
+
+    try:
+        from PIL import Image
+    except ImportError:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data.tobytes())) as im:
+                return im.size
+    except Image.DecompressionBombError as exc:
+        raise FormatError(path, f"the image is too large to decode ({exc}); expected at most "
+                                f"{MAX_PIXELS:,} pixels") from None
+    except Exception:  # noqa: BLE001 - no Pillow, or a format it does not know: OpenCV decides below
+        return None
 
 
 @dataclass(frozen=True)
