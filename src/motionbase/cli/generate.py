@@ -5,14 +5,63 @@ Without ``--lm`` / ``--tokenizer`` the shipped default models are used (:mod:`mo
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import typer
 
-from ..generation import DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_NEGATIVE
+from ..errors import MotionbaseError
+from ..generation import DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_NEGATIVE, SAVED_KINDS
 
 _LM_HELP = "motion LM checkpoint directory (default: the shipped model)"
 _TOK_HELP = "the motion tokenizer the LM was trained with (default: the shipped one)"
+MAX_VIDEO_PX = 1080  # video side; larger GIFs do not fit in memory for long motions
+
+
+def check_prompts(prompts: list[str]) -> None:
+    """One line for a prompt that is not text (non-UTF-8 bytes arrive as lone surrogates) or is empty."""
+    for i, prompt in enumerate(prompts, 1):
+        try:
+            prompt.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = prompt[exc.start].encode("utf-8", "surrogateescape")
+            raise MotionbaseError(f"prompt {i}: not UTF-8 text (byte {bad!r} at character {exc.start}); "
+                                  f"expected a sentence such as \"a person waves the left hand\"") from None
+        if not prompt.strip():
+            raise MotionbaseError(f"prompt {i}: empty; expected a sentence such as \"a person waves the left hand\"")
+
+
+def writable_folder(out: Path) -> Path:
+    """``out`` created if needed and proven writable, or one line saying why not (before any model loads)."""
+    if out.exists() and not out.is_dir():
+        raise MotionbaseError(f"--out {out}: exists and is not a folder; expected a folder for the outputs")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-check.", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        from .batch import os_reason
+
+        raise MotionbaseError(f"--out {out}: cannot write there ({os_reason(exc)})") from None
+    return out
+
+
+def save_or_clean(gen, motion, out: Path, stem: str, render) -> dict[str, Path]:
+    """``gen.save`` all or nothing: on a write error (disk full, out of memory rendering) the files of this
+    motion written so far are removed and one line says why."""
+    names = [f"{stem}.{'codes.npy' if k == 'codes' else k}" for k in SAVED_KINDS]
+    before = {n for n in names if (out / n).exists()}
+    try:
+        return gen.save(motion, out, stem, render=render)
+    except (OSError, MemoryError) as exc:
+        for n in set(names) - before:
+            (out / n).unlink(missing_ok=True)
+        from .batch import os_reason
+
+        why = os_reason(exc) if isinstance(exc, OSError) else "out of memory"
+        raise MotionbaseError(f"{out / stem}.*: writing failed ({why}); the files of this motion were removed") from None
 
 
 def register(app: typer.Typer) -> None:
@@ -30,13 +79,15 @@ def register(app: typer.Typer) -> None:
         guidance: float = typer.Option(DEFAULT_GUIDANCE, help="classifier-free guidance scale (1 = none)"),
         guidance_negative: str = typer.Option(DEFAULT_GUIDANCE_NEGATIVE, help="guide away from the 'mirrored' "
                                               "prompt (left/right swapped) or the 'unconditional' one"),
-        size: int = typer.Option(320, help="video side in pixels"),
+        size: int = typer.Option(320, min=32, max=MAX_VIDEO_PX, help="video side in pixels"),
         device: str | None = typer.Option(None, help="torch device (default: cuda if available, else cpu)"),
     ) -> None:
         """Text to motion: joints (.npy), skeleton video (.mp4, .gif), .bvh and the codes for each prompt."""
         from ..generation import MotionGenerator, slug
         from ..viz.render import RenderConfig
 
+        check_prompts(prompts)
+        writable_folder(out)
         gen = MotionGenerator.load(lm, tokenizer, device=device)
         if gen.familiarity_note:
             typer.echo(f"note: {gen.familiarity_note}", err=True)
@@ -48,7 +99,7 @@ def register(app: typer.Typer) -> None:
         for motion, stem in zip(motions, stems):
             if motion.familiarity is not None and not motion.familiarity.familiar:
                 typer.echo(f"warning: {motion.familiarity.message()}", err=True)
-            paths = gen.save(motion, out, stem, render=RenderConfig(size_px=size))
+            paths = save_or_clean(gen, motion, out, stem, RenderConfig(size_px=size))
             typer.echo(f"{motion.prompt!r}: {motion.seconds:.2f} s -> {out / stem}."
                        f"{{{','.join(p.name[len(stem) + 1:] for p in paths.values())}}}")
             if not motion.closed:

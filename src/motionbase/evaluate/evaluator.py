@@ -236,6 +236,7 @@ class TextMotionEvaluator(nn.Module):
     def from_pretrained(cls, path: str | os.PathLike, device: str | torch.device | None = None
                         ) -> TextMotionEvaluator:
         """Load a directory written by :meth:`save_pretrained`; errors name the missing or bad file."""
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
         root = Path(path)
@@ -248,7 +249,12 @@ class TextMotionEvaluator(nn.Module):
             vocab = Vocabulary(tuple(json.loads((root / VOCAB_FILE).read_text())))
         except (ValueError, TypeError) as exc:
             raise CheckpointError(f"{root}: unreadable evaluator config or vocabulary ({exc})") from None
-        state = load_file(str(root / WEIGHTS_FILE))
+        try:
+            state = load_file(str(root / WEIGHTS_FILE))
+        except (SafetensorError, OSError) as exc:
+            why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CheckpointError(f"{root / WEIGHTS_FILE}: not a readable safetensors file (corrupt, truncated or "
+                                  f"not safetensors: {why})") from None
         if "feature_mean" not in state or "feature_std" not in state:
             raise CheckpointError(f"{root / WEIGHTS_FILE}: no feature_mean/feature_std; not an evaluator checkpoint")
         model = cls(config, vocab, state["feature_mean"].numpy(), state["feature_std"].numpy())

@@ -21,3 +21,47 @@ def load_motion_tokenizer(path: Path, device: str | None = None):
 
     tok = MotionTokenizer.from_pretrained(path, device=device)
     return tok, CodecInfo.of(tok, path)
+
+
+_EMBEDDING_SUFFIXES = ("wte.weight", "embed_tokens.weight")  # GPT-2, Llama / Qwen input embeddings
+
+
+def check_backbone_weights(root: Path) -> None:
+    """One-line :class:`CheckpointError` for backbone weights transformers would fail on with a traceback or a
+    report table: an index naming a non-safetensors (pickle) file, a corrupt / truncated / pickle
+    ``model.safetensors``, an embedding whose rows differ from ``config.json``'s ``vocab_size``."""
+    import json
+
+    from safetensors import SafetensorError, safe_open
+
+    from ..errors import CheckpointError
+
+    index = root / "model.safetensors.index.json"
+    if index.is_file():
+        try:
+            files = sorted(set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise CheckpointError(f"{index}: not a safetensors index (expected a weight_map; {exc})") from None
+        for name in files:
+            if not str(name).endswith(".safetensors") or Path(name).name != name:
+                raise CheckpointError(f"{index}: names {name!r}; only .safetensors files in the checkpoint folder "
+                                      f"are loaded (pickle weights never are)")
+    else:
+        files = ["model.safetensors"]
+    shapes: dict[str, list[int]] = {}
+    for name in files:
+        try:
+            with safe_open(str(root / name), framework="pt") as f:
+                shapes.update({k: list(f.get_slice(k).get_shape()) for k in f.keys()})
+        except (SafetensorError, OSError) as exc:
+            why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CheckpointError(f"{root / name}: not a readable safetensors file (corrupt, truncated or not "
+                                  f"safetensors: {why})") from None
+    try:
+        vocab = json.loads((root / "config.json").read_text(encoding="utf-8")).get("vocab_size")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise CheckpointError(f"{root / 'config.json'}: unreadable backbone config ({exc})") from None
+    for key, shape in shapes.items():
+        if key.endswith(_EMBEDDING_SUFFIXES) and isinstance(vocab, int) and shape and shape[0] != vocab:
+            raise CheckpointError(f"{root / 'config.json'}: vocab_size {vocab}, but the weights' {key} has "
+                                  f"{shape[0]} rows; config.json and model.safetensors are from different models")

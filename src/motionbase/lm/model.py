@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import uuid
 from collections.abc import Iterable
@@ -30,6 +31,7 @@ import torch
 from ..errors import CheckpointError, MotionbaseError
 from .codec import CodecInfo
 from .config import LMConfig, TinyBackboneConfig, from_dict, paper_lr, to_dict
+from .loading import check_backbone_weights
 from .prompts import InstructionEncoder
 from .text_tokenizer import ensure_pad, first_line, load_text_tokenizer, train_bpe
 from .vocab import MotionVocab
@@ -161,9 +163,10 @@ class MotionLM:
             saved.check_matches(codec, f"LM checkpoint {root}", check_hash=check_hash)
         vocab = MotionVocab.from_dict(record["vocab"])
         tokenizer = load_text_tokenizer(root)
+        check_backbone_weights(root)  # one line for corrupt / pickle / mismatched weights, before transformers
         try:
             backbone = AutoModelForCausalLM.from_pretrained(str(root), local_files_only=True, dtype=dtype)
-        except (OSError, ValueError, RuntimeError) as exc:
+        except (OSError, ValueError, RuntimeError, pickle.UnpicklingError) as exc:
             raise CheckpointError(f"{root}: backbone weights do not load ({first_line(exc)})") from None
         vocab.check_fits(len(tokenizer), f"{root}: tokenizer")
         vocab.check_fits(_embedding_rows(backbone), f"{root}: backbone embeddings")
