@@ -224,3 +224,51 @@ def test_importing_a_missing_path_leaves_no_store_folder(tmp_path, kind):
     res = run("import", kind, tmp_path / "nothere", "--out", tmp_path / "store")
     assert isinstance(res.exception, MotionbaseError) and "no such" in str(res.exception)
     assert not (tmp_path / "store").exists()
+
+
+def test_export_humanml3d_with_feet_always_on_the_floor_floors_the_std_and_says_so(tmp_path):
+    """The two handedness takes stand in place: the foot-contact columns 259:263 never change."""
+    assert run("import", "bvh", RAISE, WAVE, "--out", tmp_path / "store").exit_code == 0
+    res = run("export", "humanml3d", tmp_path / "store", "--out", tmp_path / "hml")
+    no_traceback(res)
+    assert res.exit_code == 0 and "constant in columns 259:263" in res.output and "Std.npy holds 1.0" in res.output
+    std = np.load(tmp_path / "hml" / "Std.npy")
+    assert np.all(std[259:263] == 1.0) and np.all(std[:259] > 0) and len(list((tmp_path / "hml" / "new_joint_vecs").iterdir())) == 2
+
+
+def test_compute_stats_floors_only_when_asked():
+    from motionbase.errors import ShapeError
+    from motionbase.features.stats import compute_stats
+
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(50, 263))
+    feats[:, 259:263] = 1.0
+    with pytest.raises(ShapeError, match="constant in columns 259:263"):
+        compute_stats([feats])
+    floored = []
+    stats = compute_stats([feats], floor_constant=True, floored=floored)
+    assert floored == [slice(259, 263)] and np.all(stats.std[259:263] == 1.0)
+    assert np.allclose(stats.std[:3], compute_stats([np.where(np.arange(263) >= 259, rng.normal(size=(50, 263)),
+                                                              feats)]).std[:3])
+
+
+def test_an_lmm_endpoint_that_never_replies_is_bounded_by_timeout(tmp_path):
+    import socket
+    import time
+
+    with socket.socket() as server:  # accepts connections (kernel backlog) and never answers
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        port = server.getsockname()[1]
+        t0 = time.monotonic()
+        res = run("caption", RAISE, "--captioner", "lmm", "--base-url", f"http://127.0.0.1:{port}/v1",
+                  "--timeout", "0.3")
+        elapsed = time.monotonic() - t0
+    assert isinstance(res.exception, MotionbaseError) and "no reply within 0.3 s (after 4 attempts)" in str(res.exception)
+    assert elapsed < 15  # 4 x 0.3 s waits + 1 + 2 + 4 s backoff; the default (30 s) would take minutes
+
+
+def test_lmm_default_timeout_is_30_seconds_per_reply():
+    from motionbase.pipeline.caption.lmm import LMMConfig
+
+    assert LMMConfig().timeout_s == 30.0

@@ -22,6 +22,8 @@ def register(app: typer.Typer) -> None:
         base_url: str = typer.Option("http://127.0.0.1:8000/v1", help="lmm: the endpoint's /v1 root"),
         model: str = typer.Option("gpt-4o-mini", help="lmm: model name at the endpoint"),
         cache_dir: str = typer.Option(None, help="lmm: reply cache directory"),
+        timeout: float = typer.Option(30.0, min=0.1, help="lmm: seconds to wait for each reply (each of the "
+                                      "3 retries waits as long again)"),
         as_json: bool = typer.Option(False, "--json", help="one JSON object per motion instead of text"),
     ) -> None:
         """Write whole-body and part-level (upper/lower body) captions for each MOTION."""
@@ -30,7 +32,7 @@ def register(app: typer.Typer) -> None:
         from ..pipeline.caption import get_captioner
 
         options = ({"paraphrases": paraphrases} if captioner == "rules" else
-                   {"base_url": base_url, "model": model, "cache_dir": cache_dir})
+                   {"base_url": base_url, "model": model, "cache_dir": cache_dir, "timeout_s": timeout})
         cap = get_captioner(captioner, **options)
         for spec in motions:
             joints, title = load_motion(spec)

@@ -55,12 +55,18 @@ def register(app: typer.Typer) -> None:
         """Write the HumanML3D folder layout (new_joint_vecs, new_joints, texts, splits, Mean/Std)."""
         from tqdm import tqdm
 
-        from ..features.stats import compute_stats
+        from ..features.stats import FLOOR_STD, compute_stats
         from ..formats.humanml3d import write_humanml3d
 
         clips = _open(store, split)
         stat_clips = _open(store, stats_split) if stats_split else clips
-        stats = compute_stats(stat_clips.features(i) for i in range(len(stat_clips)))
+        floored: list[slice] = []
+        stats = compute_stats((stat_clips.features(i) for i in range(len(stat_clips))), floor_constant=True,
+                              floored=floored)
+        for sl in floored:
+            typer.echo(f"warning: features are constant in columns {sl.start}:{sl.stop} over the "
+                       f"{len(stat_clips)} clips the stats come from (e.g. feet that never leave the floor); "
+                       f"Std.npy holds {FLOOR_STD} there (those columns keep their own units)", err=True)
 
         def item(i: int):
             # HumanML3D pairs N feature rows with N joint frames (joints recovered from the features);

@@ -22,6 +22,8 @@ def register(app: typer.Typer) -> None:
         captioner: str = typer.Option("rules", help="rules (offline) | lmm (an OpenAI-compatible endpoint) | none"),
         endpoint: str = typer.Option(None, help="lmm: the endpoint's base URL, e.g. http://127.0.0.1:8000/v1"),
         model: str = typer.Option(None, help="lmm: the model name at the endpoint"),
+        timeout: float = typer.Option(30.0, min=0.1, help="lmm: seconds to wait for each reply (each of the "
+                                      "3 retries waits as long again)"),
         workers: int = typer.Option(1, min=1, help="parallel workers (local processes, or Ray CPUs)"),
         ray: str = typer.Option(None, help="run as Ray tasks: 'local' (a local cluster) or a cluster address"),
         report: Path = typer.Option(None, help="JSON report path (default STORE/pipeline/report.json)"),
@@ -43,7 +45,7 @@ def register(app: typer.Typer) -> None:
 
         options: dict[str, object] = {}
         if captioner == "lmm":
-            options = {"cache_dir": str(out / PIPELINE_DIR / "lmm-cache")}
+            options = {"cache_dir": str(out / PIPELINE_DIR / "lmm-cache"), "timeout_s": timeout}
             options.update({k: v for k, v in (("base_url", endpoint), ("model", model)) if v})
         config = PipelineConfig(
             captioner="" if captioner == "none" else captioner, captioner_options=tuple(sorted(options.items())),

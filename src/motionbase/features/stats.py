@@ -41,6 +41,8 @@ KINDS = ("humanml3d", "t2m_evaluator")
 T2M_FEAT_BIAS = 5.0  # text-to-motion's --feat_bias default (options/train_options.py)
 STATS_FILE, META_FILE = "stats.safetensors", "stats.json"
 FORMAT_VERSION = 1
+DEGENERATE_STD = 1e-6  # a group's std below this: constant features, cannot be normalised
+FLOOR_STD = 1.0  # what compute_stats(floor_constant=True) gives such a group
 
 
 def layout_name_of(layout: FeatureLayout) -> str:
@@ -210,13 +212,19 @@ def _feat_bias_groups(dim: int) -> list[slice]:
 
 def compute_stats(feature_arrays: Iterable[np.ndarray], layout: FeatureLayout = HML3D_LAYOUT,
                   kind: str = "humanml3d", *, data_version: str = "", feat_bias: float = T2M_FEAT_BIAS,
-                  skipped: list[int] | None = None) -> FeatureStats:
+                  skipped: list[int] | None = None, floor_constant: bool = False,
+                  floored: list[slice] | None = None) -> FeatureStats:
     """Stats of a dataset, following HumanML3D's ``cal_mean_variance`` (and text-to-motion for ``t2m_evaluator``).
 
     feature_arrays: iterable of (T_i, dim) arrays (one per clip; streamed, never concatenated).
     Arrays containing NaN/inf are skipped as HumanML3D does; their positions are appended to
     ``skipped`` when a list is given. Accumulates in float64 with Chan's parallel update, so the
     result matches ``np.concatenate(arrays).mean/std(axis=0)`` to float64 rounding.
+
+    A column group that does not vary (std below ``DEGENERATE_STD``, e.g. foot contacts of clips whose feet
+    never leave the floor) cannot be normalised: :class:`ShapeError`, or with ``floor_constant`` its std is set
+    to ``FLOOR_STD`` (the group keeps its own units, as HumanML3D's feat_bias 1 does) and the group is appended
+    to ``floored`` so the caller can say so.
     """
     if kind not in KINDS:
         raise ShapeError(f"unknown stats kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -245,7 +253,11 @@ def compute_stats(feature_arrays: Iterable[np.ndarray], layout: FeatureLayout = 
     std = np.sqrt(m2 / n)
     for sl in std_groups(layout):
         std[sl] = std[sl].mean()
-        if not std[sl.start] > 0:
+        if not std[sl.start] >= DEGENERATE_STD and floor_constant:
+            std[sl] = FLOOR_STD
+            if floored is not None:
+                floored.append(sl)
+        elif not std[sl.start] >= DEGENERATE_STD:
             raise ShapeError(f"features are constant in columns {sl.start}:{sl.stop} over all {n} frames; "
                              "cannot normalise (compute stats on more clips)")
     stats = FeatureStats(mean, std, "humanml3d", layout_name_of(layout), dim, data_version)

@@ -67,7 +67,7 @@ class LMMConfig:
     temperature: float = 0.2
     max_tokens: int = 700
     json_mode: bool = True
-    timeout_s: float = 60.0
+    timeout_s: float = 30.0  # per request; CLI --timeout
     max_retries: int = 3
     backoff_s: float = 1.0
     backoff_max_s: float = 30.0
