@@ -122,7 +122,7 @@ class MotionGenerator:
         None = CUDA when available, else CPU.
         """
         try:
-            import torch
+            import torch  # noqa: F401 (the LM extra is installed)
 
             from . import tokenizer as _tokenizer  # noqa: F401 (needs the tokenizer extra)
             from .lm.loading import load_motion_tokenizer
@@ -136,7 +136,9 @@ class MotionGenerator:
             shipped = default_checkpoints()
             lm_dir = lm_dir if lm_dir is not None else shipped.lm
             tokenizer_dir = tokenizer_dir if tokenizer_dir is not None else shipped.tokenizer
-        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        from .devices import resolve_device
+
+        device = resolve_device(device)
         tokenizer, info = load_motion_tokenizer(Path(tokenizer_dir), device)
         lm = MotionLM.from_pretrained(lm_dir, info, device=device)
         index = CaptionIndex.load(lm_dir, familiarity)
