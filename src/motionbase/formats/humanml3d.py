@@ -57,6 +57,7 @@ SPLITS = ("train", "val", "test")
 VECS, JOINTS, TEXTS = "new_joint_vecs", "new_joints", "texts"
 MIRROR_ID_PREFIX = "M"
 _SPAN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVW"  # HumanML3D's random.choice('ABCDEFGHIJKLMNOPQRSTUVW')
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, newline, carriage return are fine
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -121,6 +122,10 @@ def read_text_file(path: Path | str) -> list[TextLine]:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise FormatError(path, f"cannot read caption file ({type(exc).__name__})") from None
+    bad = _CONTROL.search(raw)
+    if bad:
+        raise FormatError(path, f"control character U+{ord(bad.group()):04X} in a caption line; expected text",
+                          line=raw.count("\n", 0, bad.start()) + 1)
     return [parse_text_line(line, path, i) for i, line in enumerate(raw.splitlines(), 1) if line.strip()]
 
 
@@ -241,7 +246,8 @@ def read_humanml3d(root: Path | str, *, split: str | None = None, layout: Featur
     split: only the ids listed in ``{split}.txt`` (in that file's order); default every id, sorted.
     spans: also yield the sub-span samples. skip_invalid: warn and skip clips whose arrays are
     malformed or contain NaN (HumanML3D has one, 007975) instead of raising. on_invalid: called with
-    ``(id, error)`` for such a clip instead of warning (implies skipping it), e.g. to report it.
+    ``(id, error)`` for such a clip, or one whose text file does not parse, instead of warning or raising
+    (the clip is skipped), e.g. to report it.
     Sub-spans shorter than 2 frames (or starting past the clip's end) are skipped with a warning.
     The folder's consistency (ids, split files) is checked before the first clip is yielded.
     """
@@ -254,7 +260,13 @@ def read_humanml3d(root: Path | str, *, split: str | None = None, layout: Featur
         ids = [i for i in (line.strip() for line in path.read_text(encoding="utf-8").splitlines()) if i]
     for clip_id in ids:
         text_path = root / TEXTS / f"{clip_id}.txt"
-        lines = read_text_file(text_path) if text_path.is_file() else []
+        try:
+            lines = read_text_file(text_path) if text_path.is_file() else []
+        except FormatError as exc:
+            if on_invalid is None:
+                raise
+            on_invalid(clip_id, exc)
+            continue
         try:
             feats, joints = _load_clip_arrays(root, clip_id, layout)
         except FormatError as exc:
