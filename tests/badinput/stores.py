@@ -49,6 +49,14 @@ def _stop_past_end(cols):
     cols["joint_stop"][-1] += 10_000
 
 
+def _reversed_joint_range(cols):
+    cols["joint_start"][-1] = cols["joint_stop"][-1] + 5
+
+
+def _empty_joint_range(cols):
+    cols["joint_start"][-1] = cols["joint_stop"][-1]
+
+
 def _negative_start(cols):
     cols["feat_start"][0] = -50
 
@@ -109,6 +117,8 @@ CASES: dict[str, Callable[[Path], None]] = {
     "manifest-joint-stop-past-array-end": _rewrite_manifest(_joint_stop_past_end),
     "manifest-stop-past-array-end": _rewrite_manifest(_stop_past_end),
     "manifest-negative-start": _rewrite_manifest(_negative_start),
+    "manifest-joint-range-reversed": _rewrite_manifest(_reversed_joint_range),
+    "manifest-joint-range-empty": _rewrite_manifest(_empty_joint_range),
     "manifest-duplicate-ids": _rewrite_manifest(_ids("same", "same")),
     "store-json-garbage": _write("store.json", b"\x00\xffnot json"),
     "store-json-missing": _remove("store.json"),
@@ -131,6 +141,8 @@ EXPECTED: dict[str, dict[str, tuple[int, ...]]] = {
     "manifest-stop-past-array-end": _ARRAYS,
     "manifest-joint-stop-past-array-end": _ARRAYS,
     "manifest-negative-start": _FEATURES,
+    "manifest-joint-range-reversed": _ARRAYS,
+    "manifest-joint-range-empty": _ARRAYS,
     "ids-parent-traversal": _IDS,
     "ids-absolute-path": _IDS,
 }
