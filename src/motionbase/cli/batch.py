@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -34,11 +35,13 @@ class BatchReport:
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     stopped: str = ""  # why the batch stopped before the end ("" when it ran through)
+    warnings: dict[str, list[str]] = field(default_factory=dict)  # item -> warnings raised while doing it
 
     def write(self, path: Path | None) -> None:
         if path is not None:
             atomic_write_text(path, json.dumps({"done": self.done, "skipped": self.skipped,
-                                                "failed": self.failed, "stopped": self.stopped}, indent=2))
+                                                "failed": self.failed, "stopped": self.stopped,
+                                                "warnings": self.warnings}, indent=2))
 
     def finish(self, what: str, report_path: Path | None) -> None:
         """Print the outcome; list failures; exit 1 when anything failed or the batch stopped."""
@@ -52,6 +55,9 @@ class BatchReport:
                    + where)
         if self.stopped:
             typer.echo(f"  stopped early: {self.stopped}", err=True)
+        for item, lines in self.warnings.items():
+            for line in lines:
+                typer.echo(f"  warning: {line}" if line.startswith(item) else f"  warning: {item}: {line}", err=True)
         for item, why in self.failed.items():
             typer.echo(f"  failed: {why}" if why.startswith(item) else f"  failed: {item}: {why}", err=True)
         if self.failed or self.stopped or " NOT written" in where:
@@ -64,12 +70,18 @@ def run_batch(items: Iterable, name: Callable[[object], str], work: Callable[[ob
     an ``OSError`` (disk full, read-only output) is recorded and stops the batch.
 
     ``work`` returns False when the item was already done (resume), anything else when it did it.
+    Warnings raised while doing an item are kept in the report (and printed by :meth:`BatchReport.finish`).
     """
     report = BatchReport()
     for item in tqdm(items, desc=desc, total=total, unit="clip", disable=None):
         key = name(item)
         try:
-            (report.skipped if work(item) is False else report.done).append(key)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                did = work(item)
+            if caught:
+                report.warnings[key] = [str(w.message) for w in caught]
+            (report.skipped if did is False else report.done).append(key)
         except MotionbaseError as exc:
             report.failed[key] = str(exc)
         except OSError as exc:

@@ -67,7 +67,7 @@ def load_bvh(path: str | os.PathLike, *, joint_map: str | JointMap = "auto", uni
     joints = apply_joint_map(src, bvh.names, jmap)
     joints_m, frame = to_smpl22_frame(joints, unit=unit, up=up, where=path)
     if checks:
-        check_plausible(joints_m, path, note=f"unit {frame.unit_name}, up {frame.up}, map {jmap.name}")
+        check_plausible(joints_m, path, note=f"unit {frame.unit_name}, up {frame.up}, map {jmap.name}", fps=fps)
     meta = ClipMeta(id=Path(path).stem, source=source, licence=licence, file=path, frame_start=0,
                     frame_end=bvh.num_frames - 1, source_fps=bvh.fps,
                     labels={"joint_map": jmap.name, "unit": frame.unit_name, "up": frame.up})

@@ -17,6 +17,7 @@ lowest part of the body in a typical frame = wrong up axis).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Mapping, Union
 
@@ -280,7 +281,38 @@ def standing_height(joints_m: np.ndarray, skel: Skeleton = SMPL22) -> float:
     return _leg_length(joints_m, skel) + float(trunk) + HEIGHT_EXTRA_M
 
 
-def check_plausible(joints_m: np.ndarray, where: str, skel: Skeleton = SMPL22, note: str = "") -> None:
+class PlausibilityWarning(UserWarning):
+    """A sanity check saw something odd but had too little evidence to refuse the clip."""
+
+
+MIN_STANCE_FRAMES = 4  # stance frames (both feet together) needed to judge which way the toes point
+STANCE_HEIGHT_M = 0.05  # a foot within this of the typical floor height ...
+STANCE_SPEED_MS = 0.6  # ... and moving slower than this is on the floor
+
+
+def toe_forwardness(joints_m: np.ndarray, skel: Skeleton = SMPL22, fps: float = 20.0) -> tuple[float, int, float]:
+    """(mean cosine between ankle->toe and the facing over stance frames, number of stance frames, the same
+    mean over all frames). Stance: the toe joint within ``STANCE_HEIGHT_M`` of the median floor height (the
+    lowest joint of each frame) and slower than ``STANCE_SPEED_MS``. Only on the floor must the toes point
+    forward: in the air (a sprint's swing phase, a kick) a foot points down and back for long stretches."""
+    fwd = facing_direction(joints_m, skel)
+    floor = float(np.median(joints_m[..., 1].min(axis=1)))
+    on_floor, every = [], []
+    for ankle, toe in (skel.feet_left[:2], skel.feet_right[:2]):
+        v = joints_m[:, toe] - joints_m[:, ankle]
+        cos = np.sum(v * fwd, axis=-1) / np.maximum(np.linalg.norm(v, axis=-1), 1e-9)
+        speed = np.linalg.norm(np.diff(joints_m[:, toe], axis=0), axis=-1) * fps
+        speed = np.minimum(np.r_[speed, np.inf], np.r_[np.inf, speed])  # slower of the steps in and out
+        stance = (joints_m[:, toe, 1] < floor + STANCE_HEIGHT_M) & (speed < STANCE_SPEED_MS)
+        on_floor.append(cos[stance])
+        every.append(cos)
+    stance_cos = np.concatenate(on_floor)
+    return (float(stance_cos.mean()) if stance_cos.size else float("nan"), int(stance_cos.size),
+            float(np.mean(np.concatenate(every))))
+
+
+def check_plausible(joints_m: np.ndarray, where: str, skel: Skeleton = SMPL22, note: str = "",
+                    fps: float = 20.0) -> None:
     """Raise :class:`SkeletonError` naming ``where`` unless (F, J, 3) metres Y-up joints look human."""
     hint = f" ({note})" if note else ""
     height = standing_height(joints_m, skel)
@@ -299,12 +331,15 @@ def check_plausible(joints_m: np.ndarray, where: str, skel: Skeleton = SMPL22, n
         raise SkeletonError(f"{where}: in a typical frame the head is {head_up:.2f} m above the ankles, "
                             f"expected an upright body{hint}; pass up= to set the up axis "
                             "(or checks=False for clips spent lying down)")
-    fwd = facing_direction(joints_m, skel)
-    toes = [joints_m[:, f[1]] - joints_m[:, f[0]] for f in (skel.feet_left, skel.feet_right)]
-    forward = np.mean([np.mean(np.sum(t * fwd, axis=-1)) for t in toes])
-    if not forward > 0:
+    stance, n_stance, whole = toe_forwardness(joints_m, skel, fps)
+    if n_stance >= MIN_STANCE_FRAMES and not stance > 0:
         raise SkeletonError(f"{where}: toes point backwards relative to the facing from hips and "
-                            f"shoulders: left and right look swapped (mirrored data or a wrong joint map)")
+                            f"shoulders in {n_stance} stance frames (foot on the floor): left and right look "
+                            f"swapped (mirrored data or a wrong joint map)")
+    if n_stance < MIN_STANCE_FRAMES and not whole > 0:
+        warnings.warn(f"{where}: toes point backwards relative to the facing on average, but only {n_stance} "
+                      f"frame(s) have a foot on the floor (a sprint, a jump?), too few to judge: kept; check "
+                      f"that left and right are not swapped", PlausibilityWarning, stacklevel=2)
     feet = np.concatenate([skel.feet_left, skel.feet_right])
     lift = np.median(joints_m[:, feet, 1].min(axis=1) - joints_m[..., 1].min(axis=1))
     if lift > 0.15:
