@@ -272,3 +272,17 @@ def test_lmm_default_timeout_is_30_seconds_per_reply():
     from motionbase.pipeline.caption.lmm import LMMConfig
 
     assert LMMConfig().timeout_s == 30.0
+
+
+def test_a_manifest_range_that_disagrees_with_frames_is_refused_on_open(tmp_path):
+    from motionbase.errors import StoreError
+
+    store = tmp_path / "store"
+    assert run("import", "bvh", RAISE, WAVE, "--out", store).exit_code == 0
+    shard = store / "shards" / "shard-00000.parquet"
+    table = pq.read_table(shard)
+    j0 = table.column("joint_start").to_pylist()
+    table = table.set_column(table.schema.get_field_index("joint_stop"), "joint_stop", pa.array(j0, pa.int64()))
+    pq.write_table(table, shard)
+    with pytest.raises(StoreError, match=r"shard-00000.parquet: clip '.*' has joint rows 0:0 for \d+ frames"):
+        ClipStore.open(store)

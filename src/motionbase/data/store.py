@@ -164,8 +164,23 @@ class _StoreState:
         self.shard, self.f0, self.f1, self.j0, self.j1 = (cols[c] for c in
                                                           ("shard", "feat_start", "feat_stop",
                                                            "joint_start", "joint_stop"))
+        self._check_ranges(table)
         self.fps = np.asarray(table.column("fps").to_numpy(), dtype=np.float64)
         self.split_of = self._read_splits()
+
+    def _check_ranges(self, table: pa.Table) -> None:
+        """StoreError naming shard and clip unless every row range is 0 <= start <= stop with stop - start equal
+        to its ``frames`` / ``feature_frames`` (a damaged or hand-edited manifest would give short clips)."""
+        frames = np.asarray(table.column("frames").to_numpy(), dtype=np.int64)
+        feature_frames = np.asarray(table.column("feature_frames").to_numpy(), dtype=np.int64)
+        bad = ((self.f0 < 0) | (self.f1 < self.f0) | (self.j0 < 0) | (self.j1 < self.j0)
+               | (self.j1 - self.j0 != frames) | (self.f1 - self.f0 != feature_frames))
+        if bad.any():
+            r = int(np.argmax(bad))
+            raise StoreError(f"{self.path / SHARD_DIR / _shard_name(int(self.shard[r]))}.parquet: clip "
+                             f"{self.ids[r]!r} has joint rows {self.j0[r]}:{self.j1[r]} for {frames[r]} frames and "
+                             f"feature rows {self.f0[r]}:{self.f1[r]} for {feature_frames[r]}; expected "
+                             f"0 <= start <= stop, stop - start = frames; the store is damaged")
 
     def _read_splits(self) -> dict[str, str]:
         path = self.path / SPLITS_FILE
