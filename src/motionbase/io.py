@@ -8,6 +8,7 @@ such as ffmpeg, Pillow and numpy pick the format from it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import tempfile
@@ -40,6 +41,13 @@ def safe_name(name: object, what: str = "id") -> str:
 def path_in(folder: str | os.PathLike, name: object, suffix: str = "", what: str = "id") -> Path:
     """``folder / (name + suffix)`` for a data-derived ``name`` checked by :func:`safe_name`."""
     return Path(folder) / f"{safe_name(name, what)}{suffix}"
+
+
+def os_reason(exc: OSError) -> str:
+    """``disk full (ENOSPC)``, ``Read-only file system (EROFS)``, ...: an OSError in a few words."""
+    code = errno.errorcode.get(exc.errno or 0, "")
+    reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+    return f"{reason} ({code})" if code else reason
 
 
 def _new_file_mode(path: Path) -> int:

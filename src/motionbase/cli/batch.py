@@ -8,7 +8,6 @@ committed to the store) from done to failed, so the report matches what the stor
 
 from __future__ import annotations
 
-import errno
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -19,14 +18,7 @@ import typer
 from tqdm import tqdm
 
 from ..errors import MotionbaseError
-from ..io import atomic_write_text
-
-
-def os_reason(exc: OSError) -> str:
-    """``disk full (ENOSPC)``, ``Read-only file system (EROFS)``, ...: an OSError in a few words."""
-    code = errno.errorcode.get(exc.errno or 0, "")
-    reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-    return f"{reason} ({code})" if code else reason
+from ..io import atomic_write_text, os_reason
 
 
 @dataclass

@@ -13,6 +13,7 @@ import typer
 
 from ..errors import MotionbaseError
 from ..generation import DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_NEGATIVE, SAVED_KINDS
+from ..io import os_reason
 
 _LM_HELP = "motion LM checkpoint directory (default: the shipped model)"
 _TOK_HELP = "the motion tokenizer the LM was trained with (default: the shipped one)"
@@ -42,8 +43,6 @@ def writable_folder(out: Path) -> Path:
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        from .batch import os_reason
-
         raise MotionbaseError(f"--out {out}: cannot write there ({os_reason(exc)})") from None
     return out
 
@@ -58,8 +57,6 @@ def save_or_clean(gen, motion, out: Path, stem: str, render) -> dict[str, Path]:
     except (OSError, MemoryError) as exc:
         for n in set(names) - before:
             (out / n).unlink(missing_ok=True)
-        from .batch import os_reason
-
         why = os_reason(exc) if isinstance(exc, OSError) else "out of memory"
         raise MotionbaseError(f"{out / stem}.*: writing failed ({why}); the files of this motion were removed") from None
 

@@ -23,7 +23,6 @@ a task whose worker dies is that input's crash, as with local workers.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -31,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import MotionbaseError
-from ..io import atomic_write_text
+from ..io import atomic_write_text, os_reason
 from .bodymodel import save_fit
 from .isolate import run_isolated
 from .process import STAGES, InputResult, PipelineConfig, input_key, process_input
@@ -156,9 +155,7 @@ class _Sink:
 
 
 def _os_error(path: str, what: str, exc: OSError) -> str:
-    code = errno.errorcode.get(exc.errno or 0, "")
-    reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-    return f"{path}: {what} failed ({reason}{', ' + code if code else ''})"
+    return f"{path}: {what} failed ({os_reason(exc)})"
 
 
 def build_dataset(inputs: Iterable[str | os.PathLike], store_path: str | os.PathLike,
