@@ -286,3 +286,47 @@ def test_a_manifest_range_that_disagrees_with_frames_is_refused_on_open(tmp_path
     pq.write_table(table, shard)
     with pytest.raises(StoreError, match=r"shard-00000.parquet: clip '.*' has joint rows 0:0 for \d+ frames"):
         ClipStore.open(store)
+
+
+@pytest.fixture()
+def small_tmpfs(tmp_path):
+    """A 64 KiB tmpfs (room for the store's small files, not for its arrays); skipped where mounting is refused."""
+    import subprocess
+
+    point = tmp_path / "tmpfs"
+    point.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(point)], capture_output=True, text=True)
+    if res.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({res.stderr.strip() or res.returncode}); the monkeypatched "
+                    "ENOSPC tests above cover the same paths")
+    try:
+        yield point
+    finally:
+        subprocess.run(["umount", str(point)], check=False)
+
+
+def test_import_into_a_really_full_tmpfs(small_tmpfs, tmp_path):
+    report = tmp_path / "r.json"  # the report goes elsewhere; the store's disk is full
+    res = run("import", "bvh", RAISE, WAVE, DATA / "bvh" / "cmu" / "01_01.bvh", "--out", small_tmpfs / "store",
+              "--report", report)
+    no_traceback(res)
+    assert res.exit_code == 1 and "stopped early: disk full" in res.output
+    data = json.loads(report.read_text())
+    assert data["done"] == [] and len(data["failed"]) == 3 and data["stopped"].startswith("disk full")
+    assert not list((small_tmpfs / "store" / "shards").glob("*.parquet"))  # no shard half-visible
+
+
+def test_export_bvh_onto_a_really_full_tmpfs(small_tmpfs, tmp_path):
+    assert run("import", "bvh", RAISE, WAVE, "--out", tmp_path / "store").exit_code == 0
+    (small_tmpfs / "out").mkdir()
+    with open(small_tmpfs / "filler", "wb", buffering=0) as fh:  # fill the disk to the last block
+        try:
+            while True:
+                fh.write(b"\0" * 512)
+        except OSError:
+            pass
+    res = run("export", "bvh", tmp_path / "store", "--out", small_tmpfs / "out", "--report", small_tmpfs / "r.json")
+    no_traceback(res)
+    assert res.exit_code == 1 and "0 done" in res.output and "report NOT written" in res.output
+    assert "cannot write here" in res.output  # each clip's own line
+    assert not list((small_tmpfs / "out").glob("*.bvh")) and not (small_tmpfs / "r.json").exists()

@@ -47,6 +47,8 @@ def os_reason(exc: OSError) -> str:
     """``disk full (ENOSPC)``, ``Read-only file system (EROFS)``, ...: an OSError in a few words."""
     code = errno.errorcode.get(exc.errno or 0, "")
     reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+    if exc.errno is None and "requested and" in str(exc):  # numpy's short write (tofile / save) on a full disk
+        reason = f"disk full ({exc})"
     return f"{reason} ({code})" if code else reason
 
 
