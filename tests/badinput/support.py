@@ -21,7 +21,6 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from motionbase.errors import MotionbaseError
 
 DATA_LOST = "DATA LOST"
 # What motionbase's writers name their temporary files (io.atomic_output, data.store._atomic_write).
@@ -41,14 +40,15 @@ class Outcome:
 
 
 def cli(*args, input: str | None = None) -> Outcome:
-    """``motionbase ARGS`` in this process, with ``main()``'s handling of :class:`MotionbaseError`."""
-    from motionbase.cli import app
+    """``motionbase ARGS`` in this process, with ``main()``'s handling of the errors it expects."""
+    from motionbase.cli import app, error_line
 
     res = CliRunner().invoke(app, [str(a) for a in args], input=input)
     out, err = res.stdout, res.stderr
     exc = res.exception
-    if isinstance(exc, MotionbaseError):
-        return Outcome(2, out, err + f"error: {exc}\n")
+    line = error_line(exc) if exc is not None else None
+    if line is not None:
+        return Outcome(2, out, err + " ".join(line.split()) + "\n")
     if exc is not None and not isinstance(exc, SystemExit):
         import traceback
 

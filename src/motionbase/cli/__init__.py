@@ -36,9 +36,25 @@ for _name in COMMAND_MODULES:
     importlib.import_module(f"{__name__}.{_name}").register(app)
 
 
+def error_line(exc: BaseException) -> str | None:
+    """The one line ``main`` prints for an error it expects, or None for a bug (which keeps its traceback).
+
+    A :class:`MotionbaseError` is its message. An ``OSError`` that escaped a command (a read-only, full or
+    vanished output folder, a permission) is the file and the reason: the user's environment, not a bug.
+    """
+    if isinstance(exc, MotionbaseError):
+        return f"error: {exc}"
+    if isinstance(exc, OSError):
+        from ..io import os_reason
+
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"error: {where}{os_reason(exc)}"
+    return None
+
+
 def main() -> None:
     try:
         app()
-    except MotionbaseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (MotionbaseError, OSError) as exc:
+        print(" ".join(error_line(exc).split()), file=sys.stderr)
         sys.exit(2)
