@@ -18,7 +18,7 @@ from motionbase.skeleton.retarget import PlausibilityWarning, check_plausible, t
 
 from .conftest import DATA
 
-RUN = DATA / "bvh" / "bandai" / "sprint" / "dataset-2_run_active_027.bvh"  # 30 fps, 65 frames
+RUN = DATA / "bvh" / "sprint" / "dataset-2_run_active_027.bvh"  # 30 fps, 65 frames
 CROP = (33, 64)  # source frames 33..63 (1.1-2.1 s): mid-run, the feet mostly in the air
 
 

@@ -21,7 +21,8 @@ MAX_VIDEO_PX = 1080  # video side; larger GIFs do not fit in memory for long mot
 
 
 def check_prompts(prompts: list[str]) -> None:
-    """One line for a prompt that is not text (non-UTF-8 bytes arrive as lone surrogates) or is empty."""
+    """One line for a prompt that is not text (non-UTF-8 bytes arrive as lone surrogates); empty prompts are
+    refused by the generator itself."""
     for i, prompt in enumerate(prompts, 1):
         try:
             prompt.encode("utf-8")
@@ -29,8 +30,6 @@ def check_prompts(prompts: list[str]) -> None:
             bad = prompt[exc.start].encode("utf-8", "surrogateescape")
             raise MotionbaseError(f"prompt {i}: not UTF-8 text (byte {bad!r} at character {exc.start}); "
                                   f"expected a sentence such as \"a person waves the left hand\"") from None
-        if not prompt.strip():
-            raise MotionbaseError(f"prompt {i}: empty; expected a sentence such as \"a person waves the left hand\"")
 
 
 def writable_folder(out: Path) -> Path:
