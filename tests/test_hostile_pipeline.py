@@ -113,3 +113,63 @@ def test_cli_build_dataset_with_two_workers_keeps_the_good_image_among_tiny_ones
     assert report["done"] == [str(good)] and len(report["clips"][str(good)]) >= 1
     assert "1x1 px" in report["failed"][str(one)] and "16x16 px" in report["failed"][str(grass)]
     assert "worker process died" not in json.dumps(report["failed"])  # refused, not crashed
+
+
+class _FakeRay:
+    """Just enough of Ray's API for run_ray, in this process: a task whose input is named ``*segv*`` fails in
+    ``ray.get`` with a RayError, as a task whose worker died does (Ray itself is not installed here)."""
+
+    class exceptions:  # noqa: N801 - mirrors ray.exceptions
+        class RayError(Exception):
+            pass
+
+        class WorkerCrashedError(RayError):
+            pass
+
+    def __init__(self):
+        self.started = False
+
+    def is_initialized(self):
+        return self.started
+
+    def init(self, **kwargs):
+        self.started = True
+
+    def shutdown(self):
+        self.started = False
+
+    def remote(self, **options):
+        fake = self
+
+        class Task:
+            def __init__(self, fn):
+                self.fn = fn
+
+            def remote(self, path, config):
+                if "segv" in path:
+                    return fake.exceptions.WorkerCrashedError("The worker died unexpectedly while executing this task.")
+                return self.fn(path, config)
+
+        return Task
+
+    def wait(self, pending, num_returns=1):
+        return pending[:1], pending[1:]
+
+    def get(self, ref):
+        if isinstance(ref, Exception):
+            raise ref
+        return ref
+
+
+def test_a_ray_task_whose_worker_died_fails_only_its_input(monkeypatch, tmp_path):
+    from motionbase.pipeline import run as run_module
+    from motionbase.pipeline.run import Outcome, run_ray
+
+    monkeypatch.setattr(run_module, "require", lambda *a, **k: _FakeRay())
+    paths = [str(tmp_path / "a.png"), str(tmp_path / "segv.png"), str(tmp_path / "b.png")]
+    outcomes = list(run_ray(paths, CONFIG, 2, "local", process=lambda p, c: Outcome(p, error=f"{p}: processed")))
+    by_path = {o.path: o for o in outcomes}
+    assert sorted(by_path) == sorted(paths)
+    crashed = by_path[paths[1]]
+    assert crashed.crashed and "the Ray worker died while processing this input (WorkerCrashedError" in crashed.error
+    assert not by_path[paths[0]].crashed and by_path[paths[2]].error.endswith("processed")
