@@ -1,0 +1,193 @@
+"""The web app under load, on 127.0.0.1 only, with tiny real models: 20 concurrent generations queued and all
+served; memory flat over a soak (about 20 s here, 5 minutes under ``-m slow``); malformed requests answered with
+a 4xx or an error event, never a 5xx, and the app still serving after them; a second instance on a used port
+refused with one clear line. Requests go through Gradio's REST API (``/gradio_api/call/generate``)."""
+
+import json
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from .badinput.support import assert_clean, cli
+from .generation_support import tiny_models
+
+pytest.importorskip("gradio", reason="the web app needs the app extra: pip install 'motionbase[app]'")
+GOOD = ["a person walks forward", 1.0, 0, 1.0]  # prompt, seconds, seed, temperature
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    from motionbase.app import serve
+    from motionbase.generation import MotionGenerator
+    from motionbase.viz.render import RenderConfig
+
+    root = tmp_path_factory.mktemp("app")
+    gen = MotionGenerator.load(*tiny_models(root), device="cpu")
+    app = serve(gen, "127.0.0.1", 0, block=False, workdir=root / "requests", render=RenderConfig(size_px=48))
+    assert app.url.startswith("http://127.0.0.1:")
+    yield app, gen, root
+    app.close()
+
+
+def _post(app, body: bytes, timeout=60):
+    req = urllib.request.Request(app.url.rstrip("/") + "/gradio_api/call/generate", data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def _result(app, event_id: str, timeout=240) -> tuple[str, object]:
+    """("complete", data) or ("error", message) of a queued event (server-sent events)."""
+    url = app.url.rstrip("/") + f"/gradio_api/call/generate/{event_id}"
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        text = r.read().decode()
+    event = data = None
+    for line in text.splitlines():
+        if line.startswith("event: "):
+            event = line[7:].strip()
+        elif line.startswith("data: ") and event in ("complete", "error"):
+            data = line[6:]
+    return event, json.loads(data) if data and data != "null" else data
+
+
+def generate(app, values, timeout=240):
+    status, body = _post(app, json.dumps({"data": values}).encode())
+    assert status == 200, (status, body[:300])
+    return _result(app, json.loads(body)["event_id"], timeout)
+
+
+def _check_served(event, data):
+    assert event == "complete", (event, str(data)[:300])
+    video, bvh, tokens, status = data
+    assert not str(status).startswith("error"), status
+    assert os.path.getsize(video["path"]) > 0 and os.path.getsize(bvh["path"]) > 0 and tokens.strip()
+
+
+@pytest.mark.timeout(400)
+def test_twenty_concurrent_generations_are_queued_and_served(served):
+    app, _, _ = served
+    results: dict[int, tuple] = {}
+
+    def one(i):
+        try:
+            results[i] = generate(app, [f"a person walks forward {i}", 1.0, i, 1.0])
+        except Exception as exc:  # noqa: BLE001 - recorded and asserted below
+            results[i] = ("exception", repr(exc))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    assert sorted(results) == list(range(20))
+    for i, (event, data) in results.items():
+        _check_served(event, data)
+
+
+def _rss_mb() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def _soak(app, seconds: float) -> list[float]:
+    """Generations from 2 clients for ``seconds``; RSS (MB) sampled after each round."""
+    samples = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        out = []
+        threads = [threading.Thread(target=lambda i=i: out.append(generate(app, [f"walk {i}", 1.0, i, 1.0])))
+                   for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(240)
+        for event, data in out:
+            _check_served(event, data)
+        samples.append(_rss_mb())
+    return samples
+
+
+def _assert_flat(served, seconds, allowed_mb):
+    app, _, root = served
+    _soak(app, 4)  # warm up: first renders, caches, thread pools
+    threads_before = threading.active_count()
+    samples = _soak(app, seconds)
+    first, last = min(samples[: max(1, len(samples) // 4)]), max(samples[-max(1, len(samples) // 4):])
+    assert last - first < allowed_mb, f"RSS grew {last - first:.0f} MB over {len(samples)} rounds: {samples}"
+    assert threading.active_count() <= threads_before + 4, "threads pile up"
+    kept = [p for p in (root / "requests").iterdir() if p.is_dir()]
+    assert len(kept) <= 64, f"{len(kept)} request folders kept (the app keeps the newest 64)"
+
+
+@pytest.mark.timeout(200)
+def test_memory_is_flat_over_a_short_soak(served):
+    _assert_flat(served, 20, allowed_mb=60)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_memory_is_flat_over_a_five_minute_soak(served):
+    _assert_flat(served, 300, allowed_mb=60)
+
+
+MALFORMED = {
+    "not-json": b"{not json",
+    "empty-body": b"",
+    "no-data-field": b'{"nodata": 1}',
+    "data-not-a-list": b'{"data": "a person walks"}',
+    "too-few-values": b'{"data": []}',
+    "too-many-values": json.dumps({"data": GOOD + [1, 2, 3]}).encode(),
+    "text-for-numbers": json.dumps({"data": ["walk", "abc", "def", None]}).encode(),
+    "null-prompt": json.dumps({"data": [None, 1.0, 0, 1.0]}).encode(),
+    "empty-prompt": json.dumps({"data": ["", 1.0, 0, 1.0]}).encode(),
+    "100-kB-prompt": json.dumps({"data": ["walk " * 20_000, 1.0, 0, 1.0]}).encode(),
+    "control-characters": json.dumps({"data": ["a\x00b\x1b[31m", 1.0, 0, 1.0]}).encode(),
+    "negative-seconds": json.dumps({"data": ["walk", -5.0, 0, 1.0]}).encode(),
+    "huge-seconds": json.dumps({"data": ["walk", 1e9, 0, 1.0]}).encode(),
+    "huge-seed": json.dumps({"data": ["walk", 1.0, 2**80, 1.0]}).encode(),
+    "negative-temperature": json.dumps({"data": ["walk", 1.0, 0, -3.0]}).encode(),
+    "object-for-prompt": json.dumps({"data": [{"x": [1, 2]}, 1.0, 0, 1.0]}).encode(),
+    "two-megabytes": json.dumps({"data": ["w" * 2_000_000, 1.0, 0, 1.0]}).encode(),
+}
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_malformed_request_is_answered_cleanly(served, case):
+    app, _, _ = served
+    status, body = _post(app, MALFORMED[case])
+    assert status < 500, (status, body[:300])
+    if status == 200:
+        event, data = _result(app, json.loads(body)["event_id"], timeout=90)
+        assert event in ("complete", "error"), (event, str(data)[:300])
+        if event == "complete" and str(data[3]).startswith("error"):  # the handler refused: one line
+            assert "\n" not in data[3].strip(), data[3]
+    else:
+        assert 400 <= status < 500
+
+
+@pytest.mark.timeout(120)
+def test_the_app_still_serves_after_the_malformed_requests(served):
+    _check_served(*generate(served[0], GOOD))
+
+
+@pytest.mark.timeout(60)
+def test_a_second_instance_on_a_used_port_is_refused(served):
+    from motionbase.app import serve
+    from motionbase.errors import MotionbaseError
+
+    app, gen, _ = served
+    port = int(app.url.rstrip("/").rsplit(":", 1)[1])
+    with pytest.raises(MotionbaseError, match=f"port {port} on 127.0.0.1 is already in use"):
+        serve(gen, "127.0.0.1", port, block=False)
+    o = cli("serve", "--port", port, "--lm", "unused", "--tokenizer", "unused")
+    assert_clean(o, (2,), says="already in use")
+    _check_served(*generate(app, GOOD))
