@@ -86,10 +86,13 @@ def test_build_dataset_killed_then_rerun(tmp_path, seed):
                              ImageOps.mirror(photo.resize((photo.width * 3 // 4, photo.height * 3 // 4)))]):
         img.save(src / f"person{i}.png")
     args = ["--captioner", "rules", "--workers", "2"]
-    p, seconds = kill.run("build-dataset", src, "--out", tmp_path / "reference", *args)
+    p, _ = kill.run("build-dataset", src, "--out", tmp_path / "reference", *args)
     assert p.returncode == 0, p.stderr[-2000:]
-    moment = random.Random(seed).uniform(0.4, 0.95) * seconds
-    assert kill.kill_when(["build-dataset", src, "--out", tmp_path / "store", *args], kill.after(moment))
+    # killed a random moment after the first input is finished (its marker in pipeline/done/), mid-batch
+    delay = random.Random(seed).uniform(0.0, 1.0)
+    done = tmp_path / "store" / "pipeline" / "done"
+    assert kill.kill_when(["build-dataset", src, "--out", tmp_path / "store", *args], kill.has_files(done, delay)), \
+        "finished first"
     p, _ = kill.run("build-dataset", src, "--out", tmp_path / "store", *args)
     assert p.returncode == 0, p.stderr[-2000:]
     _assert_same_store(tmp_path / "store", tmp_path / "reference")

@@ -54,10 +54,20 @@ def after(seconds: float) -> Callable[[float], bool]:
 
 def exists(path: Path, delay: float = 0.0) -> Callable[[float], bool]:
     """Ready ``delay`` seconds after ``path`` first exists."""
+    return when(path.exists, delay)
+
+
+def has_files(folder: Path, delay: float = 0.0) -> Callable[[float], bool]:
+    """Ready ``delay`` seconds after ``folder`` first holds a file (e.g. a finished input's marker)."""
+    return when(lambda: folder.is_dir() and any(folder.iterdir()), delay)
+
+
+def when(condition: Callable[[], bool], delay: float = 0.0) -> Callable[[float], bool]:
+    """Ready ``delay`` seconds after ``condition()`` first holds."""
     seen: list[float] = []
 
     def ready(elapsed: float) -> bool:
-        if not seen and path.exists():
+        if not seen and condition():
             seen.append(elapsed)
         return bool(seen) and elapsed >= seen[0] + delay
     return ready
