@@ -11,12 +11,8 @@ import pytest
 from .badinput import bvh
 from .badinput.support import DATA_LOST, assert_clean, assert_no_leftovers, cli, store_ids
 
-# case -> reason, while a defect of issue 15 is open (reported to its fixer with a repro).
-KNOWN: dict[str, str] = {
-    "nested-5000-deep": "issue 15 item 3: RecursionError traceback in formats/bvh_read.py, batch stops",
-    "rotation-1e30": "issue 15 item 7: a rotation of 1e30 imports silently",
-    "root-position-1e30": "issue 15 item 7: refused with a wrong cause and no line number",
-}
+# case -> reason, while a defect is open (reported to its fixer with a repro); empty: all fixed.
+KNOWN: dict[str, str] = {}
 
 
 def _param(name):
@@ -46,8 +42,6 @@ def test_bvh_case(case, tmp_path):
     assert_no_leftovers(store, tmp_path / "in")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 item 4: a second take1.bvh from another folder is skipped as "
-                   "'already there' (exit 0)")
 def test_same_file_name_in_two_folders_is_not_lost(tmp_path):
     a, b = tmp_path / "a" / "take1.bvh", tmp_path / "b" / "take1.bvh"
     a.parent.mkdir(), b.parent.mkdir()
@@ -60,7 +54,6 @@ def test_same_file_name_in_two_folders_is_not_lost(tmp_path):
         f"{DATA_LOST}: {o.out} {o.err}"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 item 8: importing a missing path leaves an empty store folder")
 def test_missing_input_leaves_no_store_behind(tmp_path):
     o = cli("import", "bvh", tmp_path / "nope.bvh", "--out", tmp_path / "store")
     assert_clean(o, (1, 2), says="nope.bvh")

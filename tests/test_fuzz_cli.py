@@ -105,3 +105,26 @@ def test_fuzz_command_lines(command, examples, sandbox, monkeypatch):
         assert set(os.listdir(root.parent)) == before, "a file was written outside the working folder"
 
     fuzz(command_lines(command, paths), check, examples=max(3, examples // 6), deadline_s=60)
+
+
+# Found by the deep run and fixed; kept as plain regression cases. (argv, exit codes, what the output says)
+FOUND = {
+    "info-plot": (["info", "store", "--plot", "lengths.png"], (0,), "wrote lengths.png"),
+    "generate-seconds-1e308": (["generate", "walk", "--seconds", "1e308", "--lm", "models/lm", "--tokenizer",
+                                "models/tokenizer", "--out", "g"], (2,), "beyond this model's context"),
+    "lm-generate-device-bogus": (["lm", "generate", "--model", "models/lm", "--tokenizer", "models/tokenizer",
+                                  "--text", "walk", "--device", "gpu", "--out", "g"], (2,), "not a torch device"),
+    "tokenizer-eval-device-empty": (["tokenizer", "eval", "--ckpt", "models/tokenizer", "--store", "store",
+                                     "--device", ""], (0, 2), None),
+    "split-ratios-one-value": (["split", "store", "--ratios", "0.0"], (2,), "requires 3 arguments"),
+}
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("case", list(FOUND))
+def test_found_by_fuzzing(case, sandbox, monkeypatch):
+    root, _ = sandbox
+    monkeypatch.chdir(root)
+    argv, codes, says = FOUND[case]
+    o = cli(*argv)
+    assert_clean(o, codes, says=says)

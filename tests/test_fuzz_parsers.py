@@ -118,12 +118,7 @@ def good_store(tmp_path_factory):
     return stores.build_good(tmp_path_factory.mktemp("good") / "store")
 
 
-_RANGES = ("store manifest ranges are not checked against 'frames' or the arrays: a row with joint_start == "
-           "joint_stop gives a 0-frame clip of 122 frames (reported to the data/store.py owner)")
-
-
-@pytest.mark.parametrize("examples", [pytest.param(p.values[0], id=p.id, marks=[*p.marks, pytest.mark.xfail(
-    strict=True, reason=_RANGES)]) for p in EXAMPLES])
+@pytest.mark.parametrize("examples", EXAMPLES)
 def test_fuzz_store_manifest(examples, good_store, tmp_path):
     """Manifest rows with fuzzed ids, frame counts and array ranges: opening the store and reading every clip
     gives arrays of the recorded length, or one line."""

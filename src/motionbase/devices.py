@@ -14,9 +14,8 @@ def resolve_device(name: str | None) -> str:
         return "cuda" if torch.cuda.is_available() else "cpu"
     try:
         device = torch.device(name)
-    except (RuntimeError, ValueError, TypeError) as exc:
-        raise MotionbaseError(f"--device {name!r}: not a torch device ({str(exc).splitlines()[0][:120]}); "
-                              "expected e.g. cpu, cuda, cuda:1, mps") from None
+    except (RuntimeError, ValueError, TypeError):
+        raise MotionbaseError(f"--device {name!r}: not a torch device; expected e.g. cpu, cuda, cuda:1, mps") from None
     available = {"cpu": lambda: True, "cuda": torch.cuda.is_available,
                  "mps": lambda: getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()}
     check = available.get(device.type)
@@ -27,3 +26,8 @@ def resolve_device(name: str | None) -> str:
         raise MotionbaseError(f"--device {name!r}: there are {torch.cuda.device_count()} CUDA devices "
                               f"(0..{torch.cuda.device_count() - 1})")
     return name
+
+
+def check_device(name: str | None) -> str | None:
+    """A ``--device`` value checked as :func:`resolve_device` does; None or "" stays None (the command's default)."""
+    return resolve_device(name) if name else None

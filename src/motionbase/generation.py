@@ -195,7 +195,8 @@ class MotionGenerator:
         if seconds is not None:
             for prompt in prompts:
                 limit = self.max_seconds(prompt)
-                if round(seconds * self.codes_per_second) > round(limit * self.codes_per_second):
+                steps = seconds * self.codes_per_second  # inf for seconds near the float limit
+                if not math.isfinite(steps) or round(steps) > round(limit * self.codes_per_second):
                     raise MotionbaseError(f"seconds={seconds:g} is beyond this model's context: at most {limit:g} s "
                                           f"of motion after the prompt {prompt!r}")
         else:

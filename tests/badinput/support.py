@@ -82,7 +82,8 @@ def is_usage_error(o: Outcome) -> bool:
     """Click's own refusal of a command line (unknown option, value out of range): exit 2, a framed message."""
     return o.code == 2 and not o.error_lines and any(
         s in o.err for s in ("Invalid value", "No such option", "Missing argument", "Missing option", "Usage:",
-                             "No such command", "requires an argument", "Got unexpected extra argument"))
+                             "No such command", "requires an argument", "requires 2 arguments", "requires 3 arguments",
+                             "Got unexpected extra argument"))
 
 
 def temp_leftovers(root: Path) -> list[Path]:

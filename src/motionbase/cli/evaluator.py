@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from ..devices import check_device
+
 from ..errors import FormatError
 
 
@@ -73,7 +75,7 @@ def register(app: typer.Typer) -> None:
             bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
 
         model, losses = train_evaluator(clips.features, clips.captions, clips.labels, config=config, train=train,
-                                        device=device, progress=progress)
+                                        device=check_device(device), progress=progress)
         bar.close()
         model.save_pretrained(out)
         log = {"clips": len(clips), "skipped_uncaptioned": clips.skipped, "split": split,
@@ -111,7 +113,7 @@ def register(app: typer.Typer) -> None:
 
         report = evaluate_paths(store, evaluator, split=split, tokenizer=tokenizer, lm=lm,
                                 config=RunConfig(mode=mode, seed=seed, replications=replications),
-                                label_keys=_label_keys(label_keys), device=device,
+                                label_keys=_label_keys(label_keys), device=check_device(device),
                                 progress=lambda message: typer.echo(message, err=True),
                                 sampling={"guidance": guidance, "guidance_negative": guidance_negative})
         typer.echo(to_markdown(report))

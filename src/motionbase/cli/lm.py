@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from ..devices import check_device
+
 from ..errors import MotionbaseError
 from ..lm.loading import default_cache_root, load_motion_tokenizer
 
@@ -62,9 +64,9 @@ def register(app: typer.Typer) -> None:
             fields.update(backbone="tiny-gpt2" if backbone == "tiny" else backbone, vocab_mode=vocab_mode,
                           part_tokens=part_tokens, loss_on=loss)
             config = from_dict(LMConfig, fields, str(lm_config or "--lm-config")).validate()
-            codec, info = load_motion_tokenizer(tokenizer, device)
+            codec, info = load_motion_tokenizer(tokenizer, check_device(device))
             records = records_from_store(ClipStore.open(store), codec, info, cache or default_cache_root(),
-                                         split=split or None, device=device, mirror=mirror)
+                                         split=split or None, device=check_device(device), mirror=mirror)
             reuse_corpus = _read_lines(corpus) if corpus is not None else None
             lm = MotionLM.build(config, info, corpus=list(caption_corpus(records)), reuse_corpus=reuse_corpus)
             train_cfg = TrainConfig(lr=lr, batch_size=batch_size, grad_accum=grad_accum, epochs=epochs,
@@ -95,8 +97,8 @@ def register(app: typer.Typer) -> None:
         from ..lm.generate import GenerationOptions, MotionRequest, generate, generate_long
         from ..lm.model import MotionLM
 
-        codec, info = load_motion_tokenizer(tokenizer, device)
-        lm = MotionLM.from_pretrained(model, info, device=device)
+        codec, info = load_motion_tokenizer(tokenizer, check_device(device))
+        lm = MotionLM.from_pretrained(model, info, device=check_device(device))
         options = GenerationOptions(temperature=temperature, top_k=top_k, top_p=top_p, do_sample=not greedy,
                                     seconds=seconds, seed=seed)
         requests = [MotionRequest("t2m", caption=t) for t in text]

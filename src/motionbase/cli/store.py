@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
             from ..viz.plots import length_histogram
 
             store_obj = ClipStore.open(store)
-            length_histogram([f / store_obj.fps for f in store_obj.frames], plot)
+            length_histogram(list(store_obj.frames / store_obj.info.fps), plot)
             typer.echo(f"wrote {plot}")
 
     @app.command("split")

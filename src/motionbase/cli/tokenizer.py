@@ -12,6 +12,8 @@ from pathlib import Path
 
 import typer
 
+from ..devices import check_device
+
 from ..errors import MotionbaseError
 
 
@@ -110,7 +112,7 @@ def register(app: typer.Typer) -> None:
                                         progress=progress),
                         data=_override(base.data, batch_size=batch_size, window=window, split=split))
         run = RunConfig.from_dict(json.loads(json.dumps(run.to_dict())), source="tokenizer train options")
-        tok = train_from_store(run, store, out, device=device)
+        tok = train_from_store(run, store, out, device=check_device(device))
         typer.echo(f"wrote {out}: {tok.config.name}, K={tok.vocab_size}, "
                    f"{sum(p.numel() for p in tok.parameters()) / 1e6:.2f} M parameters, {run.steps} steps")
 
@@ -131,12 +133,12 @@ def register(app: typer.Typer) -> None:
         from ..tokenizer.evaluate import evaluate_tokenizer
         from ..tokenizer.model import MotionTokenizer
 
-        tok = MotionTokenizer.from_pretrained(ckpt, device=device)
+        tok = MotionTokenizer.from_pretrained(ckpt, device=check_device(device))
         ev = None
         if evaluator is not None:
             from ..evaluate.evaluator import TextMotionEvaluator
 
-            ev = TextMotionEvaluator.from_pretrained(evaluator, device=device)
+            ev = TextMotionEvaluator.from_pretrained(evaluator, device=check_device(device))
             ev.check_compatible(tok.config.feature_dim)
         result = evaluate_tokenizer(tok, ClipStore.open(store), split=split or None, usage_tokens=usage_tokens,
                                     evaluator=ev, batch_size=batch_size, progress=True)
@@ -167,7 +169,7 @@ def register(app: typer.Typer) -> None:
             raise MotionbaseError(f"{out}: expected a .npy, .mp4 or .gif output")
         from ..tokenizer.model import MotionTokenizer
 
-        tok = MotionTokenizer.from_pretrained(ckpt, device=device)
+        tok = MotionTokenizer.from_pretrained(ckpt, device=check_device(device))
         s = ClipStore.open(store)
         check_store(s, tok.config.feature_dim, f"tokenizer {ckpt}")
         names = [p.strip() for p in parts.split(",") if p.strip()]
@@ -208,6 +210,6 @@ def register(app: typer.Typer) -> None:
         run = _override(base, model=model, steps=steps, train=_override(base.train, lr=lr, progress=progress),
                         data=_override(base.data, batch_size=batch_size, window=window, split=split))
         run = RunConfig.from_dict(json.loads(json.dumps(run.to_dict())), source="tokenizer train-perceptual options")
-        train_perceptual_from_store(run, store, out, device=device)
+        train_perceptual_from_store(run, store, out, device=check_device(device))
         typer.echo(f"wrote {out}: perceptual encoder ({run.steps} steps); use it with "
                    f"`motionbase tokenizer train --perceptual {out}`")
