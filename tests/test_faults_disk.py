@@ -4,26 +4,17 @@ traceback; nothing half-written (no temp file, every output file complete); afte
 again completes the work with nothing lost. Skipped with the reason where mounting is not allowed."""
 
 import json
-import shutil
 
-import numpy as np
 import pytest
 
 from .badinput import bvh, mounts, stores
 from .badinput.support import DATA_LOST, assert_clean, assert_no_leftovers, cli, store_ids
 from .generation_support import tiny_models
 
-TAKES = stores.TAKES + [bvh.DATA / "bvh/bandai/dataset-2/dataset-2_walk-turn-left_exhausted_038.bvh"]
-
 
 @pytest.fixture(scope="module")
 def many_bvh(tmp_path_factory):
-    root = tmp_path_factory.mktemp("bvh")
-    for i in range(12):
-        for take in TAKES:
-            (root / f"c{i:02d}").mkdir(exist_ok=True)
-            shutil.copy(take, root / f"c{i:02d}" / take.name)
-    return root
+    return bvh.copies(tmp_path_factory.mktemp("bvh"), 12)
 
 
 @pytest.mark.timeout(300)

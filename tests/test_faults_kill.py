@@ -5,17 +5,12 @@ uninterrupted seeded run. The default run keeps one quick import case; the rest 
 
 import json
 import random
-import shutil
 
 import numpy as np
 import pytest
 
 from .badinput import bvh, kill, media
 from .badinput.support import DATA_LOST, assert_no_leftovers
-
-TAKES = [bvh.GOOD, bvh.DATA / "bvh/bandai/handedness/dataset-2_wave-left-hand_normal_013.bvh",
-         bvh.DATA / "bvh/bandai/dataset-2/dataset-2_walk-turn-left_exhausted_038.bvh"]
-
 
 def _arrays(path):
     from motionbase.data import ClipStore
@@ -37,11 +32,7 @@ def _assert_same_store(got, want):
 
 @pytest.fixture(scope="module")
 def bvh_inputs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("bvh")
-    for i in range(10):
-        for take in TAKES:
-            (root / f"copy{i}").mkdir(exist_ok=True)
-            shutil.copy(take, root / f"copy{i}" / take.name)
+    root = bvh.copies(tmp_path_factory.mktemp("bvh"), 10)
     reference = root.parent / "reference-store"
     p, seconds = kill.run("import", "bvh", root, "--out", reference)
     assert p.returncode == 0, p.stderr[-2000:]

@@ -111,3 +111,18 @@ def write_case(name: str, folder: Path) -> Path:
     path = folder / f"bad-{name}.bvh"
     path.write_bytes(CASES[name].build(GOOD.read_text()))
     return path
+
+
+TAKES = [GOOD, DATA / "bvh/bandai/handedness/dataset-2_wave-left-hand_normal_013.bvh",
+         DATA / "bvh/bandai/dataset-2/dataset-2_walk-turn-left_exhausted_038.bvh"]
+
+
+def copies(root: Path, n: int) -> Path:
+    """``n`` folders under ``root``, each holding the 3 small real takes of ``TAKES`` (3n files, same names)."""
+    import shutil
+
+    for i in range(n):
+        (root / f"c{i:02d}").mkdir(parents=True, exist_ok=True)
+        for take in TAKES:
+            shutil.copy(take, root / f"c{i:02d}" / take.name)
+    return root

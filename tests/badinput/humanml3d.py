@@ -6,7 +6,6 @@ Folder-level cases break what the whole folder is read by: one line, exit 2, not
 
 from __future__ import annotations
 
-import pickle
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass

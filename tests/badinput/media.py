@@ -11,7 +11,6 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 
 DATA = Path(__file__).parent.parent / "data"
 PERSON = DATA / "images" / "basketball1.png"  # a real photo with a person: the "good" input of a batch
