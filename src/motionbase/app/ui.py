@@ -61,7 +61,9 @@ def build_app(generator, *, workdir=None, render=None):
         return (str(result.video) if result.video else None, str(result.bvh) if result.bvh else None,
                 result.tokens, result.status)
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
+    # Gradio copies every served video/BVH into its cache (/tmp/gradio); a long-running app would fill the disk:
+    # every 10 minutes, files older than an hour go (the request folders themselves are capped by AppHandlers.keep).
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as blocks:
         gr.Markdown(f"## {TITLE}\nModel: `{generator.source or 'in memory'}`"
                     + (f"  \n_{generator.familiarity_note}_" if generator.familiarity_note else ""))
         with gr.Tab("Text to motion"):
