@@ -57,6 +57,13 @@ def _empty_joint_range(cols):
     cols["joint_start"][-1] = cols["joint_stop"][-1]
 
 
+def _zero_frames(cols):
+    """The last clip made a consistent 0-frame clip: frames 0 and empty ranges (the writer never stores one)."""
+    cols["frames"][-1] = cols["feature_frames"][-1] = 0
+    cols["joint_start"][-1] = cols["joint_stop"][-1]
+    cols["feat_start"][-1] = cols["feat_stop"][-1]
+
+
 def _negative_start(cols):
     cols["feat_start"][0] = -50
 
@@ -119,6 +126,7 @@ CASES: dict[str, Callable[[Path], None]] = {
     "manifest-negative-start": _rewrite_manifest(_negative_start),
     "manifest-joint-range-reversed": _rewrite_manifest(_reversed_joint_range),
     "manifest-joint-range-empty": _rewrite_manifest(_empty_joint_range),
+    "manifest-zero-frame-clip": _rewrite_manifest(_zero_frames),
     "manifest-duplicate-ids": _rewrite_manifest(_ids("same", "same")),
     "store-json-garbage": _write("store.json", b"\x00\xffnot json"),
     "store-json-missing": _remove("store.json"),
@@ -143,6 +151,7 @@ EXPECTED: dict[str, dict[str, tuple[int, ...]]] = {
     "manifest-negative-start": _FEATURES,
     "manifest-joint-range-reversed": _ARRAYS,
     "manifest-joint-range-empty": _ARRAYS,
+    "manifest-zero-frame-clip": _ARRAYS,
     "ids-parent-traversal": _IDS,
     "ids-absolute-path": _IDS,
 }
