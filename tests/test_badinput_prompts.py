@@ -42,9 +42,10 @@ def models(tmp_path_factory):
 
 
 def _complete_sets(out):
-    files = [p for p in out.iterdir() if p.is_file()] if out.exists() else []
-    stems = {p.name[: -len(s)] for p in files for s in SUFFIXES if p.name.endswith(s) and not p.name.endswith(
-        ".codes.npy") or s == ".codes.npy" and p.name.endswith(s)}
+    """(stems with any output, stems missing one of the six outputs)."""
+    names = [p.name for p in out.iterdir() if p.is_file()] if out.exists() else []
+    stems = {n[: -len(s)] for n in names for s in SUFFIXES
+             if n.endswith(s) and not (s == ".npy" and n.endswith(".codes.npy"))}
     return stems, [s for s in stems if not all((out / f"{s}{x}").is_file() for x in SUFFIXES)]
 
 
