@@ -204,13 +204,16 @@ def main(argv: list[str] | None = None) -> int:
     else:
         junit = args.junit
     areas, cases = parse(junit)
-    meta = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    suite = next(ET.parse(junit).getroot().iter("testsuite"))
+    started = datetime.fromisoformat(suite.get("timestamp")) if suite.get("timestamp") else datetime.now(timezone.utc)
+    commit = _git("log", "-1", "--format=%h", f"--before={started.isoformat()}") if args.junit else ""
+    meta = {"when": started.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-            "commit": (_git("rev-parse", "--short", "HEAD") or "unknown")
+            "commit": (commit or _git("rev-parse", "--short", "HEAD") or "unknown")
             + (" + uncommitted changes" if _git("status", "--porcelain", "--untracked-files=no", "src", "tests") else ""),
-            "command": (f"counted from an existing pytest run's JUnit report, {args.junit.name}" if args.junit else
+            "command": (f"the whole default suite (pytest), counted from its JUnit report" if args.junit else
                         "pytest -m '" + marker + "' " + " ".join(Path(f).name for f in FILES)),
-            "seconds": time.monotonic() - start, "slow": args.slow}
+            "seconds": float(suite.get("time") or 0) if args.junit else time.monotonic() - start, "slow": args.slow}
     from motionbase.io import atomic_write_text
 
     atomic_write_text(args.out, render(areas, meta))
