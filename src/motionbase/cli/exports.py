@@ -19,6 +19,8 @@ def _open(store_path: Path, split: str | None):
 def register(app: typer.Typer) -> None:
     exp = typer.Typer(no_args_is_help=True, help="Export a clip store to other formats.")
     app.add_typer(exp, name="export")
+    from .bodymodels import register_exports
+    register_exports(exp)  # export smplx
 
     @exp.command("bvh")
     def export_bvh(

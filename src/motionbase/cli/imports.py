@@ -23,6 +23,8 @@ def _bvh_files(paths: list[Path]) -> list[Path]:
 def register(app: typer.Typer) -> None:
     imp = typer.Typer(no_args_is_help=True, help="Import motion into a clip store.")
     app.add_typer(imp, name="import")
+    from .bodymodels import register_imports
+    register_imports(imp)  # import amass|motionx
 
     @imp.command("bvh")
     def import_bvh(
