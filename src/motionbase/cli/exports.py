@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         units: str = typer.Option("cm", help="BVH length unit: cm or m"),
         report: Path = typer.Option(None, help="write a JSON report of done / skipped / failed clips"),
     ) -> None:
-        """Write every clip as a BVH file (SMPL-22 rig, opens in Blender). Existing files are kept (resume)."""
+        """Write every clip as a BVH file (the store's rig: SMPL-22, or SMPL-52 with fingers; opens in Blender). Existing files are kept (resume)."""
         from ..formats.bvh import write_bvh
 
         clips = _open(store, split)
@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
             target = out / f"{clips.id(i)}.bvh"
             if target.exists():
                 return False
-            write_bvh(target, clips.joints(i), fps=clips.info.fps, units=units)
+            write_bvh(target, clips.joints(i), fps=clips.info.fps, units=units, skeleton=clips.skeleton)
             return True
 
         run_batch(range(len(clips)), clips.id, work, "export bvh", total=len(clips)).finish(
