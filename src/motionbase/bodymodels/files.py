@@ -93,7 +93,7 @@ def _load_smplx_class(kind: str, path: Path, gender: str):
     try:
         import smplx
     except ImportError:
-        raise BodyModelError("body-model datasets need the smplx package: pip install 'motionbase[bodymodels]'") from None
+        raise BodyModelError("body-model datasets need the smplx package: pip install 'motionbase[body]'") from None
     cls = smplx.SMPLH if kind == "smplh" else smplx.SMPLX
     ext = "pkl" if path.suffix == ".pkl" else "npz"
     try:
