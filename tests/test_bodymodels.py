@@ -300,3 +300,11 @@ def test_real_smplx_model_loads_and_rest_pose_is_plausible():
     height = rest[15, 1] - min(rest[10, 1], rest[11, 1])
     assert 1.2 < height < 1.9  # head above the feet in metres, Y up
     assert rest[20, 0] > 0.5 and rest[21, 0] < -0.5  # T-pose wrists: left at +X
+
+
+def test_import_of_an_empty_folder_or_without_models_is_one_clear_error(models, tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    res = run("import", "motionx", tmp_path, "--out", tmp_path / "s")
+    assert isinstance(res.exception, BodyModelError) and "pass --body-models DIR" in str(res.exception)
+    res = run("import", "motionx", tmp_path, "--out", tmp_path / "s", "--body-models", models)
+    assert "no sequence files found" in str(res.exception) and not (tmp_path / "s").exists()

@@ -42,10 +42,12 @@ def _results(loader, items, config, workers: int):
         yield from pool.map(_safe, jobs, chunksize=1)
 
 
-def _import(items, loader, config, out: Path, workers: int, desc: str, report: Path | None,
+def _import(folder: Path, items, loader, config, out: Path, workers: int, desc: str, report: Path | None,
             missing: list[str] = ()) -> None:
     from ..data import ClipStore
 
+    if not items and not missing:
+        raise MotionbaseError(f"{folder}: no sequence files found (AMASS: *.npz, Motion-X: *.npy, searched recursively)")
     store = ClipStore.create(out, skeleton=config.skeleton, exist_ok=True)
     todo = [it for it in items if not all(i in store for i in it.ids)]
     done_before = [it.rel for it in items if it not in todo]
@@ -89,7 +91,7 @@ def register_imports(imp: typer.Typer) -> None:
         if humanml3d is not None:
             index = humanml3d / "index.csv" if humanml3d.is_dir() else humanml3d
         items, missing = amass_items(folder, index, mirror)
-        _import(items, load_amass_item, config, out, workers, "import amass", report, missing)
+        _import(folder, items, load_amass_item, config, out, workers, "import amass", report, missing)
 
     @imp.command("motionx")
     def import_motionx(
@@ -115,7 +117,7 @@ def register_imports(imp: typer.Typer) -> None:
         if texts is None:
             guess = folder.resolve().parent.parent / "texts"
             texts = guess if guess.is_dir() else None
-        _import(motionx_items(folder, texts, mirror), load_motionx_item, config, out, workers, "import motionx",
+        _import(folder, motionx_items(folder, texts, mirror), load_motionx_item, config, out, workers, "import motionx",
                 report)
 
 
