@@ -194,7 +194,9 @@ def humanml3d_amass(tmp_path):
         "./pose_data/humanact12/humanact12/P01G01R01F0001T0064A0101.npy,0,40,000003.npy\n"
         "./pose_data/KIT/9/gone_poses.npy,0,40,000004.npy\n")
     (hml / "texts" / "000000.txt").write_text("a person raises the left hand#a/DET person/NOUN raise/VERB the/DET "
-                                              "left/ADJ hand/NOUN#0.0#0.0\n")
+                                              "left/ADJ hand/NOUN#0.0#0.0\n"
+                                              "a person waves the left hand#a/DET person/NOUN wave/VERB the/DET "
+                                              "left/ADJ hand/NOUN#0.5#1.0\n")
     return amass, hml
 
 
@@ -207,7 +209,12 @@ def test_import_amass_reproduces_humanml3d_cuts_mirrors_and_texts(models, humanm
     failed = json.loads(report.read_text())["failed"]
     assert list(failed) == ["000004"] and "gone_poses.npz not found" in failed["000004"]
     store = ClipStore.open(tmp_path / "store")
-    assert sorted(store.ids) == ["000000", "000001", "000002", "M000000", "M000001", "M000002"]
+    assert sorted(store.ids) == ["000000", "000001", "000002", "A_000000", "A_M000000", "M000000", "M000001",
+                                 "M000002"]
+    span = store.clip(store.index("A_000000"))
+    assert span.captions.whole == ["a person waves the left hand"] and span.meta.labels["parent"] == "000000"
+    np.testing.assert_array_equal(store.joints(store.index("A_000000")), store.joints(store.index("000000"))[10:20])
+    assert store.clip(store.index("A_M000000")).captions.whole == ["a person waves the right hand"]
     assert store.info.skeleton == "smpl22" and store.info.feature_dim == 263
     assert store.clip(store.index("000000")).captions.whole == ["a person raises the left hand"]
     assert store.clip(store.index("M000000")).captions.whole == ["a person raises the right hand"]
@@ -308,3 +315,12 @@ def test_import_of_an_empty_folder_or_without_models_is_one_clear_error(models, 
     assert isinstance(res.exception, BodyModelError) and "pass --body-models DIR" in str(res.exception)
     res = run("import", "motionx", tmp_path, "--out", tmp_path / "s", "--body-models", models)
     assert "no sequence files found" in str(res.exception) and not (tmp_path / "s").exists()
+
+
+@pytest.mark.skipif(not REAL or not (Path(REAL) / "smplh").is_dir(),
+                    reason=f"{ENV_VAR} does not point at real SMPL-H model files (licensed, never shipped)")
+def test_real_smplh_model_loads_and_hands_sit_beyond_the_wrists():
+    model = load_body_model("smplh", "male", REAL)
+    assert model.num_joints == 52
+    rest = model.joints_template
+    assert (rest[22:37, 0] > rest[20, 0]).all() and (rest[37:52, 0] < rest[21, 0]).all()  # fingers outside the wrists

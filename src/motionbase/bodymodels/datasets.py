@@ -4,7 +4,8 @@ AMASS with HumanML3D's ``index.csv`` (``source_path,start_frame,end_frame,new_na
 ``raw_pose_processing``: each AMASS file -> 20 fps joints -> the per-subset trims HumanML3D applies
 (:data:`HUMANML3D_TRIMS_S`) -> frames ``start_frame:end_frame`` -> clip ``new_name`` (without ``.npy``) and its
 left/right mirror ``M`` + ``new_name``; captions from HumanML3D's ``texts/ID.txt`` (whole-clip lines; the mirror's
-with left/right swapped). Index rows from HumanAct12 (not AMASS) are left out. Without an index every file is
+with left/right swapped); caption lines on a sub-span give their own samples ``A_ID``, ``B_ID``, ... and ``A_MID``, ...
+as :func:`motionbase.formats.humanml3d.read_humanml3d` names them. Index rows from HumanAct12 (not AMASS) are left out. Without an index every file is
 one clip, its id the file's path under the folder.
 
 Motion-X: every ``.npy`` under the folder is one clip (id: its path under the folder); captions from
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +29,7 @@ from ..data.text import mirror_caption
 from ..errors import BodyModelError, FormatError
 from ..features.humanml3d import joints_to_features
 from ..features.mirror import mirror_joints
-from ..formats.humanml3d import MIRROR_ID_PREFIX, TEXTS, read_text_file
+from ..formats.humanml3d import MIRROR_ID_PREFIX, TEXTS, read_text_file, span_id
 from ..skeleton import get_skeleton
 from .files import load_body_model, models_root
 from .readers import MOTIONX_FPS, read_amass, read_motionx, with_hand_mean
@@ -154,7 +156,8 @@ def _trim_frames(rel: str) -> int:
 
 
 def _make(joints: np.ndarray, clip_id: str, captions: list[str], tokens: list[str], meta: ClipMeta,
-          config: BodyImportConfig) -> list[tuple[Clip, np.ndarray]]:
+          config: BodyImportConfig, mirror_id: str | None = None) -> list[tuple[Clip, np.ndarray]]:
+    """The clip (and, with ``config.mirror``, its mirror ``mirror_id``, default ``M`` + id) with features."""
     skel = get_skeleton(config.skeleton)
     joints = np.ascontiguousarray(joints[:, :skel.num_joints], dtype=np.float64)
     if joints.shape[0] < 2:
@@ -162,14 +165,37 @@ def _make(joints: np.ndarray, clip_id: str, captions: list[str], tokens: list[st
     out = []
     variants = [(clip_id, joints, captions, tokens)]
     if config.mirror:
-        variants.append((MIRROR_ID_PREFIX + clip_id, mirror_joints(joints, skel), [mirror_caption(c) for c in captions],
-                         [mirror_caption(t) for t in tokens]))
+        variants.append((mirror_id or MIRROR_ID_PREFIX + clip_id, mirror_joints(joints, skel),
+                         [mirror_caption(c) for c in captions], [mirror_caption(t) for t in tokens]))
     for cid, j, caps, toks in variants:
         m = ClipMeta(**{**meta.to_dict(), "id": cid, "labels": dict(meta.labels)})
         if toks:
             m.labels["tokens"] = "\n".join(toks)
         clip = Clip(joints_m=j.astype(np.float32), fps=TARGET_FPS, skeleton=skel, captions=Captions(whole=caps), meta=m)
         out.append((clip, joints_to_features(j, skel)))
+    return out
+
+
+def _span_samples(joints: np.ndarray, seg: Segment, lines, meta: ClipMeta,
+                  config: BodyImportConfig) -> list[tuple[Clip, np.ndarray]]:
+    """HumanML3D's sub-span samples: a caption line with start/end seconds -> sample ``A_ID``, ``B_ID``, ... of
+    frames ``int(start*20):int(end*20)`` (ids as :func:`motionbase.formats.humanml3d.span_id`; the mirror's
+    ``A_MID``); spans shorter than 2 frames are left out with a warning, as the HumanML3D reader does."""
+    out, n = [], 0
+    for line in lines:
+        if line.whole:
+            continue
+        a, b = int(line.start_s * TARGET_FPS), min(int(line.end_s * TARGET_FPS), len(joints))
+        sid, mid = span_id(seg.clip_id, n), span_id(MIRROR_ID_PREFIX + seg.clip_id, n)
+        n += 1
+        if b - a < 2:
+            warnings.warn(f"{seg.text}: span {line.start_text}..{line.end_text} s gives {max(b - a, 0)} frame(s); "
+                          f"sample {sid} left out", stacklevel=2)
+            continue
+        labels = dict(meta.labels, parent=seg.clip_id, start_s=line.start_text, end_s=line.end_text)
+        span_meta = ClipMeta(**{**meta.to_dict(), "labels": labels, "frame_start": meta.frame_start + a,
+                                "frame_end": meta.frame_start + b})
+        out += _make(joints[a:b], sid, [line.caption], [line.tokens], span_meta, config, mirror_id=mid)
     return out
 
 
@@ -186,11 +212,13 @@ def load_amass_item(item: SourceItem, config: BodyImportConfig) -> list[tuple[Cl
     trimmed = joints[_trim_frames(item.rel):]
     out = []
     for seg in item.segments:
-        lines = [ln for ln in read_text_file(seg.text) if ln.whole] if seg.text else []
+        lines = read_text_file(seg.text) if seg.text else []
+        whole = [ln for ln in lines if ln.whole]
         meta = ClipMeta(frame_start=seg.start, frame_end=min(seg.end, len(trimmed)),
                         labels={"gender": seq.gender}, **base)
-        out += _make(trimmed[seg.start:seg.end], seg.clip_id, [ln.caption for ln in lines],
-                     [ln.tokens for ln in lines], meta, config)
+        joints_seg = trimmed[seg.start:seg.end]
+        out += _make(joints_seg, seg.clip_id, [ln.caption for ln in whole], [ln.tokens for ln in whole], meta, config)
+        out += _span_samples(joints_seg, seg, lines, meta, config)
     return out
 
 
