@@ -323,4 +323,5 @@ def test_real_smplh_model_loads_and_hands_sit_beyond_the_wrists():
     model = load_body_model("smplh", "male", REAL)
     assert model.num_joints == 52
     rest = model.joints_template
-    assert (rest[22:37, 0] > rest[20, 0]).all() and (rest[37:52, 0] < rest[21, 0]).all()  # fingers outside the wrists
+    # T-pose: on average the fingers lie beyond the wrists (left hand at +X)
+    assert rest[22:37, 0].mean() > rest[20, 0] + 0.03 and rest[37:52, 0].mean() < rest[21, 0] - 0.03
