@@ -114,3 +114,24 @@ def test_tokenizer_training_follows_the_store_layout(tmp_path):
     ClipStore.create(tmp_path / "s", skeleton="smpl52")
     cfg = config_for_store(preset("lfq2d", grouping="body"), tmp_path / "s")
     assert (cfg.skeleton, cfg.feature_dim, cfg.grouping) == ("smpl52", 623, "body")
+
+
+def test_whole_body_store_exports_to_bvh_and_humanml3d_folders(tmp_path):
+    from typer.testing import CliRunner
+
+    from motionbase.cli import app
+    from motionbase.clip import Clip, ClipMeta
+    from motionbase.data import ClipStore
+
+    store = ClipStore.create(tmp_path / "s", skeleton="smpl52")
+    with store.writer() as w:
+        for i in range(2):
+            w.add(Clip(joints_m=whole_body_motion(T=20, seed=i).astype(np.float32), skeleton=SMPL52,
+                       meta=ClipMeta(id=f"c{i}")))
+    run = CliRunner().invoke
+    assert run(app, ["export", "bvh", str(tmp_path / "s"), "--out", str(tmp_path / "b")]).exit_code == 0
+    assert "right_thumb3" in read_bvh(tmp_path / "b" / "c0.bvh").names
+    res = run(app, ["export", "humanml3d", str(tmp_path / "s"), "--out", str(tmp_path / "h")])
+    assert res.exit_code == 0, res.output
+    assert np.load(tmp_path / "h" / "new_joint_vecs" / "c0.npy").shape[1] == 623
+    assert np.load(tmp_path / "h" / "Mean.npy").shape == (623,)

@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
 
         clips = _open(store, split)
         stat_clips = _open(store, stats_split) if stats_split else clips
-        stats = compute_stats(stat_clips.features(i) for i in range(len(stat_clips)))
+        stats = compute_stats((stat_clips.features(i) for i in range(len(stat_clips))), clips.layout)
 
         def item(i: int):
             # HumanML3D pairs N feature rows with N joint frames (joints recovered from the features);
@@ -70,5 +70,5 @@ def register(app: typer.Typer) -> None:
             return clip, (feats if len(feats) == clip.num_frames else None)
 
         items = (item(i) for i in tqdm(range(len(clips)), desc="export humanml3d", unit="clip", disable=None))
-        path = write_humanml3d(items, out, mean=stats.mean, std=stats.std)
+        path = write_humanml3d(items, out, mean=stats.mean, std=stats.std, layout=clips.layout)
         typer.echo(f"exported {len(clips)} clips to {path}")
