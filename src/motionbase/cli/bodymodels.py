@@ -49,8 +49,9 @@ def _import(folder: Path, items, loader, config, out: Path, workers: int, desc: 
     if not items and not missing:
         raise MotionbaseError(f"{folder}: no sequence files found (AMASS: *.npz, Motion-X: *.npy, searched recursively)")
     store = ClipStore.create(out, skeleton=config.skeleton, exist_ok=True)
-    todo = [it for it in items if not all(i in store for i in it.ids)]
-    done_before = [it.rel for it in items if it not in todo]
+    present = [all(i in store for i in it.ids) for it in items]
+    todo = [it for it, p in zip(items, present) if not p]
+    done_before = [it.rel for it, p in zip(items, present) if p]
     with store.writer() as writer:
         def work(pair) -> bool:
             _, result = pair
