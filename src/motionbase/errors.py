@@ -37,3 +37,7 @@ class StoreError(MotionbaseError):
 
 class CheckpointError(MotionbaseError):
     """A checkpoint directory is missing a file or does not match the data it is used with."""
+
+
+class BodyModelError(MotionbaseError):
+    """Body-model files (SMPL-H / SMPL-X) are missing, of the wrong type or gender, or parameters are malformed."""

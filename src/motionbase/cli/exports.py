@@ -20,6 +20,8 @@ def _open(store_path: Path, split: str | None):
 def register(app: typer.Typer) -> None:
     exp = typer.Typer(no_args_is_help=True, help="Export a clip store to other formats.")
     app.add_typer(exp, name="export")
+    from .bodymodels import register_exports
+    register_exports(exp)  # export smplx
 
     @exp.command("bvh")
     def export_bvh(
@@ -29,7 +31,7 @@ def register(app: typer.Typer) -> None:
         units: str = typer.Option("cm", help="BVH length unit: cm or m"),
         report: Path = typer.Option(None, help="write a JSON report of done / skipped / failed clips"),
     ) -> None:
-        """Write every clip as a BVH file (SMPL-22 rig, opens in Blender). Existing files are kept (resume)."""
+        """Write every clip as a BVH file (the store's rig: SMPL-22, or SMPL-52 with fingers; opens in Blender). Existing files are kept (resume)."""
         from ..formats.bvh import write_bvh
 
         clips = _open(store, split)
@@ -39,7 +41,7 @@ def register(app: typer.Typer) -> None:
             target = path_in(out, clips.id(i), ".bvh", "clip id")  # ids like ../x or /abs are refused
             if target.exists():
                 return False
-            write_bvh(target, clips.joints(i), fps=clips.info.fps, units=units)
+            write_bvh(target, clips.joints(i), fps=clips.info.fps, units=units, skeleton=clips.skeleton)
             return True
 
         run_batch(range(len(clips)), clips.id, work, "export bvh", total=len(clips)).finish(
@@ -61,7 +63,8 @@ def register(app: typer.Typer) -> None:
         clips = _open(store, split)
         stat_clips = _open(store, stats_split) if stats_split else clips
         floored: list[slice] = []
-        stats = compute_stats((stat_clips.features(i) for i in range(len(stat_clips))), floor_constant=True,
+        stats = compute_stats((stat_clips.features(i) for i in range(len(stat_clips))), clips.layout,
+                              floor_constant=True,
                               floored=floored)
         for sl in floored:
             typer.echo(f"warning: features are constant in columns {sl.start}:{sl.stop} over the "
@@ -75,5 +78,5 @@ def register(app: typer.Typer) -> None:
             return clip, (feats if len(feats) == clip.num_frames else None)
 
         items = (item(i) for i in tqdm(range(len(clips)), desc="export humanml3d", unit="clip", disable=None))
-        path = write_humanml3d(items, out, mean=stats.mean, std=stats.std)
+        path = write_humanml3d(items, out, mean=stats.mean, std=stats.std, layout=clips.layout)
         typer.echo(f"exported {len(clips)} clips to {path}")

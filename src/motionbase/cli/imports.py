@@ -60,6 +60,8 @@ def _stored_files(store) -> dict[str, str]:
 def register(app: typer.Typer) -> None:
     imp = typer.Typer(no_args_is_help=True, help="Import motion into a clip store.")
     app.add_typer(imp, name="import")
+    from .bodymodels import register_imports
+    register_imports(imp)  # import amass|motionx
 
     @imp.command("bvh")
     def import_bvh(

@@ -38,11 +38,14 @@ def load_motion(spec: str) -> tuple[np.ndarray, str]:
         raise FormatError(path, f"not a readable .npy file ({exc})") from None
     if arr.ndim == 2:
         from ..features.humanml3d import features_to_joints
-        from ..features.layout import HML3D_LAYOUT
+        from ..features.layout import FeatureLayout
+        from ..skeleton import SKELETONS
 
-        if arr.shape[1] != HML3D_LAYOUT.dim:
-            raise FormatError(path, f"array {arr.shape}; expected joints (T, J, 3) or features (T, {HML3D_LAYOUT.dim})")
-        arr = features_to_joints(arr.astype(np.float64), final_frame=True)
+        layouts = {FeatureLayout(sk).dim: FeatureLayout(sk) for sk in SKELETONS.values()}
+        if arr.shape[1] not in layouts:
+            raise FormatError(path, f"array {arr.shape}; expected joints (T, J, 3) or features (T, "
+                                    f"{' or '.join(map(str, layouts))})")
+        arr = features_to_joints(arr.astype(np.float64), layouts[arr.shape[1]], final_frame=True)
     if arr.ndim != 3 or arr.shape[-1] != 3:
         raise FormatError(path, f"array {arr.shape}; expected joints (T, J, 3) metres or HumanML3D features (T, 263)")
     return arr, path.stem
@@ -66,7 +69,10 @@ def register(app: typer.Typer) -> None:
         loaded = [load_motion(m) for m in motions]
         titles = list(title) if title else [t for _, t in loaded]
         cfg = RenderConfig(size_px=size, camera=camera, stride=stride)  # type: ignore[arg-type]
-        typer.echo(render_side_by_side([a for a, _ in loaded], titles, out, fps=fps, config=cfg))
+        from ..skeleton import skeleton_for_joints
+
+        skeleton = skeleton_for_joints(loaded[0][0].shape[1])  # 22: body, 52: body + hands
+        typer.echo(render_side_by_side([a for a, _ in loaded], titles, out, fps=fps, config=cfg, skeleton=skeleton))
 
     @app.command("gallery")
     def gallery_cmd(

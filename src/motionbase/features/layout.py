@@ -1,6 +1,7 @@
 """Where everything lives in a HumanML3D-style feature vector, for any joint count.
 
-For J joints the width is 4 + 3(J-1) + 6(J-1) + 3J + 4 (263 for J = 22):
+For J joints the width is 4 + 3(J-1) + 6(J-1) + 3J + 4 (263 for J = 22; 623 for SMPL-52, Motion-X's
+whole-body vector):
 
 =============  =====================  ==========================================
 group          slice (J = 22)         content
@@ -33,6 +34,10 @@ SMPL22_BODY_PARTS: dict[str, tuple[int, ...]] = {
     "left_leg": (1, 4, 7, 10),
     "right_leg": (2, 5, 8, 11),
 }
+# SMPL-52 (whole body): the same parts plus one per hand (the hands' features are extra 2D-token components).
+SMPL52_BODY_PARTS: dict[str, tuple[int, ...]] = dict(SMPL22_BODY_PARTS, left_hand=tuple(range(22, 37)),
+                                                     right_hand=tuple(range(37, 52)))
+BODY_PARTS = {"smpl22": SMPL22_BODY_PARTS, "smpl52": SMPL52_BODY_PARTS}
 
 
 @dataclass(frozen=True)
@@ -74,10 +79,10 @@ class FeatureLayout:
         if grouping == "feature":
             return {g: np.arange(sl.start, sl.stop) for g, sl in self.slices.items()}
         if grouping == "body":
-            if self.skeleton.name != "smpl22":
+            if self.skeleton.name not in BODY_PARTS:
                 raise ValueError(f"no body-part grouping defined for skeleton {self.skeleton.name!r}")
             return {p: np.concatenate([self.joint_indices(j) for j in joints])
-                    for p, joints in SMPL22_BODY_PARTS.items()}
+                    for p, joints in BODY_PARTS[self.skeleton.name].items()}
         raise ValueError(f"unknown grouping {grouping!r}; expected 'feature' or 'body'")
 
     def mirror_permutation(self) -> tuple[np.ndarray, np.ndarray]:

@@ -47,7 +47,10 @@ _TPOSE_SMPL22 = {
     "left_shoulder": (1, 0, 0), "right_shoulder": (-1, 0, 0), "left_elbow": (1, 0, 0),
     "right_elbow": (-1, 0, 0), "left_wrist": (1, 0, 0), "right_wrist": (-1, 0, 0),
 }
-TPOSE_DIRECTIONS: dict[str, dict[str, tuple[float, float, float]]] = {"smpl22": _TPOSE_SMPL22}
+# SMPL-52: fingers continue the arms in the T-pose (thumbs included)
+_TPOSE_SMPL52 = dict(_TPOSE_SMPL22, **{f"{side}_{finger}{k}": (sign, 0, 0) for side, sign in (("left", 1), ("right", -1))
+                                      for finger in ("index", "middle", "pinky", "ring", "thumb") for k in (1, 2, 3)})
+TPOSE_DIRECTIONS: dict[str, dict[str, tuple[float, float, float]]] = {"smpl22": _TPOSE_SMPL22, "smpl52": _TPOSE_SMPL52}
 
 
 def rest_directions(skel: Skeleton) -> np.ndarray:

@@ -350,7 +350,7 @@ def _arrays_to_write(clip: Clip, feats: np.ndarray | None, layout: FeatureLayout
     where = f"clip {clip.meta.id}"
     clip.validate(where)
     if feats is None:
-        feats = joints_to_features(clip.joints_m)
+        feats = joints_to_features(clip.joints_m, layout.skeleton)
         return feats, features_to_joints(feats.astype(np.float64), layout).astype(np.float32)
     feats = np.asarray(feats)
     if feats.shape != (clip.num_frames, layout.dim) or feats.dtype.kind != "f":

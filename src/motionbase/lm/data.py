@@ -364,7 +364,7 @@ def records_from_store(store: ClipStore, codec: MotionCodec, info: CodecInfo, ca
         from ..features.mirror import mirror_features
 
         mirrored = cached_codes([f"{cid}{MIRROR_SUFFIX}" for cid in ids],
-                                lambda i: mirror_features(np.asarray(view.features(i), dtype=np.float32)), codec,
+                                lambda i: mirror_features(np.asarray(view.features(i), dtype=np.float32), view.layout), codec,
                                 cache, device=device, progress=progress)
         records += [MotionRecord(f"{r.id}{MIRROR_SUFFIX}", mirrored[f"{r.id}{MIRROR_SUFFIX}"],
                                  Captions([mirror_caption(c) for c in r.captions.whole],

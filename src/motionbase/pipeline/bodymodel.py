@@ -113,6 +113,24 @@ def _yaw_axis_angle(joints: np.ndarray) -> np.ndarray:
     return np.stack([np.zeros_like(yaw), yaw, np.zeros_like(yaw)], axis=1)
 
 
+def lbfgs_rounds(first, everything, loss_fn, steps: int, max_iter: int) -> None:
+    """Minimise ``loss_fn()``: one L-BFGS round on ``first`` (global placement), then ``steps - 1`` on ``everything``
+    (restarted each round); a single round on everything when ``steps`` is 1."""
+    import torch
+
+    rounds = ([first] if steps > 1 else []) + [everything] * max(steps - 1, 1)
+    for params in rounds:
+        opt = torch.optim.LBFGS(params, lr=1.0, max_iter=max_iter, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            loss = loss_fn()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+
+
 def fit_smplx(joints_m: np.ndarray, model_path: str | Path, config: SmplxFitConfig = SmplxFitConfig()) -> SmplxFit:
     """Fit SMPL-X to SMPL-22 joints (T, 22, 3) metres, Y up; see the module docstring."""
     import torch
@@ -141,18 +159,7 @@ def fit_smplx(joints_m: np.ndarray, model_path: str | Path, config: SmplxFitConf
                                            + ((transl[1:] - transl[:-1]) ** 2).sum(-1).mean())
         return loss
 
-    everything = [betas, orient, pose, transl]
-    rounds = ([[orient, transl]] if config.steps > 1 else []) + [everything] * max(config.steps - 1, 1)
-    for params in rounds:
-        opt = torch.optim.LBFGS(params, lr=1.0, max_iter=config.max_iter, line_search_fn="strong_wolfe")
-
-        def closure():
-            opt.zero_grad()
-            loss = loss_fn()
-            loss.backward()
-            return loss
-
-        opt.step(closure)
+    lbfgs_rounds([orient, transl], [betas, orient, pose, transl], loss_fn, config.steps, config.max_iter)
     with torch.no_grad():
         joints = body_joints(model, betas, orient, pose, transl)
         err = float((joints - target).norm(dim=-1).mean())

@@ -105,7 +105,7 @@ SMPL22 = Skeleton(
     leg_joints=(5, 8),
 )
 
-SKELETONS: dict[str, Skeleton] = {"smpl22": SMPL22}
+SKELETONS: dict[str, Skeleton] = {"smpl22": SMPL22}  # smpl52 registers itself (skeleton/smpl52.py)
 
 
 def get_skeleton(name: str) -> Skeleton:

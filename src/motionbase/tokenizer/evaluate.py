@@ -31,7 +31,7 @@ import torch
 from ..data import ClipStore
 from ..evaluate.metrics import codebook_usage, fid, mpjpe_mm
 from ..features.humanml3d import features_to_joints
-from ..features.layout import SMPL22_BODY_PARTS, FeatureLayout
+from ..features.layout import BODY_PARTS, FeatureLayout
 from .model import MotionTokenizer
 from .windows import check_store, finite_or_raise, split_view
 
@@ -109,7 +109,7 @@ def evaluate_tokenizer(tok: MotionTokenizer, store: ClipStore, *, split: str | N
     check_store(store, tok.config.feature_dim, f"tokenizer {tok.source}")
     view = split_view(store, split)
     layout = FeatureLayout(store.skeleton)
-    parts = {p: list(j) for p, j in SMPL22_BODY_PARTS.items()} if store.skeleton.name == "smpl22" else {}
+    parts = {p: list(j) for p, j in BODY_PARTS.get(store.skeleton.name, {}).items()}
     sums = {a: 0.0 for a in ALIGNMENTS}
     part_sums = {a: dict.fromkeys(parts, 0.0) for a in ALIGNMENTS}
     frames = 0

@@ -137,11 +137,26 @@ def _prepare(run: RunConfig, store_path: Path, out: Path, feature_dim: int, user
     return store, stats
 
 
+def config_for_store(config, store_path: Path):
+    """``config`` on the store's skeleton and feature width (SMPL-22 263 or SMPL-52 623): the layout is the data's."""
+    from dataclasses import replace
+
+    from ..data.store import STORE_JSON, StoreInfo
+
+    path = Path(store_path) / STORE_JSON
+    if not path.is_file():
+        return config  # _prepare reports the missing store
+    info = StoreInfo.read(path)
+    if info.feature_layout != "humanml3d" or (info.skeleton, info.feature_dim) == (config.skeleton, config.feature_dim):
+        return config
+    return replace(config, skeleton=info.skeleton, feature_dim=info.feature_dim)
+
+
 def train_from_store(run: RunConfig, store_path: str | Path, out: str | Path, *,
                      device: str | None = None) -> MotionTokenizer:
     """Train (or resume) the tokenizer of ``run`` on ``store_path``'s training split; the model lands in ``out``."""
     out = Path(out)
-    config = run.tokenizer_config()
+    config = config_for_store(run.tokenizer_config(), Path(store_path))
     store, stats = _prepare(run, Path(store_path), out, config.feature_dim, f"a {config.name} tokenizer")
     return train_tokenizer(config, _windows(store, run, out), run.steps, out, stats=stats, train=run.train,
                            device=device)

@@ -1,6 +1,7 @@
 """Skeleton animations a person can watch: joints (T, J, 3) metres, Y up  ->  .mp4 or .gif.
 
-What is drawn, per panel: the bones (left side blue, right side red, mid-line dark grey; a
+What is drawn, per panel: the bones (left side blue, right side red, mid-line dark grey; finger bones of
+skeletons with hands thinner; a
 ``left``/``right`` key in the bottom-left corner), the head as a dot, a floor grid at y = 0, the root
 trajectory on the floor (all of it faint, the part already walked dark), the time, and an optional
 title (the caption, wrapped). Axes: +X is the body's left, the body faces +Z; the default camera
@@ -24,6 +25,7 @@ import numpy as np
 
 from ..errors import FormatError, MotionbaseError, ShapeError
 from ..skeleton import SMPL22, Skeleton
+from ..skeleton.smpl52 import FINGERS
 from . import atomic_output, checked_path
 
 VIDEO_SUFFIXES = (".gif", ".mp4")
@@ -59,6 +61,7 @@ class RenderConfig:
     floor_radius_m: float = 3.0
     grid_step_m: float = 0.5
     bone_width: float = 3.0
+    finger_width_scale: float = 0.4  # finger bones (skeletons with hands) are drawn this much thinner
     title_fontsize: float = 9.0
     show_time: bool = True
     left_color: str = "#1f5fd6"
@@ -164,6 +167,10 @@ def _side_colors(skeleton: Skeleton, cfg: RenderConfig) -> list[str]:
     return out
 
 
+def _is_finger(name: str) -> bool:
+    return any(f in name for f in FINGERS)
+
+
 # ----------------------------------------------------------------------------- one panel
 
 class _Panel:
@@ -175,6 +182,8 @@ class _Panel:
         self.bones = np.array([(p, j) for j, p in enumerate(skeleton.parents) if p >= 0], dtype=np.int64)
         colors = _side_colors(skeleton, cfg)
         self.bone_colors = np.array([colors[j] for _, j in self.bones], dtype=object)
+        self.bone_widths = np.array([cfg.bone_width * (cfg.finger_width_scale if _is_finger(skeleton.names[j]) else 1.0)
+                                     for _, j in self.bones])
         root_floor = joints_m[:, 0, :] * np.array([1.0, 0.0, 1.0])
         self.path = root_floor
         mid_height = max(0.5, 0.5 * float(joints_m[..., 1].max()))
@@ -242,6 +251,7 @@ class _Panel:
         order = np.argsort(-depth[self.bones].mean(1))  # far bones first, near bones drawn on top
         self.bone_lines.set_segments(pts[self.bones[order]])
         self.bone_lines.set_color(list(self.bone_colors[order]))
+        self.bone_lines.set_linewidths(self.bone_widths[order])
         if self.head is not None:
             self.head_dot.set_data(pts[self.head : self.head + 1, 0], pts[self.head : self.head + 1, 1])
         self.time_text.set_text(f"{t / self.fps:.2f} s")
