@@ -4,8 +4,9 @@ Guo et al.'s data loader (``Text2MotionDatasetV2``, used by every HumanML3D pape
 fewer than 40 or 200 and more feature rows (``len(motion) < min_motion_len or len(motion) >= 200``), both
 for whole clips and for caption sub-spans; the evaluator then crops what is left to at most 196 rows (the
 "40–196 frames" of papers). :func:`filter_lengths` applies the same rule to a clip store view, on its
-``feature_frames`` column. It is on by default for HumanML3D stores (every clip's ``source`` is
-``humanml3d``, as ``motionbase import humanml3d`` writes) and off otherwise (:func:`default_on`).
+``feature_frames`` column. It is on by default for HumanML3D stores (every clip imported from a HumanML3D
+folder by ``motionbase import humanml3d``: source ``humanml3d`` and the reader's ``split`` label) and off
+otherwise (:func:`default_on`), e.g. for stores of clips cut from HumanML3D by other means.
 """
 
 from __future__ import annotations
@@ -40,9 +41,15 @@ PROTOCOL = LengthFilter()
 
 
 def default_on(view: Any) -> bool:
-    """True when every clip of ``view`` (a ClipStore or view) came from HumanML3D."""
-    sources = set(view.manifest().column("source").to_pylist())
-    return bool(sources) and sources == {HML3D_SOURCE}
+    """True when every clip of ``view`` (a ClipStore or view) was imported from a HumanML3D folder: its
+    source is ``humanml3d`` and its labels carry the ``split`` label that the HumanML3D reader sets."""
+    import json
+
+    table = view.manifest()
+    sources = set(table.column("source").to_pylist())
+    if not sources or sources != {HML3D_SOURCE}:
+        return False
+    return all("split" in json.loads(labels or "{}") for labels in table.column("labels").to_pylist())
 
 
 def resolve(view: Any, enabled: bool | None) -> LengthFilter | None:
