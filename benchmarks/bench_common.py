@@ -80,7 +80,8 @@ def package_store(work: Path = WORK, clips: int = PACKAGE_STORE_CLIPS, seed: int
         joints, f, name = sources[i % len(sources)]
         length = int(rng.integers(40, min(121, len(joints) + 1)))
         start = int(rng.integers(0, len(joints) - length + 1))
-        meta = ClipMeta(id=f"p{i:04d}", source="package-samples", subset=f"s{i % 4}", licence="see tests/data/SOURCES.md",
+        meta = ClipMeta(id=f"p{i:04d}", source="package-samples", subset=f"s{i % 4}",
+                        licence="see tests/data/SOURCES.md",
                         file=name, frame_start=start, frame_end=start + length, source_fps=20.0,
                         labels={"content": tag(i), "style": "plain"})
         captions = Captions(whole=[f"a person does the {tag(i)} move", f"someone moves in the {tag(i)} way"])

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from motionbase.cli import app as cli_app
 from motionbase.errors import MotionbaseError
 from motionbase.features.humanml3d import features_to_joints
-from motionbase.generation import MotionGenerator, Sampling
+from motionbase.generation import Sampling
 from motionbase.generation_tasks import (
     between_motions,
     continue_motion,
@@ -28,23 +28,14 @@ from motionbase.generation_tasks import (
 )
 from motionbase.lm.infill import inpaint_codes
 
-from .generation_support import HML, tiny_models
+from .generation_support import HML
 from .lm_support import one_thread  # noqa: F401 (fixture)
+from .test_generation import gen, models  # noqa: F401 (fixtures: tiny untrained 2D-LFQ tokenizer and LM)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 ALPHA = 4  # the tiny tokenizer: 5 code steps per second at 20 fps
 POSE = slice(4, 4 + 21 * 3)  # root-relative joint positions (ric) in the 263 features
 SAMPLE = Sampling(seed=0, temperature=1.0)
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory):
-    return tiny_models(tmp_path_factory.mktemp("tasks"))
-
-
-@pytest.fixture(scope="module")
-def gen(models):
-    return MotionGenerator.load(*models, device="cpu")
 
 
 def clip(name: str, frames: int | None = None) -> np.ndarray:
@@ -170,7 +161,7 @@ def test_cli_inpaint_continue_between_and_long(models, tmp_path):
     (["--from", "{src}", "--inpaint", "0:20"], "the span must start at frame 4 or later"),
     (["--from", "{src}", "--inpaint", "oops"], "expected START:END in frames"),
     (["--from", "{src}", "--between", "{src}", "{src}"], "not both"),
-    (["--from", "{bad}"], "expected joints (T, 22, 3) metres or features (T, 263)"),
+    (["--from", "{bad}"], "expected joints (T, J, 3) metres or HumanML3D features (T, 263)"),
 ])
 def test_cli_task_errors_are_one_line_and_write_nothing(models, tmp_path, args, message):
     lm, tok = models

@@ -37,11 +37,12 @@ class TaskResult:
 
 
 def load_motion_file(path) -> np.ndarray:
-    """A motion from a file: ``.npy`` joints (T, 22, 3) or HumanML3D features (T, 263) as stored, or a ``.bvh``
-    (its joints); :class:`~motionbase.errors.FormatError` naming the file otherwise."""
+    """A motion from a file: ``.npy`` joints (T, J, 3) metres or HumanML3D features (T, 263) as stored, or a
+    ``.bvh`` (its SMPL-22 joints); :class:`~motionbase.errors.FormatError` naming the file otherwise."""
     from pathlib import Path
 
     from .errors import FormatError
+    from .features.layout import HML3D_LAYOUT
 
     path = Path(path)
     if path.suffix.lower() == ".bvh":
@@ -49,15 +50,17 @@ def load_motion_file(path) -> np.ndarray:
 
         return load_bvh(path).joints_m
     if path.suffix.lower() != ".npy":
-        raise FormatError(path, "expected a .npy (joints (T, 22, 3) or features (T, 263)) or a .bvh motion")
+        raise FormatError(path, "expected a .npy (joints (T, J, 3) or features (T, 263)), a .bvh or STORE::ID")
     try:
         arr = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise FormatError(path, f"not a readable .npy file ({str(exc).splitlines()[0]})") from None
-    if not ((arr.ndim == 2 and arr.shape[1] == 263) or (arr.ndim == 3 and arr.shape[1:] == (22, 3))):
-        raise FormatError(path, f"array {arr.shape}; expected joints (T, 22, 3) metres or features (T, 263)")
-    if not np.isfinite(arr).all():
-        raise FormatError(path, "NaN/inf in the motion", frame=int(np.argmax(~np.isfinite(arr.reshape(len(arr), -1)).all(1))))
+    if not ((arr.ndim == 2 and arr.shape[1] == HML3D_LAYOUT.dim) or (arr.ndim == 3 and arr.shape[-1] == 3)):
+        raise FormatError(path, f"array {arr.shape}; expected joints (T, J, 3) metres or HumanML3D features "
+                                f"(T, {HML3D_LAYOUT.dim})")
+    finite = np.isfinite(arr.reshape(len(arr), -1)).all(axis=1)
+    if not finite.all():
+        raise FormatError(path, "NaN/inf in the motion", frame=int(np.argmin(finite)))
     return arr
 
 

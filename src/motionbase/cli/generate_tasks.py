@@ -26,7 +26,8 @@ def run_tasks(gen, prompts: list[str], *, from_: str | None, between: tuple[str,
     if inpaint is not None and from_ is None:
         raise MotionbaseError("--inpaint START:END needs --from MOTION (the motion to edit)")
     if len(prompts) > 1 and (from_ is not None or between is not None):
-        raise MotionbaseError(f"{len(prompts)} prompts: --from and --between take at most one (what the new part shows)")
+        raise MotionbaseError(f"{len(prompts)} prompts: --from and --between take at most one "
+                              "(what the new part shows)")
     prompt = prompts[0] if prompts else None
     if from_ is not None:
         joints = motion(from_)

@@ -25,26 +25,14 @@ def load_motion(spec: str) -> tuple[np.ndarray, str]:
         i = int(key) if key.isdigit() and key not in store else store.index(key)
         clip = store.clip(i)
         return clip.joints_m, (clip.captions.whole[0] if clip.captions.whole else clip.meta.id)
-    path = Path(spec)
-    if path.suffix.lower() == ".bvh":
-        from ..formats.bvh import load_bvh
+    from ..generation_tasks import load_motion_file
 
-        return load_bvh(path).joints_m, path.stem
-    if path.suffix.lower() != ".npy":
-        raise FormatError(path, "expected a .npy, a .bvh or STORE::ID")
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise FormatError(path, f"not a readable .npy file ({exc})") from None
+    path = Path(spec)
+    arr = load_motion_file(path)
     if arr.ndim == 2:
         from ..features.humanml3d import features_to_joints
-        from ..features.layout import HML3D_LAYOUT
 
-        if arr.shape[1] != HML3D_LAYOUT.dim:
-            raise FormatError(path, f"array {arr.shape}; expected joints (T, J, 3) or features (T, {HML3D_LAYOUT.dim})")
         arr = features_to_joints(arr.astype(np.float64), final_frame=True)
-    if arr.ndim != 3 or arr.shape[-1] != 3:
-        raise FormatError(path, f"array {arr.shape}; expected joints (T, J, 3) metres or HumanML3D features (T, 263)")
     return arr, path.stem
 
 

@@ -65,7 +65,8 @@ def _fit(lm: MotionLM, request: MotionRequest, steps: int, slots: tuple[str, ...
                           "context for the motion around them; generate a shorter span")
 
 
-def _one(lm: MotionLM, request: MotionRequest, steps: int, options: GenerationOptions | None) -> tuple[np.ndarray, bool]:
+def _one(lm: MotionLM, request: MotionRequest, steps: int,
+         options: GenerationOptions | None) -> tuple[np.ndarray, bool]:
     if steps < 1:
         raise MotionbaseError(f"{steps} time steps to generate; expected at least 1")
     options = replace(options or GenerationOptions(), seconds=None)
