@@ -48,6 +48,9 @@ from pathlib import Path  # noqa: E402
 
 from motionbase.io import atomic_write_text  # noqa: E402
 
+from motionbase.experiments.arms import tokenizer_run_config  # noqa: E402
+from motionbase.experiments.questions import TokenizerSizes  # noqa: E402
+
 from bench_common import add_quick, package_store, results_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,41 +61,27 @@ BASELINE = "vq"
 
 
 @dataclass(frozen=True)
-class Preset:
-    methods: tuple[str, ...]
-    sizes: tuple[int, ...]
-    steps: int
-    width: int
-    depth: int
-    batch_size: int
-    window: int = 64
-    lr: float = 5e-4
-    warmup_steps: int = 100
+class Preset(TokenizerSizes):
+    """Training sizes (:class:`~motionbase.experiments.questions.TokenizerSizes`) and what the sweep covers."""
+
+    methods: tuple[str, ...] = METHODS
+    sizes: tuple[int, ...] = SIZES
     checkpoint_every: int = 500
     jobs: int = 2
-    device: str = "cpu"
 
 
 PRESETS = {
-    "quick": Preset(("vq", "lfq2d"), (2 ** 8,), steps=20, width=32, depth=1, batch_size=16, warmup_steps=5, jobs=1),
-    "smoke": Preset(("vq", "lfq2d"), (2 ** 8, 2 ** 10), steps=300, width=64, depth=2, batch_size=32),
-    "small": Preset(METHODS, SIZES, steps=1500, width=64, depth=2, batch_size=32),
-    "full": Preset(METHODS, SIZES, steps=300_000, width=512, depth=3, batch_size=256, lr=1e-4, warmup_steps=1000,
+    "quick": Preset(methods=("vq", "lfq2d"), sizes=(2 ** 8,), steps=20, width=32, depth=1, batch_size=16,
+                    warmup_steps=5, jobs=1),
+    "smoke": Preset(methods=("vq", "lfq2d"), sizes=(2 ** 8, 2 ** 10), steps=300, width=64, depth=2, batch_size=32),
+    "small": Preset(steps=1500, width=64, depth=2, batch_size=32),
+    "full": Preset(steps=300_000, width=512, depth=3, batch_size=256, lr=1e-4, warmup_steps=1000,
                    checkpoint_every=5000, jobs=1, device="cuda"),
 }
 
 
 def run_config(method: str, K: int, p: Preset):
-    from motionbase.tokenizer.run import DataConfig, RunConfig
-    from motionbase.tokenizer.train import TrainConfig
-
-    model = {"codebook_size": K, "width": p.width, "depth": p.depth}
-    if method in ("vq", "rvq"):
-        model["code_dim"] = p.width  # the paper's VQ: code width = conv width (512)
-    return RunConfig(preset=method, model=model, steps=p.steps, data=DataConfig(window=p.window,
-                     batch_size=p.batch_size),
-                     train=TrainConfig(lr=p.lr, warmup_steps=p.warmup_steps, checkpoint_every=p.checkpoint_every,
-                                       log_every=50, progress=False, use_accelerate=p.device != "cpu"))
+    return tokenizer_run_config(method, K, p, checkpoint_every=p.checkpoint_every, log_every=50)
 
 
 def train_and_eval(method: str, K: int, p: Preset, store: str, out: str, evaluator: str | None = None) -> dict:

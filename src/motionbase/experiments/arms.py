@@ -20,16 +20,18 @@ import numpy as np
 from .questions import Arm, LMSizes, TokenizerSizes
 
 
-def _tokenizer_run(method: str, K: int, sizes: TokenizerSizes, seed: int):
+def tokenizer_run_config(method: str, K: int, sizes: TokenizerSizes, seed: int = 0, *,
+                         checkpoint_every: int | None = None, log_every: int | None = None):
+    """The tokenizer training run of ``method`` at codebook size ``K`` and ``sizes`` (also the sweep's)."""
     from ..tokenizer.run import DataConfig, RunConfig
     from ..tokenizer.train import TrainConfig
 
     model = {"codebook_size": K, "width": sizes.width, "depth": sizes.depth}
     if method in ("vq", "rvq"):
         model["code_dim"] = sizes.width  # the paper's VQ: code width = conv width
-    train = TrainConfig(lr=sizes.lr, warmup_steps=sizes.warmup_steps, checkpoint_every=max(1, sizes.steps // 3),
-                        log_every=max(1, sizes.steps // 10), seed=seed, progress=False,
-                        use_accelerate=sizes.device != "cpu")
+    train = TrainConfig(lr=sizes.lr, warmup_steps=sizes.warmup_steps, seed=seed, progress=False,
+                        checkpoint_every=checkpoint_every or max(1, sizes.steps // 3),
+                        log_every=log_every or max(1, sizes.steps // 10), use_accelerate=sizes.device != "cpu")
     return RunConfig(preset=method, model=model, steps=sizes.steps, train=train,
                      data=DataConfig(window=sizes.window, batch_size=sizes.batch_size))
 
@@ -38,7 +40,7 @@ def train_tokenizer_arm(method: str, K: int, sizes: TokenizerSizes, seed: int, s
                         device: str | None) -> tuple[Any, dict]:
     from ..tokenizer.run import train_from_store
 
-    run = _tokenizer_run(method, K, sizes, seed)
+    run = tokenizer_run_config(method, K, sizes, seed)
     tok = train_from_store(run, store_path, out, device=device or sizes.device)
     return tok, run.to_dict()
 
