@@ -136,6 +136,7 @@ def test_evaluate_with_the_published_t2m_evaluator_layout(chain, tmp_path):
         "--json", tmp_path / "guo.json")
     report = json.loads((tmp_path / "guo.json").read_text())
     assert report["info"]["embed_dim"] == 512 and report["info"]["clips"] == 40
+    assert any("dataset's own word/POS tokens" in n for n in report["info"]["notes"])
     # missing pieces and both evaluators at once: one line each
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -160,3 +161,12 @@ def test_evaluate_m2t_captions(chain, tmp_path):
     assert "BERTScore not computed" in res.output and "| generated captions |" in res.output
     no_lm = run("evaluate", "--task", "m2t", "--store", root / "store", "--evaluator", root / "evaluator", ok=False)
     assert one_line_error(no_lm, MotionbaseError) and "needs --lm and --tokenizer" in str(no_lm.exception)
+
+
+def test_caption_tokens_need_one_line_per_caption():
+    from motionbase.evaluate.store_data import caption_tokens
+
+    assert caption_tokens('{"tokens": "a/DET man/NOUN\\nhe/PRON"}', ["a man", "he"]) == [["a/DET", "man/NOUN"],
+                                                                                      ["he/PRON"]]
+    assert caption_tokens('{"tokens": "a/DET man/NOUN"}', ["a man", "he"]) is None
+    assert caption_tokens("{}", ["a man"]) is None and caption_tokens("not json", ["a"]) is None

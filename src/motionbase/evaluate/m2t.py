@@ -32,6 +32,7 @@ from ..errors import MotionbaseError
 from .metrics_protocol import Summary, replicate
 from .metrics_retrieval import r_precision
 from .metrics_text import caption_metrics, tokenize
+from .run import text_inputs
 from .store_data import StoreClips
 
 REAL, GENERATED = "real captions", "generated captions"
@@ -122,9 +123,8 @@ def evaluate_m2t(clips: StoreClips, captions: Sequence[str], evaluator=None, *, 
             raise MotionbaseError(f"{clips.where}: {len(clips)} clips, expected at least {batch_size} for one "
                                   f"R-precision batch")
         generated_emb = evaluator.encode_text([c if tokenize(c) else UNKNOWN for c in captions])
-        flat = [c for caps in clips.captions for c in caps]
         offsets = np.cumsum([0] + [len(c) for c in clips.captions[:-1]])
-        real_emb = evaluator.encode_text(flat)
+        real_emb = evaluator.encode_text(text_inputs(evaluator, clips))
 
         def once(rng: np.random.Generator, text_of: Callable[[np.random.Generator], np.ndarray]) -> dict:
             text = text_of(rng)
