@@ -69,7 +69,8 @@ def verdict(q: Question, groups: dict[str, dict]) -> tuple[str, str]:
     if q.name == "data_scale":
         fr = sorted({g["fields"]["train_fraction"] for g in groups.values()})
         a, b = find(train_fraction=fr[-1]), find(train_fraction=fr[0])
-        return _compare(a[m], b[m], low), f"{m} with {fr[-1]:.0%} of the data {a[m][0]:.3g} vs {fr[0]:.0%} {b[m][0]:.3g}"
+        text = f"{m} with {fr[-1]:.0%} of the data {a[m][0]:.3g} vs {fr[0]:.0%} {b[m][0]:.3g}"
+        return _compare(a[m], b[m], low), text
     # codebook: does LFQ gain more from the largest K over the smallest than VQ does?
     Ks = sorted({g["fields"]["K"] for g in groups.values()})
     gain = {}

@@ -46,8 +46,8 @@ def run_experiment(name: str, store: str | os.PathLike, out: str | os.PathLike, 
     if old is not None:
         same = {k: old.get(k) for k in trace} == json.loads(json.dumps(trace))
         if not same:
-            raise MotionbaseError(f"{out}: holds experiment {old.get('question')!r} (preset {old.get('preset')!r}, data "
-                                  f"{old.get('data_hash')}) with other settings or data; choose another --out")
+            raise MotionbaseError(f"{out}: holds experiment {old.get('question')!r} (preset {old.get('preset')!r}, "
+                                  f"data {old.get('data_hash')}) with other settings or data; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / TRACE, json.dumps({**trace, "code_version_first_run": (old or {}).get(
         "code_version_first_run", code_version())}, indent=1))
