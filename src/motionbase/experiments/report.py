@@ -62,14 +62,14 @@ def verdict(q: Question, groups: dict[str, dict]) -> tuple[str, str]:
 
     if q.name == "lfq_dim":
         a, b = find(method="lfq2d"), find(method="lfq1d")
-        return _compare(a[m], b[m], low), f"2D-LFQ {m} {a[m][0]:.3g} vs 1D-LFQ {b[m][0]:.3g}"
+        return _compare(a[m], b[m], low), f"2D-LFQ {m} {_fmt(a[m], a['n'])} vs 1D-LFQ {_fmt(b[m], b['n'])}"
     if q.name == "loss":
         a, b = find(loss_on="whole"), find(loss_on="motion")
-        return _compare(a[m], b[m], low), f"whole {m} {a[m][0]:.3g} vs motion-only {b[m][0]:.3g}"
+        return _compare(a[m], b[m], low), f"whole {m} {_fmt(a[m], a['n'])} vs motion-only {_fmt(b[m], b['n'])}"
     if q.name == "data_scale":
         fr = sorted({g["fields"]["train_fraction"] for g in groups.values()})
         a, b = find(train_fraction=fr[-1]), find(train_fraction=fr[0])
-        text = f"{m} with {fr[-1]:.0%} of the data {a[m][0]:.3g} vs {fr[0]:.0%} {b[m][0]:.3g}"
+        text = f"{m} with {fr[-1]:.0%} of the data {_fmt(a[m], a['n'])} vs {fr[0]:.0%} {_fmt(b[m], b['n'])}"
         return _compare(a[m], b[m], low), text
     # codebook: does LFQ gain more from the largest K over the smallest than VQ does?
     Ks = sorted({g["fields"]["K"] for g in groups.values()})
@@ -78,7 +78,8 @@ def verdict(q: Question, groups: dict[str, dict]) -> tuple[str, str]:
         lo, hi = find(method=method, K=Ks[0])[m], find(method=method, K=Ks[-1])[m]
         gain[method] = ((lo[0] - hi[0]) if low else (hi[0] - lo[0]), lo[1] + hi[1])
     best = max(("lfq1d", "lfq2d"), key=lambda k: gain[k][0])
-    text = (f"{m} gain from K={Ks[0]} to K={Ks[-1]}: " + ", ".join(f"{k} {v[0]:+.3g}" for k, v in gain.items()))
+    text = (f"{m} gain from K={Ks[0]} to K={Ks[-1]}: " + ", ".join(f"{k} {v[0]:+.3g} ± {v[1]:.2g}"
+                                                                   for k, v in gain.items()))
     return _compare((gain[best][0], gain[best][1]), (gain["vq"][0], gain["vq"][1]), False), text
 
 
