@@ -95,22 +95,28 @@ def _plot(q: Question, groups: dict[str, dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    if q.series:
-        series = defaultdict(list)
-        for g in groups.values():
-            series[g["fields"][q.series]].append((g["fields"][q.x], *g[q.metric]))
+    series: dict = defaultdict(list)
+    for g in groups.values():
+        series[g["fields"].get(q.series, "") if q.series else ""].append((g["fields"][q.x], *g[q.metric]))
+    numeric = all(not isinstance(p[0], str) for pts in series.values() for p in pts) and q.x == "K"
+    if numeric:  # a curve over codebook sizes, one line per method
         for name, pts in sorted(series.items(), key=lambda kv: str(kv[0])):
-            pts.sort(key=lambda p: (isinstance(p[0], str), p[0]))
-            xs = [str(p[0]) for p in pts] if isinstance(pts[0][0], str) else [p[0] for p in pts]
-            ax.errorbar(xs, [p[1] for p in pts], yerr=[p[2] for p in pts], marker="o", capsize=3,
+            pts.sort()
+            ax.errorbar([p[0] for p in pts], [p[1] for p in pts], yerr=[p[2] for p in pts], marker="o", capsize=3,
                         label=f"{q.series}={name}")
-        if not isinstance(next(iter(series.values()))[0][0], str):
-            ax.set_xscale("log", base=2)
+        ax.set_xscale("log", base=2)
         ax.legend()
-    else:
-        items = sorted(groups.values(), key=lambda g: str(g["fields"][q.x]))
-        ax.bar([str(g["fields"][q.x]) for g in items], [g[q.metric][0] for g in items],
-               yerr=[g[q.metric][1] for g in items], capsize=4)
+    else:  # bars per setting, side by side per series
+        xs = sorted({str(p[0]) for pts in series.values() for p in pts})
+        width = 0.8 / len(series)
+        for j, (name, pts) in enumerate(sorted(series.items(), key=lambda kv: str(kv[0]))):
+            at = {str(p[0]): p for p in pts}
+            pos = [i + j * width for i, x in enumerate(xs) if x in at]
+            ax.bar(pos, [at[x][1] for x in xs if x in at], width, yerr=[at[x][2] for x in xs if x in at], capsize=4,
+                   label=f"{q.series}={name}" if q.series else None)
+        ax.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(xs))], xs)
+        if q.series:
+            ax.legend()
     ax.set_xlabel(q.x)
     ax.set_ylabel(q.metric + (" (lower is better)" if q.lower_is_better else " (higher is better)"))
     ax.set_title(f"{q.name}: {q.claim}", fontsize=9)
