@@ -104,7 +104,7 @@ def _seeds(preset: str) -> tuple[int, ...]:
 
 
 def _codebook(preset: str) -> Question:
-    sizes = (16, 32) if preset == "tiny" else (256, 1024, 4096) if preset == "small" else (256, 1024, 4096, 16384)
+    sizes = (16, 32) if preset == "tiny" else (256, 4096) if preset == "small" else (256, 1024, 4096, 16384)
     arms = tuple(Arm(f"{m}-K{K}-s{s}", "tokenizer", {"method": m, "K": K}, s)
                  for m in ("vq", "lfq1d", "lfq2d") for K in sizes for s in _seeds(preset))
     return Question("codebook", "LFQ keeps improving with codebook size while VQ saturates",
