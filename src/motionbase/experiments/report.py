@@ -83,6 +83,14 @@ def verdict(q: Question, groups: dict[str, dict]) -> tuple[str, str]:
     return _compare((gain[best][0], gain[best][1]), (gain["vq"][0], gain["vq"][1]), False), text
 
 
+def _summary(trace: dict) -> str:
+    summary = trace.get("store_summary")
+    if not summary:
+        return ""
+    splits = ", ".join(f"{k or 'unassigned'} {v}" for k, v in summary["splits"].items())
+    return f"{summary['clips']} clips from {', '.join(summary['sources'])}; splits {splits}; "
+
+
 def _fmt(v: tuple[float, float], n: int) -> str:
     mean, ci = v
     return f"{mean:.4g} ± {ci:.2g}" if n > 1 else f"{mean:.4g}"
@@ -135,7 +143,8 @@ def write_report(q: Question, results: list[dict], trace: dict, out: Path) -> Pa
     lines = [f"# Experiment `{q.name}` (preset `{trace['preset']}`)", "",
              f"Claim: {q.claim}. Paper: {q.paper}.", "",
              f"Ours: **{status}** — {compared}.", "",
-             f"Data: {trace['store']} (hash {trace['data_hash']}); sizes: `{json.dumps(trace['sizes'])}`; "
+             f"Data: {trace['store']} ({_summary(trace)}hash {trace['data_hash']}); "
+             f"sizes: `{json.dumps(trace['sizes'])}`; "
              f"{len(results)} of {len(q.arms)} arms finished; every arm's config, seed, data hash and code version "
              "are in `arms/<arm>/result.json`.", ""]
     if groups:
@@ -180,7 +189,7 @@ def write_findings(report_dirs: list[Path], path: Path) -> Path:
                      f"{r['finished']}/{r['arms']} | {r['trace']['data_hash']} | {'; '.join(codes)} |")
     lines += ["", "Not built yet (no runner config, nothing run): " + "; ".join(NOT_BUILT.values()) + ".", ""]
     for name, (d, r) in reports.items():
-        lines += [f"## {name}", "", f"Claim: {r['claim']}. Report: `{d}/report.md`.", ""]
+        lines += [f"## {name}", "", f"From `{d}/report.md`:"]
         body = (d / "report.md").read_text().split("\n", 2)[2]
         lines.append(body.replace("![plot](plot.png)", f"![{name}](findings/{name}.png)"))
         if (d / "plot.png").is_file():

@@ -43,12 +43,16 @@ def run_experiment(name: str, store: str | os.PathLike, out: str | os.PathLike, 
              "data_hash": data_hash(clip_store), "arms": [asdict(a) for a in q.arms],
              "tokenizer": str(tokenizer) if tokenizer else None, "evaluator": str(evaluator) if evaluator else None}
     old = _read(out / TRACE)
-    if old is not None:
+    if old is not None:  # the same question, settings and data (the store summary below is informative only)
         same = {k: old.get(k) for k in trace} == json.loads(json.dumps(trace))
         if not same:
             raise MotionbaseError(f"{out}: holds experiment {old.get('question')!r} (preset {old.get('preset')!r}, "
                                   f"data {old.get('data_hash')}) with other settings or data; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
+    table = clip_store.manifest()
+    splits = table.column("split").to_pylist()
+    trace["store_summary"] = {"clips": len(clip_store), "sources": sorted(set(table.column("source").to_pylist())),
+                              "splits": {k: splits.count(k) for k in sorted(set(splits))}}
     atomic_write_text(out / TRACE, json.dumps({**trace, "code_version_first_run": (old or {}).get(
         "code_version_first_run", code_version())}, indent=1))
     shared: dict[str, Path] = {}
