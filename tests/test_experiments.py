@@ -39,9 +39,11 @@ def test_questions_build_at_every_preset():
 def test_tokenizer_question_runs_resumes_and_traces(world, tmp_path):
     out = tmp_path / "lfq_dim"
     said: list[str] = []
-    run_experiment("lfq_dim", world / "store", out, preset="tiny", max_arms=1, progress=said.append)
+    run_experiment("lfq_dim", world / "store", out, preset="tiny", only=("lfq2d-*",), progress=said.append)
     first = json.loads((out / "report.json").read_text())
-    assert first["finished"] == 1 and first["verdict"] == "not run" and "stopping after 1 arm" in " ".join(said)
+    assert first["finished"] == 1 and first["verdict"] == "not run" and first["missing"] == ["lfq1d-K32-s0"]
+    run_experiment("lfq_dim", world / "store", out, preset="tiny", max_arms=0, progress=said.append)
+    assert "stopping after 0 arm(s)" in " ".join(said)
     said.clear()
     report = run_experiment("lfq_dim", world / "store", out, preset="tiny", progress=said.append)
     assert any("done before (kept)" in s for s in said)

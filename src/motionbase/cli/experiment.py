@@ -19,13 +19,15 @@ def register(app: typer.Typer) -> None:
         evaluator: Path | None = typer.Option(None, "--evaluator", help="LM questions: evaluator checkpoint "
                                               "(default: train a cpu-preset one on the train split)"),
         max_arms: int | None = typer.Option(None, help="stop after this many new arms (resume later)"),
+        arms: list[str] = typer.Option([], "--arms", help="train only arms matching these patterns, e.g. "
+                                       "'lfq2d-*' (repeat; several processes can share one --out)"),
         device: str | None = typer.Option(None, help="torch device (default: the preset's)"),
     ) -> None:
         """Train and evaluate every arm of one of the paper's questions; write report.md, plot.png, report.json."""
         from ..experiments import run_experiment
 
         report = run_experiment(name, store, out, preset=preset, tokenizer=tokenizer, evaluator=evaluator,
-                                device=device, max_arms=max_arms, progress=lambda m: typer.echo(m, err=True))
+                                device=device, max_arms=max_arms, only=arms, progress=lambda m: typer.echo(m, err=True))
         typer.echo(report.read_text())
 
     @app.command("findings")

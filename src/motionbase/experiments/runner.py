@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -23,14 +23,18 @@ def _read(path: Path) -> dict | None:
 
 def run_experiment(name: str, store: str | os.PathLike, out: str | os.PathLike, *, preset: str = "small",
                    tokenizer: str | os.PathLike | None = None, evaluator: str | os.PathLike | None = None,
-                   device: str | None = None, max_arms: int | None = None,
+                   device: str | None = None, max_arms: int | None = None, only: Sequence[str] = (),
                    progress: Callable[[str], None] | None = None) -> Path:
     """Train and evaluate the arms of question ``name`` on ``store`` into ``out``; returns the report path.
 
     Re-running the same command resumes: finished arms (``arms/NAME/result.json``) are kept, unfinished
     trainings resume from their checkpoints. ``out`` made with other data or settings is refused.
-    ``max_arms``: stop after this many arms (the report then says which arms are missing).
+    ``max_arms``: stop after this many arms (the report then says which arms are missing). ``only``: train only
+    the arms whose names match one of these patterns (``fnmatch``: e.g. ``lfq2d-*``), so that several processes
+    or machines can share one experiment folder; the report covers every arm finished so far.
     """
+    from fnmatch import fnmatch
+
     from ..data.store import ClipStore
     from .arms import lm_arm, shared_evaluator, shared_tokenizer, tokenizer_arm
     from .report import write_report
@@ -61,6 +65,8 @@ def run_experiment(name: str, store: str | os.PathLike, out: str | os.PathLike, 
         arm_dir = out / "arms" / arm.name
         if (arm_dir / RESULT).is_file():
             say(f"[{i + 1}/{len(q.arms)}] {arm.name}: done before (kept)")
+            continue
+        if only and not any(fnmatch(arm.name, pattern) for pattern in only):
             continue
         if max_arms is not None and done >= max_arms:
             say(f"stopping after {done} arm(s) (--max-arms); re-run to go on")
