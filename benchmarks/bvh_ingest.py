@@ -14,7 +14,8 @@ Speed = seconds of motion / CPU seconds of this process (``time.process_time``, 
 recorded too). Files: the test fixtures (CMU 120 fps,
 Bandai-Namco 30 fps) plus a seeded sample of the full Bandai-Namco set where present.
 Writes ``benchmarks/results/bvh_ingest.json`` and ``.md``. Usage:
-``python benchmarks/bvh_ingest.py [--bandai /work/bandai/bandai-namco-2/bvh] [--sample 40]``.
+``python benchmarks/bvh_ingest.py [--bvh DIR] [--sample 40] [--quick]`` (``--bvh``: a folder of Bandai-Namco
+BVH files to sample; without it only the repository's fixtures are timed).
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ import numpy as np  # noqa: E402
 from motionbase.features.humanml3d import joints_to_features  # noqa: E402
 from motionbase.formats.bvh import load_bvh, read_bvh  # noqa: E402
 
+from bench_common import add_quick, results_dir  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 NAME = "bvh_ingest"
 FIXTURES = [ROOT / "tests/data/bvh/cmu/01_01.bvh", ROOT / "tests/data/bvh/cmu/131_01.bvh",
             ROOT / "tests/data/bvh/bandai/dataset-2/dataset-2_walk-turn-left_exhausted_038.bvh"]
@@ -85,15 +87,24 @@ def motion_seconds(path: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bandai", type=Path, default=Path("/work/bandai/bandai-namco-2/bvh"))
+    parser.add_argument("--bvh", "--bandai", dest="bandai", type=Path, default=None,
+                        help="folder of BVH files to sample (default: the repository's fixtures only)")
     parser.add_argument("--sample", type=int, default=40, help="Bandai-Namco clips to sample")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3, help="per file and method; the fastest counts")
+    add_quick(parser, "fixtures only, one repeat")
     args = parser.parse_args()
+    if args.quick:
+        args.bandai, args.repeats = None, 1
+    RESULTS = results_dir(args.quick)
 
     groups = {"cmu (fixtures, 120 fps, 31 joints)": FIXTURES[:2], "bandai fixture (30 fps, 22 joints)": FIXTURES[2:]}
-    if args.bandai.is_dir():
+    if args.bandai is not None:
+        if not args.bandai.is_dir():
+            raise SystemExit(f"--bvh {args.bandai}: no such folder")
         files = sorted(args.bandai.glob("*.bvh"))
+        if not files:
+            raise SystemExit(f"--bvh {args.bandai}: no .bvh files there")
         pick = np.random.default_rng(args.seed).choice(len(files), size=min(args.sample, len(files)), replace=False)
         groups[f"bandai sample ({len(pick)} of {len(files)} clips)"] = [files[i] for i in sorted(pick)]
     methods = {"ingest": ingest, "joints": to_joints, "positions": positions, "bvhio": bvhio_positions}
@@ -126,7 +137,6 @@ def main() -> None:
         "bvhio": "bvhio.readAsHierarchy + loadPose + PositionWorld, every joint and frame",
         "groups": rows,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{NAME}.json").write_text(json.dumps(result, indent=2))
     lines = [f"# {result['question']}", "", f"{result['machine']}; {result['timing']}.", "",
              "| files | motion s | ingest x RT | joints only x RT | positions x RT | bvhio x RT "

@@ -21,7 +21,8 @@ Baseline, in the same run: the majority class of each question on the same sampl
 captioner that always says the commonest thing would score); the table gives accuracy / baseline.
 Speed: captioning CPU time per clip (``time.process_time``: the machine is shared, wall time is
 noisier) beside the ``load_bvh`` CPU time of the same clip (one process, BLAS threads pinned to 1). Writes ``benchmarks/results/caption_rules_accuracy.json`` and
-``.md``. Usage: ``python benchmarks/caption_rules_accuracy.py [--bandai DIR] [--per-label 20]``.
+``.md``. Usage: ``python benchmarks/caption_rules_accuracy.py [--bvh DIR] [--per-label 20] [--quick]``
+(``--bvh``: the Bandai-Namco BVH folder; without it, the repository's few Bandai-Namco samples, all takes).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ from motionbase.clip import Clip  # noqa: E402
 from motionbase.features.mirror import mirror_joints  # noqa: E402
 from motionbase.formats.bvh import load_bvh  # noqa: E402
 from motionbase.pipeline.caption import RulesCaptioner  # noqa: E402
+
+from bench_common import add_quick, package_bvh_dir, results_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -160,7 +163,6 @@ def write(result: dict, table: list[dict], args, n_clips: int) -> None:
     out = {"question": "rules captioner: agreement with Bandai-Namco content labels, and speed",
            "clips": n_clips, "per_label": args.per_label, "seed": args.seed, "takes": args.takes,
            "environment": env, "table": table, "speed": speed, "disagreements": wrong[:60]}
-    RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{NAME}.json").write_text(json.dumps(out, indent=1))
     lines = [f"# Rules captioner vs Bandai-Namco content labels ({n_clips} clips)", "",
              f"{env}; seed {args.seed}, {args.per_label} clips per label, takes: {args.takes} "
@@ -183,11 +185,17 @@ def write(result: dict, table: list[dict], args, n_clips: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--bandai", type=Path, default=Path("/work/bandai/bandai-namco-2/bvh"))
+    ap.add_argument("--bvh", "--bandai", dest="bandai", type=Path, default=None,
+                    help="folder of dataset-2_*.bvh files (default: the repository's samples)")
     ap.add_argument("--per-label", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--takes", choices=("odd", "all"), default="odd")
+    add_quick(ap, "the repository's Bandai-Namco samples")
     args = ap.parse_args()
+    global RESULTS
+    RESULTS = results_dir(args.quick)
+    if args.bandai is None or args.quick:
+        args.bandai, args.takes = package_bvh_dir(), "all"  # few files: every take counts
     paths = sample(args.bandai, args.per_label, args.seed, args.takes)
     if not paths:
         raise SystemExit(f"no dataset-2_*.bvh files under {args.bandai}")

@@ -16,7 +16,8 @@ Four figures, all for the models in ``src/motionbase/assets/models`` (or ``--lm`
    row (``metrics.json`` written by ``scripts/train_default.py``, shipped beside the models).
 
 Writes ``benchmarks/results/default_model.{json,md}``. Usage: ``python benchmarks/default_model.py
-[--store /work/defaults/run2/store] [--seeds 2] [--repeats 3]``.
+[--store STORE] [--seeds 2] [--repeats 3] [--quick]`` (``--store``: the default's training store, Bandai-Namco
+with content/style labels, for the reference row of figure 3; without it that row is left out).
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_common import WORK, add_quick, results_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 NAME = "default_model"
 LOAD = ("import time; t = time.perf_counter(); from motionbase.generation import MotionGenerator; "
         "MotionGenerator.load({args}); print(time.perf_counter() - t)")
@@ -171,12 +172,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lm", default=None)
     parser.add_argument("--tokenizer", default=None)
-    parser.add_argument("--store", type=Path, default=Path("/work/defaults/run2/store"),
-                        help="clip store of the training data (its test split gives the reference row)")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="clip store of the training data (its test split gives the reference row; default: none)")
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=Path("/tmp/motionbase-default-bench"))
+    parser.add_argument("--out", type=Path, default=WORK / "default_model", help="scratch folder for the videos")
+    add_quick(parser, "one seed, one repeat")
     args = parser.parse_args()
+    if args.quick:
+        args.seeds, args.repeats = 1, 1
+    RESULTS = results_dir(args.quick)
 
     import torch
 
@@ -195,12 +200,11 @@ def main() -> None:
     ten = ten_seconds(gen, args.repeats, args.out, "a person walks forward.")
     ten_guided = ten_seconds(gen, args.repeats, args.out, "a person walks and turns left.")
     follow = prompt_following(gen, args.seeds)
-    real = real_reference(args.store, gen)
+    real = real_reference(args.store, gen) if args.store is not None else None
     metrics_file = Path(args.lm or shipped.lm).parent / "metrics.json"
     metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else None
     meta["load_end"] = os.getloadavg()[0]
     text = markdown(meta, cold, ten, ten_guided, follow, real, metrics)
-    RESULTS.mkdir(parents=True, exist_ok=True)
     atomic_write_text(RESULTS / f"{NAME}.json", json.dumps(
         {"meta": meta, "cold_start": cold, "ten_seconds": ten, "ten_seconds_guided": ten_guided, "prompt_following": follow, "real": real,
          "metrics_source": str(metrics_file) if metrics else None}, indent=1))

@@ -14,8 +14,12 @@ Same run, same clips, same protocol (``motionbase.evaluate.run``):
 
 Writes ``benchmarks/results/evaluation.json`` and ``.md``. Usage::
 
-    python benchmarks/evaluation.py --evaluator /work/stores/evaluator_bandai [--tokenizer DIR]
-        [--store /work/stores/bandai] [--split test] [--mode no-mm]
+    python benchmarks/evaluation.py [--evaluator DIR] [--tokenizer DIR] [--store STORE] [--split test]
+        [--mode no-mm] [--quick]
+
+Without ``--store`` a small store built from the repository's own clips is used
+(``benchmarks/bench_common.py``: made-up captions, smoke numbers only); the measured table comes from the
+Bandai-Namco store (``--store``, with content/style labels). ``--quick``: debug mode, 20 training steps.
 """
 
 from __future__ import annotations
@@ -40,9 +44,9 @@ from motionbase.evaluate.run import RunConfig, evaluate
 from motionbase.evaluate.store_data import captioned_clips
 from motionbase.io import atomic_write_text
 
-RESULTS = Path(__file__).parent / "results"
+from bench_common import add_quick, package_store, results_dir
+
 NAME = "evaluation"
-DEFAULT_STORE = "/work/stores/bandai"
 
 
 def train_small(store: str, out: Path, steps: int) -> Path:
@@ -75,13 +79,18 @@ def label_accuracy(model, clips) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--store", default=DEFAULT_STORE)
+    parser.add_argument("--store", default=None, help="clip store (default: one built from the repository's clips)")
     parser.add_argument("--evaluator", type=Path, default=None, help="evaluator checkpoint (default: train one)")
     parser.add_argument("--tokenizer", type=Path, default=None, help="motion tokenizer: adds the reconstruction row")
     parser.add_argument("--split", default="test")
     parser.add_argument("--mode", default="no-mm", choices=["debug", "no-mm", "full"])
     parser.add_argument("--train-steps", type=int, default=150, help="steps when training an evaluator here")
+    add_quick(parser, "debug mode, 20 evaluator steps")
     args = parser.parse_args()
+    if args.quick:
+        args.mode, args.train_steps = "debug", 20
+    args.store = args.store or str(package_store())
+    RESULTS = results_dir(args.quick)
     torch.set_num_threads(1)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -139,7 +148,6 @@ def main() -> None:
          f"{timings[args.mode] / timings['debug']:.1f}x |"), "",
         to_markdown(report, title=f"motionbase evaluate --mode {args.mode}"),
     ]
-    RESULTS.mkdir(exist_ok=True)
     for suffix, text in ((".json", json.dumps(result, indent=1)), (".md", "\n".join(lines) + "\n")):
         atomic_write_text(RESULTS / f"{NAME}{suffix}", text)
     print("\n".join(lines))

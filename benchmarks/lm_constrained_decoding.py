@@ -28,13 +28,14 @@ from pathlib import Path  # noqa: E402
 import torch  # noqa: E402
 
 from motionbase.io import atomic_write_text  # noqa: E402
+
+from bench_common import add_quick, results_dir  # noqa: E402
 from motionbase.lm.codec import CodecInfo  # noqa: E402
 from motionbase.lm.config import LMConfig, TinyBackboneConfig  # noqa: E402
 from motionbase.lm.generate import GenerationOptions, text_to_motion  # noqa: E402
 from motionbase.lm.model import MotionLM  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 NAME = "lm_constrained_decoding"
 CAPTIONS = ["a man kicks something or someone with his left leg.", "a person walks forward and turns left",
             "someone waves the right hand while standing", "a person runs in a circle"]
@@ -64,8 +65,11 @@ def time_per_token(lm: MotionLM, batch: int, options: GenerationOptions, repeats
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="tiny backbone only")
+    add_quick(parser, "tiny backbone only, 2 repeats")
     args = parser.parse_args()
+    if args.quick:
+        args.repeats = min(args.repeats, 2)
+    RESULTS = results_dir(args.quick)
     torch.set_num_threads(1)
     rows = []
     for bname, sizes in BACKBONES.items():
@@ -88,7 +92,6 @@ def main() -> None:
     meta = {"question": "cost of constrained decoding per generated token, vs plain sampling in the same run",
             "machine": platform.platform(), "processor": platform.processor(), "torch": torch.__version__,
             "threads": torch.get_num_threads(), "repeats": args.repeats}
-    RESULTS.mkdir(parents=True, exist_ok=True)
     atomic_write_text(RESULTS / f"{NAME}.json", json.dumps({"meta": meta, "rows": rows}, indent=1))
     lines = [f"# {meta['question']}", "", f"{meta['machine']}, torch {meta['torch']}, {meta['threads']} thread, "
              f"CPU time, best of {args.repeats}; random weights; 2 s motions (10 steps).", "",

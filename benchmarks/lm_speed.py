@@ -19,9 +19,14 @@ are built here with random weights (speed does not depend on training), and the 
    is cut to fit ``--budget-minutes`` (from the measured step time) and the part is skipped when even
    ``MIN_ABLATION_STEPS`` do not fit; the markdown says what ran.
 
-Writes ``benchmarks/results/lm_speed.json`` and ``.md`` (``lm_speed_quick.*`` with ``--quick``). Usage::
+Writes ``benchmarks/results/lm_speed.json`` and ``.md`` (``results/quick/`` with ``--quick``). Usage::
 
-    python benchmarks/lm_speed.py [--quick] [--repeats 5] [--ablation-steps 300] [--budget-minutes 15]
+    python benchmarks/lm_speed.py [--store STORE] [--evaluator DIR] [--quick] [--repeats 5] [--ablation-steps 300]
+        [--budget-minutes 15]
+
+Without ``--store`` the store is built from the repository's own clips (``bench_common.package_store``: smoke
+data, fine for the speed figures; the ablation needs a real store to mean anything); the measured table used
+the Bandai-Namco captioned store.
 """
 
 from __future__ import annotations
@@ -58,14 +63,14 @@ from motionbase.lm.data import (
 from motionbase.lm.generate import GenerationOptions, text_to_motion
 from motionbase.lm.loading import load_motion_tokenizer
 from motionbase.lm.model import MotionLM
+
+from bench_common import WORK, add_quick, package_store, results_dir, shipped_models
 from motionbase.lm.train import LOG_FILE, prepare_run, train
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 NAME = "lm_speed"
-STORE = Path("/work/stores/bandai_cap")
-EVALUATOR = Path("/work/stores/evaluator_bandai")
-DEFAULTS_DIR = Path("/work/defaults/run")
+STORE: Path = Path()  # --store (default: a store built from the repository's clips, bench_common.package_store)
+EVALUATOR: Path = Path()  # --evaluator (default: the shipped evaluator)
 CAPTIONS = ["a person walks forward and waves the right hand", "someone kicks with the left leg",
             "a person runs in a circle", "a tired person raises both hands"]
 SECONDS = 10.0
@@ -111,7 +116,8 @@ def records(tok, info, work: Path, split: str, limit: int | None = None):
 
 def motion_lm(defaults: dict, defaults_dir: Path, info, train_records) -> tuple[MotionLM, str]:
     """The trained default LM (refused unless made with this tokenizer), else a fresh one of its sizes."""
-    trained = defaults_dir / "lm" / "model"
+    trained = next((d for d in (defaults_dir / "lm" / "model", defaults_dir / "lm") if (d / "config.json").is_file()),
+                   defaults_dir / "lm")
     if (trained / "config.json").is_file():
         return MotionLM.from_pretrained(trained, info), f"trained default LM ({trained})"
     return fresh_lm(defaults, info, train_records), "random-weight LM of the default sizes (no trained default found)"
@@ -347,7 +353,11 @@ def not_run(meta: dict, lat: list[dict], abl: dict) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run: few steps and repeats, small ablation")
+    add_quick(parser, "few steps and repeats, small ablation")
+    parser.add_argument("--store", type=Path, default=None, help="clip store with train/val/test splits "
+                        "(default: one built from the repository's clips: smoke data)")
+    parser.add_argument("--evaluator", type=Path, default=shipped_models()["evaluator"],
+                        help="evaluator for the ablation's R-precision (default: the shipped one)")
     parser.add_argument("--repeats", type=int, default=5, help="generation runs per setting (median)")
     parser.add_argument("--steps", type=int, default=30, help="timed training steps per thread setting")
     parser.add_argument("--ablation-steps", type=int, default=300)
@@ -355,9 +365,13 @@ def main() -> None:
     parser.add_argument("--budget-minutes", type=float, default=15.0, help="cut or skip the ablation to fit")
     parser.add_argument("--no-ablation", action="store_true")
     parser.add_argument("--no-eval", action="store_true", help="ablation without R-precision")
-    parser.add_argument("--defaults", type=Path, default=DEFAULTS_DIR, help="trained default models, if any")
-    parser.add_argument("--work", type=Path, default=Path("/tmp/motionbase-lm-speed"), help="scratch directory")
+    parser.add_argument("--defaults", type=Path, default=shipped_models()["lm"].parent,
+                        help="trained default models (tokenizer/, lm/ or lm/model/; default: the shipped ones)")
+    parser.add_argument("--work", type=Path, default=WORK / "lm_speed", help="scratch directory")
     args = parser.parse_args()
+    global STORE, EVALUATOR
+    STORE, EVALUATOR = args.store or package_store(), args.evaluator
+    RESULTS = results_dir(args.quick)
     if args.quick:
         args.repeats, args.steps, args.ablation_steps = 2, 4, 6
     start = time.perf_counter()
@@ -412,8 +426,7 @@ def main() -> None:
     print("ablation", abl, flush=True)
     meta["total_seconds"] = round(time.perf_counter() - start, 1)
     meta["loadavg_end"] = round(os.getloadavg()[0], 2)
-    name = NAME + ("_quick" if args.quick else "")
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = NAME
     atomic_write_text(RESULTS / f"{name}.json",
                       json.dumps({"meta": meta, "throughput": tput, "latency": lat, "ablation": abl}, indent=1))
     text = markdown(meta, tput, lat, abl)

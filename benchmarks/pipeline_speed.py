@@ -20,7 +20,8 @@ the run itself (cluster start excluded). With only two cores on a shared machine
 by what the neighbours leave free; the figure is reported as measured.
 
 Writes ``benchmarks/results/pipeline_speed.json`` and ``.md``. Usage:
-``python benchmarks/pipeline_speed.py [--seconds 20] [--ray-inputs 4] [--no-ray]``.
+``python benchmarks/pipeline_speed.py [--seconds 20] [--ray-inputs 4] [--no-ray] [--quick]`` (Ray needs the
+``dist`` extra; ``--quick``: 3 s of video, no Ray).
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 from motionbase.pipeline.process import PipelineConfig, process_input  # noqa: E402
 from motionbase.pipeline.run import build_dataset  # noqa: E402
 
+from bench_common import add_quick, results_dir  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 NAME = "pipeline_speed"
 VIDEO = ROOT / "tests/data/video/vtest.avi"
 
@@ -122,7 +124,11 @@ def main() -> None:
     ap.add_argument("--ray-inputs", type=int, default=4, help="video copies for the Ray speed-up")
     ap.add_argument("--ray-seconds", type=float, default=8.0, help="seconds of each copy in the Ray runs")
     ap.add_argument("--no-ray", action="store_true")
+    add_quick(ap, "3 s of video, no Ray")
     args = ap.parse_args()
+    if args.quick:
+        args.seconds, args.no_ray = 3.0, True
+    RESULTS = results_dir(args.quick)
 
     ours, base = pipeline(args.seconds), baseline(args.seconds)
     stages = {}
@@ -141,7 +147,6 @@ def main() -> None:
         result["ray"] = ray_speedup(args.ray_seconds, args.ray_inputs)
         result["ray"]["inputs"], result["ray"]["seconds_each"] = args.ray_inputs, args.ray_seconds
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{NAME}.json").write_text(json.dumps(result, indent=2))
     f = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
     lines = [f"# Video pipeline speed ({args.seconds:g} s of {VIDEO.name}, {ours['frames']} frames)", "",

@@ -32,7 +32,7 @@ from motionbase.clip import Clip, ClipMeta
 from motionbase.data import ClipStore
 from motionbase.io import atomic_write_text
 
-RESULTS = Path(__file__).parent / "results"
+from bench_common import add_quick, results_dir
 NAME = "store_access"
 
 
@@ -100,7 +100,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
+    add_quick(parser, "500 clips")
     args = parser.parse_args()
+    if args.quick:
+        args.clips = 500
+    RESULTS = results_dir(args.quick)
 
     with tempfile.TemporaryDirectory(prefix="mb-store-bench-") as tmp:
         tmp = Path(tmp)
@@ -132,7 +136,6 @@ def main() -> None:
     lines += ["", f"{args.clips} clips, {frames} feature rows (263 float32), random order; "
               f"write: store {write_store:.1f} s (features + joints, fsync per shard), per-file {write_files:.1f} s "
               "(features only, no fsync). cold: guest page cache dropped (a VM host cache may remain)."]
-    RESULTS.mkdir(exist_ok=True)
     for suffix, text in ((".json", json.dumps(result, indent=2)), (".md", "\n".join(lines) + "\n")):
         atomic_write_text(RESULTS / f"{NAME}{suffix}", text)
     print("\n".join(lines))

@@ -24,8 +24,10 @@ Presets:
 Resumable: each training writes ``WORK/<preset>/<method>-K<k>/result.json`` (and checkpoints while it runs);
 rerunning skips finished trainings and resumes unfinished ones. Writes
 ``benchmarks/results/tokenizer_sweep[_<preset>].{json,md,png}`` (no suffix for ``small``). Usage:
-``python benchmarks/tokenizer_sweep.py --preset smoke [--store /work/stores/bandai] [--work DIR] [--jobs 2]
+``python benchmarks/tokenizer_sweep.py --preset smoke [--store STORE] [--work DIR] [--jobs 2] [--quick]
 [--evaluator EVAL_DIR]`` (``--evaluator`` adds FID, reconstructions vs test clips, as in the paper's Table 6).
+Without ``--store``: a store built from the repository's clips (``bench_common.package_store``, smoke data);
+the measured tables used the Bandai-Namco store.
 """
 
 from __future__ import annotations
@@ -46,8 +48,12 @@ from pathlib import Path  # noqa: E402
 
 from motionbase.io import atomic_write_text  # noqa: E402
 
+from motionbase.experiments.arms import tokenizer_run_config  # noqa: E402
+from motionbase.experiments.questions import TokenizerSizes  # noqa: E402
+
+from bench_common import add_quick, package_store, results_dir  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 NAME = "tokenizer_sweep"
 METHODS = ("vq", "rvq", "lfq1d", "lfq2d", "fsq")
 SIZES = (2 ** 8, 2 ** 10, 2 ** 12, 2 ** 14)
@@ -55,40 +61,27 @@ BASELINE = "vq"
 
 
 @dataclass(frozen=True)
-class Preset:
-    methods: tuple[str, ...]
-    sizes: tuple[int, ...]
-    steps: int
-    width: int
-    depth: int
-    batch_size: int
-    window: int = 64
-    lr: float = 5e-4
-    warmup_steps: int = 100
+class Preset(TokenizerSizes):
+    """Training sizes (:class:`~motionbase.experiments.questions.TokenizerSizes`) and what the sweep covers."""
+
+    methods: tuple[str, ...] = METHODS
+    sizes: tuple[int, ...] = SIZES
     checkpoint_every: int = 500
     jobs: int = 2
-    device: str = "cpu"
 
 
 PRESETS = {
-    "smoke": Preset(("vq", "lfq2d"), (2 ** 8, 2 ** 10), steps=300, width=64, depth=2, batch_size=32),
-    "small": Preset(METHODS, SIZES, steps=1500, width=64, depth=2, batch_size=32),
-    "full": Preset(METHODS, SIZES, steps=300_000, width=512, depth=3, batch_size=256, lr=1e-4, warmup_steps=1000,
+    "quick": Preset(methods=("vq", "lfq2d"), sizes=(2 ** 8,), steps=20, width=32, depth=1, batch_size=16,
+                    warmup_steps=5, jobs=1),
+    "smoke": Preset(methods=("vq", "lfq2d"), sizes=(2 ** 8, 2 ** 10), steps=300, width=64, depth=2, batch_size=32),
+    "small": Preset(steps=1500, width=64, depth=2, batch_size=32),
+    "full": Preset(steps=300_000, width=512, depth=3, batch_size=256, lr=1e-4, warmup_steps=1000,
                    checkpoint_every=5000, jobs=1, device="cuda"),
 }
 
 
 def run_config(method: str, K: int, p: Preset):
-    from motionbase.tokenizer.run import DataConfig, RunConfig
-    from motionbase.tokenizer.train import TrainConfig
-
-    model = {"codebook_size": K, "width": p.width, "depth": p.depth}
-    if method in ("vq", "rvq"):
-        model["code_dim"] = p.width  # the paper's VQ: code width = conv width (512)
-    return RunConfig(preset=method, model=model, steps=p.steps, data=DataConfig(window=p.window,
-                     batch_size=p.batch_size),
-                     train=TrainConfig(lr=p.lr, warmup_steps=p.warmup_steps, checkpoint_every=p.checkpoint_every,
-                                       log_every=50, progress=False, use_accelerate=p.device != "cpu"))
+    return tokenizer_run_config(method, K, p, checkpoint_every=p.checkpoint_every, log_every=50)
 
 
 def train_and_eval(method: str, K: int, p: Preset, store: str, out: str, evaluator: str | None = None) -> dict:
@@ -180,12 +173,17 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", choices=sorted(PRESETS), default="smoke")
-    parser.add_argument("--store", default="/work/stores/bandai")
+    parser.add_argument("--store", default=None, help="clip store with train/test splits (default: one built from "
+                        "the repository's clips: smoke data)")
     parser.add_argument("--work", default=str(Path.home() / ".cache" / "motionbase" / "tokenizer_sweep"))
     parser.add_argument("--jobs", type=int, default=None, help="trainings side by side (default: the preset's)")
     parser.add_argument("--evaluator", default=None, help="motion evaluator directory: adds FID (reconstructions "
                         "vs test clips) to newly run trainings")
+    add_quick(parser, "preset quick: VQ and 2D-LFQ at K=256, 20 steps")
     args = parser.parse_args()
+    if args.quick:
+        args.preset = "quick"
+    args.store = args.store or str(package_store())
     p = PRESETS[args.preset]
     work = Path(args.work) / args.preset
     todo, rows = [], []
@@ -230,10 +228,10 @@ def write_outputs(rows: list[dict], total: int, args, jobs: int, wall: float) ->
              f"Baseline: VQ at the same K. s/step: one thread per training, {jobs} side by side, on a shared "
              f"{os.cpu_count()}-core machine (load {os.getloadavg()[0]:.1f} when written; CPU seconds are the "
              "steadier figure).", "", *table(rows)]
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS = results_dir(args.quick)
     atomic_write_text(RESULTS / f"{name}.json", json.dumps(result, indent=2))
     atomic_write_text(RESULTS / f"{name}.md", "\n".join(lines) + "\n")
-    plot(rows, RESULTS / f"{name}.png", f"tokenizer sweep, preset {args.preset} ({p.steps} steps, Bandai-Namco "
+    plot(rows, RESULTS / f"{name}.png", f"tokenizer sweep, preset {args.preset} ({p.steps} steps, "
                                         f"test split; {done})")
     print("\n".join(lines), flush=True)
 

@@ -28,8 +28,9 @@ import numpy as np
 from motionbase.skeleton import SMPL22
 from motionbase.viz import RenderConfig, render_motion
 
+from bench_common import add_quick, results_dir
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 NAME = "viz_render_speed"
 CLIP = ROOT / "tests/data/humanml3d/new_joints/000000.npy"
 CAPTION = "a man kicks something or someone with his left leg."
@@ -84,7 +85,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--size", type=int, default=320)
     ap.add_argument("--repeats", type=int, default=3)
+    add_quick(ap, "1 s of motion, 160 px, one repeat")
     args = ap.parse_args()
+    if args.quick:
+        args.seconds, args.size, args.repeats = 1.0, 160, 1
+    RESULTS = results_dir(args.quick)
     fps = 20.0
     joints = np.load(CLIP)[: int(args.seconds * fps)].astype(np.float64)
     cfg = RenderConfig(size_px=args.size)
@@ -102,7 +107,6 @@ def main() -> None:
                          "motionbase_ms_per_frame": round(1000 * t_ours / len(joints), 2),
                          "motionbase_bytes": ours.stat().st_size, "baseline_bytes": base.stat().st_size})
     env = {"python": platform.python_version(), "machine": platform.machine(), "cpus": __import__("os").cpu_count()}
-    RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{NAME}.json").write_text(json.dumps({"rows": rows, "env": env}, indent=2) + "\n")
     lines = ["| format | frames | size | motionbase s | baseline s | speedup | motionbase ms/frame "
              "| bytes (ours / base) |", "|---|---:|---:|---:|---:|---:|---:|---:|"]

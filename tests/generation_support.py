@@ -28,11 +28,11 @@ def tiny_tokenizer(path: Path, codebook_size: int = 16) -> Path:
     return path
 
 
-def tiny_models(root: Path, *, captions: bool = True) -> tuple[Path, Path]:
+def tiny_models(root: Path, *, captions: bool = True, context: int = CONTEXT) -> tuple[Path, Path]:
     """(lm_dir, tokenizer_dir) under ``root``; the LM dir holds training_captions.json when ``captions``."""
     tok_dir = tiny_tokenizer(root / "tokenizer")
     _, info = load_motion_tokenizer(tok_dir)
-    sizes = TinyBackboneConfig(hidden=32, layers=2, heads=4, context=CONTEXT, text_vocab_size=320, dropout=0.0)
+    sizes = TinyBackboneConfig(hidden=32, layers=2, heads=4, context=context, text_vocab_size=320, dropout=0.0)
     lm = MotionLM.build(LMConfig(backbone="tiny-gpt2", tiny=sizes), info, corpus=list(corpus()))
     lm_dir = lm.save_pretrained(root / "lm")
     if captions:

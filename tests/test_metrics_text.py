@@ -76,3 +76,12 @@ def test_text_bad_input():
         rouge_l(["a"], ["a b"])
     with pytest.raises(ShapeError, match="no captions"):
         cider([], [])
+
+
+def test_an_empty_generated_caption_scores_zero_not_an_error():
+    # an untrained captioner can answer nothing; CIDEr's per-n sums are then integer 0 (was a numpy casting error)
+    from motionbase.evaluate.metrics_text import caption_metrics
+
+    m = caption_metrics(["", "a person walks"], [["a person runs"], ["a person walks"]])
+    assert m["cider"] > 0 and m["bleu_1"] > 0
+    assert caption_metrics([""], [["a person runs"]])["cider"] == 0.0

@@ -1,4 +1,5 @@
-"""What the app's buttons do, without Gradio: generate or edit a motion, write its files, report.
+"""What the app's buttons do, without Gradio: generate or edit a motion, continue / in-between / inpaint
+uploaded motions or make a long one (:meth:`AppHandlers.task`), write its files, report.
 
 Every handler returns an :class:`AppResult`; a :class:`~motionbase.errors.MotionbaseError` (an empty
 prompt, a length the model cannot hold, an unknown part) becomes its ``status`` line instead of an
@@ -74,6 +75,45 @@ class AppHandlers:
         except MotionbaseError as exc:
             return AppResult(None, None, "", f"error: {exc}")
 
+    def task(self, task: str, prompt: str, motion_a, motion_b, span: str, seconds: float | None,
+             seed: float | None, temperature: float) -> AppResult:
+        """Continue ``motion_a``, in-between ``motion_a`` and ``motion_b``, inpaint frames ``span`` (START:END) of
+        ``motion_a``, or a long motion of ``prompt`` (:data:`TASKS`); motions are uploaded .npy/.bvh paths."""
+        from .. import generation_tasks as tasks
+        from ..generation import Sampling
+        from ..generation_tasks import load_motion_file
+
+        try:
+            sampling = Sampling(seed=_seed(seed), temperature=float(temperature))
+            text = (prompt or "").strip() or None
+            secs = _seconds(seconds)
+            if task not in TASKS:
+                raise MotionbaseError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+            if task == "long":
+                result = tasks.long_motion(self.generator, text or "", secs or 10.0, sampling)
+            else:
+                if not motion_a:
+                    raise MotionbaseError("upload a motion (.npy joints or features, or .bvh) first")
+                a = load_motion_file(_upload_path(motion_a))
+                if task == "continue":
+                    result = tasks.continue_motion(self.generator, a, secs or 2.0, text, sampling)
+                elif task == "inpaint":
+                    start, end = tasks.parse_span(span or "")
+                    result = tasks.inpaint_motion(self.generator, a, start, end, text, sampling)
+                else:
+                    if not motion_b:
+                        raise MotionbaseError("in-between needs a second motion: upload it too")
+                    b = load_motion_file(_upload_path(motion_b))
+                    result = tasks.between_motions(self.generator, a, b, secs or 1.0, text, sampling)
+            out = self._request_dir()
+            m = result.motion
+            paths = self.generator.save(m, out, task, render=self.render, kinds=("npy", "codes", "mp4", "bvh", "json"))
+            lo, hi = result.generated
+            status = "\n".join([_status(m), f"new frames {lo}:{hi}", *result.notes])
+            return AppResult(paths["mp4"], paths["bvh"], self._tokens(m), status)
+        except MotionbaseError as exc:
+            return AppResult(None, None, "", f"error: {exc}")
+
     def _tokens(self, motion: GeneratedMotion) -> str:
         return tokens_text(motion.codes, self.generator.part_names)
 
@@ -84,6 +124,14 @@ class AppHandlers:
         out = self.workdir / uuid.uuid4().hex[:12]
         out.mkdir()
         return out
+
+
+TASKS = ("continue", "in-between", "inpaint", "long")
+
+
+def _upload_path(value) -> Path:
+    """A Gradio upload (a path string, or an object with ``.name``) as a path."""
+    return Path(getattr(value, "name", value))
 
 
 def _seconds(value: float | None) -> float | None:

@@ -3,13 +3,15 @@
 Tab "Text to motion": prompt, length in seconds (0: the model decides), seed, temperature (0: greedy)
 -> the skeleton video, the BVH to download, the motion tokens and a status line (familiarity warnings,
 errors). Tab "Edit body parts": the motion of prompt A with chosen parts (e.g. the arms) taken from a
-motion of prompt B, shown beside both; only with a 2D tokenizer. Element ids (``prompt``,
-``generate``, ``video``, ``bvh``, ``tokens``, ``status``, ``edit-*``) are stable for browser tests.
+motion of prompt B, shown beside both; only with a 2D tokenizer. Tab "Continue / in-between / inpaint /
+long": an uploaded motion continued, two joined, a span regenerated, or a motion longer than one context
+(:meth:`~.handlers.AppHandlers.task`). Element ids (``prompt``,
+``generate``, ``video``, ``bvh``, ``tokens``, ``status``, ``edit-*``, ``task-*``) are stable for browser tests.
 """
 
 from __future__ import annotations
 
-from .handlers import AppHandlers
+from .handlers import TASKS, AppHandlers
 from .server import require_gradio
 
 TITLE = "motionbase: text to motion"
@@ -94,6 +96,27 @@ def build_app(generator, *, workdir=None, render=None):
                                   edit_shown, api_name="edit")
             else:
                 gr.Markdown("Part edits need a 2D motion tokenizer (codes per body part); this model's are 1D.")
+        with gr.Tab("Continue / in-between / inpaint / long"):
+            with gr.Row():
+                with gr.Column():
+                    task = gr.Radio(list(TASKS), value="continue", label="Task", elem_id="task-kind")
+                    task_prompt = gr.Textbox(label="What the new part shows (optional; needed for long)",
+                                             elem_id="task-prompt", lines=1)
+                    motion_a = gr.File(label="Motion (.npy joints or features, .bvh)", elem_id="task-motion-a",
+                                       file_types=[".npy", ".bvh"])
+                    motion_b = gr.File(label="Second motion (in-between)", elem_id="task-motion-b",
+                                       file_types=[".npy", ".bvh"])
+                    span = gr.Textbox(label="Inpaint frames START:END (20 fps)", value="40:80", elem_id="task-span")
+                    task_seconds = gr.Number(value=2.0, label="Seconds of new motion (long: total)",
+                                             elem_id="task-seconds")
+                    task_seed = gr.Number(value=0, precision=0, label="Seed", elem_id="task-seed")
+                    task_temperature = gr.Slider(0, 2, value=1.0, step=0.05, label="Temperature (0: greedy)",
+                                                 elem_id="task-temperature")
+                    task_button = gr.Button("Run", variant="primary", elem_id="task-run")
+                task_shown = outputs("task-")
+            task_button.click(lambda *a: as_tuple(handlers.task(*a)),
+                              [task, task_prompt, motion_a, motion_b, span, task_seconds, task_seed, task_temperature],
+                              task_shown, api_name="task")
     blocks.motionbase_workdir = handlers.workdir
     return blocks
 

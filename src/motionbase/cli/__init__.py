@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "pipeline",  # motionbase build-dataset, stats
     "tokenizer", # motionbase tokenizer train|eval|mix|train-perceptual
     "generate",  # motionbase generate, caption-motion, serve
+    "experiment",  # motionbase experiment, findings
 ]
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,

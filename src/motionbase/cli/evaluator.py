@@ -47,6 +47,9 @@ def register(app: typer.Typer) -> None:
         glove: Path | None = typer.Option(None, help="GloVe text file (word_dim-d) to initialise word vectors"),
         seed: int = typer.Option(0, help="random seed"),
         device: str | None = typer.Option(None, help="torch device (default: cuda if available)"),
+        length_filter: bool | None = typer.Option(None, "--length-filter/--no-length-filter",
+                                                  help="HumanML3D's 40-199-frame filter (default: on for "
+                                                  "HumanML3D stores)"),
     ) -> None:
         """Train a text–motion evaluator on a clip store and save it as safetensors + config."""
         from tqdm import tqdm
@@ -57,7 +60,11 @@ def register(app: typer.Typer) -> None:
         from ..evaluate.store_data import captioned_clips
         from ..io import atomic_write_text
 
-        clips = captioned_clips(ClipStore.open(store), split or None, label_keys=_label_keys(label_keys))
+        from ..data.length_filter import resolve
+
+        clip_store = ClipStore.open(store)
+        clips = captioned_clips(clip_store, split or None, label_keys=_label_keys(label_keys),
+                                length_filter=resolve(clip_store, length_filter))
         fields = {**_config_fields(config_file), "feature_dim": int(clips.features[0].shape[1])}
         if arch is not None:
             fields["arch"] = arch
@@ -88,14 +95,20 @@ def register(app: typer.Typer) -> None:
 
     @app.command("evaluate")
     def evaluate_cmd(
-        evaluator: Path = typer.Option(..., "--evaluator", help="text–motion evaluator checkpoint directory"),
+        evaluator: Path | None = typer.Option(None, "--evaluator", help="text–motion evaluator checkpoint directory"),
+        t2m_evaluator: Path | None = typer.Option(None, "--t2m-evaluator", help="folder with the published T2M "
+                                                  "evaluator (finest.tar, meta/, glove/; instead of --evaluator)"),
         store: Path = typer.Option(..., "--store", help="clip store directory"),
+        task: str = typer.Option("t2m", help="t2m (text to motion: Table 3) or m2t (motion to text: captions)"),
         split: str = typer.Option("test", help="split to evaluate: 'test', or 'unseen' for held-out subsets"),
         tokenizer: Path | None = typer.Option(None, "--tokenizer", help="motion tokenizer checkpoint: adds the "
                                               "reconstruction row (and decodes the LM's codes)"),
         lm: Path | None = typer.Option(None, "--lm", help="motion LM checkpoint: adds the generated row"),
         mode: str = typer.Option("no-mm", help="debug (1 replication), no-mm (20), full (20 + MultiModality)"),
         replications: int | None = typer.Option(None, help="override the mode's number of replications"),
+        length_filter: bool | None = typer.Option(None, "--length-filter/--no-length-filter",
+                                                  help="HumanML3D's 40-199-frame filter (default: on for "
+                                                  "HumanML3D stores)"),
         label_keys: str = typer.Option("content,style", help="manifest label keys: R-precision batches hold "
                                        "distinct values of them; '' for plain random batches"),
         seed: int = typer.Option(0, help="random seed of the replications"),
@@ -105,18 +118,37 @@ def register(app: typer.Typer) -> None:
         guidance_negative: str = typer.Option("unconditional", help="--lm: guidance against 'unconditional' or "
                                               "'mirrored' (left/right swapped) prompts"),
     ) -> None:
-        """Text-to-motion metrics of a split (R-precision, FID, MM-Dist, Diversity, ...) as a markdown table."""
-        from ..evaluate.from_paths import evaluate_paths
+        """Text-to-motion metrics of a split (R-precision, FID, MM-Dist, Diversity, ...) as a markdown table;
+        with --task m2t, the LM's captions of the split's motions (BLEU, ROUGE-L, CIDEr, R-precision)."""
+        from ..errors import MotionbaseError
+        from ..evaluate.from_paths import evaluate_m2t_paths, evaluate_paths
         from ..evaluate.report import to_json, to_markdown
         from ..evaluate.run import RunConfig
         from ..io import atomic_write_text
 
-        report = evaluate_paths(store, evaluator, split=split, tokenizer=tokenizer, lm=lm,
-                                config=RunConfig(mode=mode, seed=seed, replications=replications),
-                                label_keys=_label_keys(label_keys), device=check_device(device),
-                                progress=lambda message: typer.echo(message, err=True),
-                                sampling={"guidance": guidance, "guidance_negative": guidance_negative})
-        typer.echo(to_markdown(report))
+        say = lambda message: typer.echo(message, err=True)  # noqa: E731
+        if task == "m2t":
+            if lm is None or tokenizer is None:
+                raise MotionbaseError("--task m2t needs --lm and --tokenizer (the LM writes the captions)")
+            from ..evaluate.m2t import m2t_json, m2t_markdown
+
+            config = RunConfig(mode=mode, seed=seed, replications=replications)
+            m2t = evaluate_m2t_paths(store, lm=lm, tokenizer=tokenizer, evaluator=evaluator,
+                                     t2m_evaluator=t2m_evaluator, split=split, replications=config.times, seed=seed,
+                                     label_keys=_label_keys(label_keys), device=check_device(device),
+                                     length_filter=length_filter, progress=say)
+            typer.echo(m2t_markdown(m2t))
+            payload = m2t_json(m2t)
+        elif task == "t2m":
+            report = evaluate_paths(store, evaluator, split=split, tokenizer=tokenizer, lm=lm,
+                                    config=RunConfig(mode=mode, seed=seed, replications=replications),
+                                    label_keys=_label_keys(label_keys), device=check_device(device), progress=say,
+                                    sampling={"guidance": guidance, "guidance_negative": guidance_negative},
+                                    t2m_evaluator=t2m_evaluator, length_filter=length_filter)
+            typer.echo(to_markdown(report))
+            payload = to_json(report)
+        else:
+            raise MotionbaseError(f"--task {task!r}: expected t2m or m2t")
         if json_out is not None:
-            atomic_write_text(json_out, json.dumps(to_json(report), indent=1))
+            atomic_write_text(json_out, json.dumps(payload, indent=1))
             typer.echo(f"wrote {json_out}", err=True)

@@ -63,8 +63,8 @@ def save_or_clean(gen, motion, out: Path, stem: str, render) -> dict[str, Path]:
 def register(app: typer.Typer) -> None:
     @app.command("generate")
     def generate_cmd(
-        prompts: list[str] = typer.Argument(..., help="what the motion shows, e.g. \"a person waves the left "
-                                            "hand\" (several: one batch)"),
+        prompts: list[str] = typer.Argument(None, help="what the motion shows, e.g. \"a person waves the left "
+                                            "hand\" (several: one batch; optional with --from / --between)"),
         out: Path = typer.Option(..., "--out", "-o", help="directory for <name>.npy/.mp4/.gif/.bvh"),
         seconds: float | None = typer.Option(None, help="length in seconds (default: the model decides)"),
         lm: Path | None = typer.Option(None, "--lm", help=_LM_HELP),
@@ -77,18 +77,33 @@ def register(app: typer.Typer) -> None:
                                               "prompt (left/right swapped) or the 'unconditional' one"),
         size: int = typer.Option(320, min=32, max=MAX_VIDEO_PX, help="video side in pixels"),
         device: str | None = typer.Option(None, help="torch device (default: cuda if available, else cpu)"),
+        from_: str | None = typer.Option(None, "--from", help="continue this motion (.npy, .bvh, STORE::ID) for "
+                                         "--seconds (default 2), or edit it with --inpaint"),
+        between: tuple[str, str] | None = typer.Option(None, help="two motions: generate --seconds (default 1) "
+                                                       "from the first into the second"),
+        inpaint: str | None = typer.Option(None, help="START:END frames (20 fps) of the --from motion to "
+                                           "regenerate, keeping the rest"),
     ) -> None:
-        """Text to motion: joints (.npy), skeleton video (.mp4, .gif), .bvh and the codes for each prompt."""
-        from ..generation import MotionGenerator, slug
+        """Text to motion: joints (.npy), skeleton video (.mp4, .gif), .bvh and the codes for each prompt.
+
+        Also: continue a motion (--from), in-between two (--between), regenerate a span (--from --inpaint),
+        and motions longer than the model's context (--seconds 60: window by window)."""
+        from ..generation import MotionGenerator, Sampling, slug
         from ..viz.render import RenderConfig
+        from .generate_tasks import run_tasks
 
         check_prompts(prompts)
         writable_folder(out)
         gen = MotionGenerator.load(lm, tokenizer, device=device)
         if gen.familiarity_note:
             typer.echo(f"note: {gen.familiarity_note}", err=True)
-        motions = gen.text_to_motion(prompts, seconds, seed=seed, temperature=temperature, top_k=top_k, top_p=top_p,
-                                     guidance=guidance, guidance_negative=guidance_negative)
+        sampling = Sampling(seed=seed, temperature=temperature, top_k=top_k, top_p=top_p, guidance=guidance,
+                            guidance_negative=guidance_negative)
+        if run_tasks(gen, list(prompts or []), from_=from_, between=between or None, inpaint=inpaint, seconds=seconds,
+                     sampling=sampling, out=out, size=size):
+            return
+        motions = gen.text_to_motion(list(prompts or []), seconds, seed=seed, temperature=temperature, top_k=top_k,
+                                     top_p=top_p, guidance=guidance, guidance_negative=guidance_negative)
         stems = [slug(m.prompt) for m in motions]
         if len(set(stems)) < len(stems):
             stems = [f"{i:02d}-{s}" for i, s in enumerate(stems)]

@@ -106,22 +106,29 @@ def register(app: typer.Typer) -> None:
         licence: str = typer.Option("AMASS-derived, non-commercial research", help="licence stored with every clip"),
         report: Path = typer.Option(None, help="write a JSON report of done / skipped / failed samples"),
     ) -> None:
-        """Import a HumanML3D-layout folder, keeping its own feature vectors and captions. A sample with bad
-        arrays (NaN, wrong shape) is reported and the others are stored."""
+        """Import a HumanML3D-layout folder, keeping its own feature vectors and captions; the store's
+        train/val/test splits come from the folder's train.txt/val.txt/test.txt. A sample with bad arrays (NaN,
+        wrong shape) is reported and the others are stored."""
         from ..data import ClipStore
         from ..formats.humanml3d import read_humanml3d
+        from ..formats.humanml3d_splits import apply_split_labels
 
         if not folder.is_dir():
             raise FormatError(folder, "no such folder (expected a HumanML3D folder)")
         store = ClipStore.create(out, exist_ok=True)
         invalid: dict[str, str] = {}
+        split_of: dict[str, str] = {}
 
         def work(writer, item) -> bool:
             clip, feats = item
             clip.meta.source, clip.meta.licence = source, licence
+            split_of[clip.meta.id] = clip.meta.labels.get("split", "")
             return writer.add(clip, feats)
 
         samples = read_humanml3d(folder, on_invalid=lambda clip_id, exc: invalid.__setitem__(clip_id, str(exc)))
         result = store_batch(store, samples, lambda item: item[0].meta.id, work, "import humanml3d")
         result.failed.update(invalid)
+        counts = apply_split_labels(ClipStore.open(out), split_of)
+        typer.echo("splits from the split files: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or
+                                                      "none (no train.txt/val.txt/test.txt in the folder)"))
         result.finish(f"imported into {out}", report)

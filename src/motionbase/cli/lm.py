@@ -49,8 +49,12 @@ def register(app: typer.Typer) -> None:
         device: str | None = typer.Option(None, help="device for encoding the clips (default: cpu)"),
         seed: int = typer.Option(0, help="random seed"),
         mirror: bool = typer.Option(False, help="also train on left-right mirrored clips with mirrored captions"),
+        length_filter: bool | None = typer.Option(None, "--length-filter/--no-length-filter",
+                                                  help="HumanML3D's 40-199-frame filter (default: on for "
+                                                  "HumanML3D stores)"),
     ) -> None:
         """Fine-tune a causal LM on a clip store's motion codes and captions (instruction format)."""
+        from ..data.length_filter import protocol_view
         from ..data.store import ClipStore
         from ..lm.config import LMConfig, LoRAConfig, TrainConfig, from_dict
         from ..lm.data import caption_corpus, records_from_store
@@ -65,8 +69,9 @@ def register(app: typer.Typer) -> None:
                           part_tokens=part_tokens, loss_on=loss)
             config = from_dict(LMConfig, fields, str(lm_config or "--lm-config")).validate()
             codec, info = load_motion_tokenizer(tokenizer, check_device(device))
-            records = records_from_store(ClipStore.open(store), codec, info, cache or default_cache_root(),
-                                         split=split or None, device=check_device(device), mirror=mirror)
+            view = protocol_view(ClipStore.open(store), split or None, length_filter)
+            records = records_from_store(view, codec, info, cache or default_cache_root(), split=None,
+                                         device=check_device(device), mirror=mirror)
             reuse_corpus = _read_lines(corpus) if corpus is not None else None
             lm = MotionLM.build(config, info, corpus=list(caption_corpus(records)), reuse_corpus=reuse_corpus)
             train_cfg = TrainConfig(lr=lr, batch_size=batch_size, grad_accum=grad_accum, epochs=epochs,

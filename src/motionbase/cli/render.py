@@ -25,29 +25,17 @@ def load_motion(spec: str) -> tuple[np.ndarray, str]:
         i = int(key) if key.isdigit() and key not in store else store.index(key)
         clip = store.clip(i)
         return clip.joints_m, (clip.captions.whole[0] if clip.captions.whole else clip.meta.id)
-    path = Path(spec)
-    if path.suffix.lower() == ".bvh":
-        from ..formats.bvh import load_bvh
+    from ..generation_tasks import load_motion_file
 
-        return load_bvh(path).joints_m, path.stem
-    if path.suffix.lower() != ".npy":
-        raise FormatError(path, "expected a .npy, a .bvh or STORE::ID")
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise FormatError(path, f"not a readable .npy file ({exc})") from None
+    path = Path(spec)
+    arr = load_motion_file(path)
     if arr.ndim == 2:
         from ..features.humanml3d import features_to_joints
         from ..features.layout import FeatureLayout
         from ..skeleton import SKELETONS
 
         layouts = {FeatureLayout(sk).dim: FeatureLayout(sk) for sk in SKELETONS.values()}
-        if arr.shape[1] not in layouts:
-            raise FormatError(path, f"array {arr.shape}; expected joints (T, J, 3) or features (T, "
-                                    f"{' or '.join(map(str, layouts))})")
         arr = features_to_joints(arr.astype(np.float64), layouts[arr.shape[1]], final_frame=True)
-    if arr.ndim != 3 or arr.shape[-1] != 3:
-        raise FormatError(path, f"array {arr.shape}; expected joints (T, J, 3) metres or HumanML3D features (T, 263)")
     return arr, path.stem
 
 

@@ -132,7 +132,7 @@ def cider(hypotheses: Sequence[str], references: Sequence[Sequence[str]], max_n:
         for g in grams:
             vr, nr, lr = vectorize(g)
             sim = np.array([sum(min(w, vr[n].get(gram, 0.0)) * vr[n].get(gram, 0.0) for gram, w in vh[n].items())
-                            for n in range(max_n)])
+                            for n in range(max_n)], dtype=np.float64)  # float even for an empty caption
             denom = nh * nr
             sim = np.divide(sim, denom, out=sim, where=denom != 0)
             total += sim * math.exp(-((lh - lr) ** 2) / (2 * sigma ** 2))

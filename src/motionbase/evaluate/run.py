@@ -180,10 +180,10 @@ class _Evaluation:
                              "clips than pairs")
         flat = [c for caps in clips.captions for c in caps]
         self.offsets = np.cumsum([0] + [len(c) for c in clips.captions[:-1]])
-        self.caption_emb = _finite(evaluator.encode_text(flat), "text", flat)
+        self.notes: set[str] = set()
+        self.caption_emb = _finite(evaluator.encode_text(text_inputs(evaluator, clips, self.notes)), "text", flat)
         self.gt_emb = self.encode(clips.features, None, "ground truth")
         self.lengths = [len(x) for x in clips.features]
-        self.notes: set[str] = set()
         self.retrieval_samples = 0
 
     def encode(self, motions: Sequence[np.ndarray], rng: np.random.Generator | None, row: str) -> np.ndarray:
@@ -229,6 +229,16 @@ class _Evaluation:
         motions = _check_motions(motions, self.clips, f"{row} (MultiModality)", len(repeated))
         emb = self.encode(motions, rng, f"{row} (MultiModality)")
         return multimodality(emb.reshape(texts, c.mm_generations, -1), rng, c.mm_pairs)
+
+
+def text_inputs(evaluator, clips: StoreClips, notes: set[str] | None = None) -> list:
+    """What the evaluator reads for every caption (flat, clip by clip): the dataset's own ``word/POS`` tokens for
+    an evaluator that reads them (the published T2M one) when the store has them, else the caption strings."""
+    if clips.tokens is not None and getattr(evaluator, "reads_tokens", False):
+        if notes is not None:
+            notes.add("captions entered the evaluator as the dataset's own word/POS tokens (HumanML3D's protocol)")
+        return [t for toks in clips.tokens for t in toks]
+    return [c for caps in clips.captions for c in caps]
 
 
 def _joints(features: Sequence[np.ndarray], layout: FeatureLayout) -> list[np.ndarray]:

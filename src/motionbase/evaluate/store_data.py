@@ -32,6 +32,20 @@ def label_key(labels_json: str | None, keys: Sequence[str] = LABEL_KEYS) -> str:
     return "|".join(f"{k}={labels[k]}" for k in keys if k in labels)
 
 
+def caption_tokens(labels_json: str | None, captions: list[str]) -> list[list[str]] | None:
+    """The ``word/POS`` tokens of each caption from the ``tokens`` label (one line per caption, as the HumanML3D
+    reader stores them); None unless there is exactly one non-empty line per caption."""
+    try:
+        labels = json.loads(labels_json or "{}")
+    except ValueError:
+        return None
+    lines = labels.get("tokens", "").split("\n") if isinstance(labels, dict) and labels.get("tokens") else []
+    if not captions or len(lines) != len(captions) or any(not c.strip() or not ln.strip()
+                                                          for c, ln in zip(captions, lines)):
+        return None
+    return [ln.split() for ln in lines]
+
+
 @dataclass
 class StoreClips:
     """Captioned clips of a store view, in store order."""
@@ -43,20 +57,32 @@ class StoreClips:
     skipped: int  # uncaptioned clips left out
     label_keys: tuple[str, ...] = LABEL_KEYS
     where: str = "the clips"  # for messages: "split 'test' of /path/to/store"
+    filtered: int = 0  # clips left out by the length filter
+    tokens: list[list[list[str]]] | None = None  # HumanML3D word/POS tokens of each caption, when every clip has them
 
     def __len__(self) -> int:
         return len(self.ids)
 
 
 def captioned_clips(store: Any, split: str | None = "train", *, label_keys: Sequence[str] = LABEL_KEYS,
-                    what: str = "training") -> StoreClips:
+                    what: str = "training", length_filter: Any = None) -> StoreClips:
     """The captioned clips of ``store`` (a ClipStore), or of its split ``split`` (None: all clips).
+
+    length_filter: a :class:`~motionbase.data.length_filter.LengthFilter` (the HumanML3D protocol's
+    40-199 frames); clips outside it are left out and counted in ``filtered``.
 
     Raises :class:`~motionbase.errors.StoreError` for a split the store does not have (from ``store.split``)
     and :class:`ShapeError` for a split with no clips or no captioned clip.
     """
+    from ..data.length_filter import filter_lengths
+
     view = store.split(split) if split else store
     where = (f"split {split!r}" if split else "the store") + (f" of {store.path}" if hasattr(store, "path") else "")
+    if len(view) and length_filter is not None:
+        view, filtered = filter_lengths(view, length_filter)
+        where += f" ({length_filter.describe()}: {filtered} clips outside left out)"
+    else:
+        filtered = 0
     if len(view) == 0:
         raise ShapeError(f"{where} has no clips; expected a non-empty {what} split")
     table = view.manifest()
@@ -73,6 +99,7 @@ def captioned_clips(store: Any, split: str | None = "train", *, label_keys: Sequ
     if not keep:
         raise ShapeError(f"{where}: none of {len(view)} clips has a caption; expected captioned clips")
     labels = [k or f"id={ids[i]}" for i, k in zip(keep, keys)] if any(keys) else None
+    tokens = [caption_tokens(raw_labels[i], captions[i] or []) for i in keep]
     return StoreClips(ids=[ids[i] for i in keep], features=[np.asarray(view.features(i)) for i in keep],
                       captions=caps, labels=labels, skipped=len(view) - len(keep), label_keys=tuple(label_keys),
-                      where=where)
+                      where=where, filtered=filtered, tokens=None if any(t is None for t in tokens) else tokens)

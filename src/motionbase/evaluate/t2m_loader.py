@@ -155,6 +155,8 @@ class T2MEvaluator(nn.Module):
     rules, which can disagree with spaCy on unusual sentences.
     """
 
+    reads_tokens = True  # the evaluation runner gives it HumanML3D's own word/POS tokens where the store has them
+
     def __init__(self, mean: np.ndarray, std: np.ndarray, vectorizer: WordVectorizer | None = None,
                  tagger: PosTagger | None = None, dims: T2MDims = T2MDims()):
         super().__init__()
