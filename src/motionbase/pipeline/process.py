@@ -427,6 +427,26 @@ def _image(path: Path, config: PipelineConfig, res: _Resources, result: InputRes
 # ---------------------------------------------------------------- one input
 
 
+def claim_labels(clip: Clip, captioner: str) -> dict[str, str]:
+    """``claims``: the kinematic claims with confidences (:mod:`.caption.claims`); for captions not written
+    by the rules captioner, ``lmm_contradictions``: what the motion contradicts (:mod:`.caption.crosscheck`)."""
+    import json
+
+    from .caption.claims import claims_json, kinematic_claims
+    from .caption.crosscheck import contradictions
+    from .caption.kinematics_summary import summarize_motion
+    from .caption.noise_floor import calibrated_config
+    from .refine.provenance import joint_visibility
+
+    cfg = calibrated_config()
+    summary = summarize_motion(clip.joints_m, clip.fps, clip.skeleton, cfg, where=clip.meta.id)
+    out = {"claims": claims_json(kinematic_claims(summary, cfg, joint_visibility(clip.meta.labels)))}
+    if captioner != "rules":
+        text = " ".join(clip.captions.whole + list(clip.captions.parts.values()))
+        out["lmm_contradictions"] = json.dumps(contradictions(text, summary))
+    return out
+
+
 def process_input(path: str | Path, config: PipelineConfig = PipelineConfig()) -> InputResult:
     """Turn one video or image into captioned clips; :class:`MotionbaseError` naming the file if none came out."""
     path = Path(path)
@@ -446,6 +466,7 @@ def process_input(path: str | Path, config: PipelineConfig = PipelineConfig()) -
                                                           else None)
                 except MotionbaseError as exc:
                     raise MotionbaseError(f"{path}: captioning clip {clip.meta.id} failed: {exc}") from None
+                clip.meta.labels.update(claim_labels(clip, res.captioner.name))
         if config.smplx_model:
             from .bodymodel import fit_smplx
 

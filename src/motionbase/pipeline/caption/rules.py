@@ -20,6 +20,7 @@ import numpy as np
 from ...clip import Captions, Clip
 from .base import clip_label
 from .kinematics_summary import ArmAction, LegAction, MotionSummary, SummaryConfig, summarize_motion
+from .noise_floor import calibrated_config
 
 SUBJECTS = ("A person", "Someone", "The person")  # paraphrase i opens with SUBJECTS[i % 3]
 THEN = (", then ", " and then ", ", after which the person ")
@@ -31,7 +32,7 @@ class RulesConfig:
     """summary: thresholds of the motion analysis; paraphrases: whole-body captions to write (the
     same facts, different wordings)."""
 
-    summary: SummaryConfig = field(default_factory=SummaryConfig)
+    summary: SummaryConfig = field(default_factory=lambda: calibrated_config())  # noise floor applied
     paraphrases: int = 1
 
 
@@ -265,7 +266,7 @@ def _lower(s: MotionSummary, cfg: SummaryConfig) -> str:
                 "The body lands balanced on both feet.")
     if s.locomotion == "run":
         stride = ("The legs drive in a running stride, with both feet leaving the ground between steps"
-                  if s.flight_fraction > cfg.run_flight_fraction else
+                  if s.flight_phases >= 2 or s.flight_fraction > cfg.run_flight_fraction else
                   "The legs move in a quick, short jogging stride with the knees bent")
         turn = _through_turns(s, cfg, ", curving to the {}", ", curving through each turn")
         lean = ", leaning into the run" if s.lean_deg > cfg.lean_deg / 2 else ""
