@@ -1,4 +1,4 @@
-"""Measure the captioner's noise floor (pipeline/caption/noise_floor.json) from people who do not gesture.
+"""Measure the captioner's noise floor (motionbase/assets/caption/noise_floor.json) from people who do not gesture.
 
     python scripts/measure_caption_noise_floor.py --bvh BANDAI_BVH_DIR --npz VIDEO_CLIPS_DIR
 

@@ -12,7 +12,7 @@ largest *sustained* value of each quantity the detectors threshold:
 
 The thresholds used are the larger of the built-in default and the measured maximum plus a margin
 (:func:`calibrated_config`). ``scripts/measure_caption_noise_floor.py`` writes the measurements to
-``noise_floor.json`` beside this module (with the clips they came from); nothing in it is typed by hand.
+``assets/caption/noise_floor.json`` (package data) (with the clips they came from); nothing in it is typed by hand.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from scipy.ndimage import minimum_filter1d
 from ...skeleton import SMPL22, Skeleton
 from .kinematics_summary import SummaryConfig, _Frame
 
-NOISE_FLOOR_JSON = Path(__file__).with_name("noise_floor.json")
+NOISE_FLOOR_JSON = Path(__file__).resolve().parents[2] / "assets" / "caption" / "noise_floor.json"
 MARGINS = {"raise_elevation": 0.1, "jump_rise_m": 0.03, "kick_height": 0.05}
 
 
