@@ -36,6 +36,10 @@ class PriorConfig:
     kernel: int = 5
     window: int = 64  # frames at 20 fps
     fps: float = 20.0
+    # finishing of the network's output (inference only): light Gaussian smoothing, one length per bone
+    finish_sigma_root_s: float = 0.1
+    finish_sigma_pose_s: float = 0.06
+    finish_rigid_bones: bool = True
 
     @classmethod
     def from_dict(cls, data: dict) -> "PriorConfig":
@@ -122,16 +126,35 @@ class MotionPrior:
         self.config = net.config
         self.meta = meta or {}
 
-    @torch.no_grad()
-    def repair(self, joints_m: np.ndarray, visibility: np.ndarray | None = None) -> np.ndarray:
-        """(T, 22, 3) metres, Y up, 20 fps, SMPL-22 (+ optional (T, 22) visibility) -> repaired (T, 22, 3)."""
+    def repair(self, joints_m: np.ndarray, visibility: np.ndarray | None = None, *, finish: bool = True) -> np.ndarray:
+        """(T, 22, 3) metres, Y up, 20 fps, SMPL-22 (+ optional (T, 22) visibility in [0, 1]) -> repaired
+        (T, 22, 3) float32. Joints with visibility < 0.5 are ignored (NaN allowed there). ``finish=False``
+        returns the network's output without the light smoothing and rigid bones that follow it."""
         j, v = _validate(joints_m, visibility)
+        out = self._denoise(j, v)
+        if finish:
+            out = self._finish(out)
+        return out.astype(np.float32)
+
+    def _finish(self, joints: np.ndarray) -> np.ndarray:
+        from ..pipeline.clean import CleanConfig, clip_bone_lengths, enforce_bone_lengths, smooth
+
+        c = self.config
+        ones = np.ones(joints.shape[:2])
+        out = smooth(joints, ones, c.fps, CleanConfig(sigma_root_s=c.finish_sigma_root_s,
+                                                      sigma_pose_s=c.finish_sigma_pose_s))
+        if c.finish_rigid_bones:
+            out = enforce_bone_lengths(out, clip_bone_lengths(out, ones))
+        return out
+
+    @torch.no_grad()
+    def _denoise(self, j: np.ndarray, v: np.ndarray) -> np.ndarray:
         n, w = len(j), self.config.window
         if n < w:  # pad by holding the ends, so every window has the trained length
             pad = w - n
             a = pad // 2
             idx = np.clip(np.arange(w) - a, 0, n - 1)
-            return self.repair(j[idx], v[idx])[a:a + n]
+            return self._denoise(j[idx], v[idx])[a:a + n]
         starts = _starts(n, w)
         feats, frames = [], []
         for s in starts:
@@ -145,7 +168,7 @@ class MotionPrior:
         for s, d, (canon, origin, rot) in zip(starts, delta, frames):
             out[s:s + w] += from_canonical(canon + d, origin, rot) * ramp[:, None, None]
             weight[s:s + w] += ramp
-        return (out / weight[:, None, None]).astype(np.float32)
+        return out / weight[:, None, None]
 
     # ---- checkpoints ----
     def save_pretrained(self, directory: str | os.PathLike) -> None:

@@ -33,6 +33,8 @@ class TrainConfig:
     scale: tuple[float, float] = (0.85, 1.15)  # body size
     strength: tuple[float, float] = (0.0, 1.5)  # noise strength range (1 = as measured)
     clean_fraction: float = 0.1  # windows left uncorrupted (teach the identity on clean motion)
+    hop_fraction: float = 0.3  # windows given a ballistic hop (Bandai has no jumps; vertical motion is real)
+    hop_seconds: tuple[float, float] = (0.3, 0.7)  # flight time; peak height g t^2 / 8 = 0.11 .. 0.6 m
     vel_weight: float = 1.0
     save_every: int = 100
 
@@ -57,6 +59,10 @@ def augment(clip: np.ndarray, window: int, rng: np.random.Generator, cfg: TrainC
     rot = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
     piece = piece @ rot.T * rng.uniform(*cfg.scale)
     piece[..., [0, 2]] += rng.uniform(-3, 3, 2)
+    if rng.random() < cfg.hop_fraction:
+        flight = rng.uniform(*cfg.hop_seconds)
+        t = np.arange(window) / 20.0 - rng.uniform(-0.2, window / 20.0 - flight + 0.2)
+        piece[..., 1] += np.where((t > 0) & (t < flight), 9.81 / 2 * t * (flight - t), 0.0)[:, None]
     return piece
 
 
@@ -89,7 +95,12 @@ def train_prior(clips: list[np.ndarray], noise: NoiseModel, out: Path, *, config
     if state_file.exists() and (out / "model.safetensors").exists():
         state = json.loads(state_file.read_text())
         step, seconds = state["step"], state["seconds"]
-        net = MotionPrior.from_pretrained(out).net.train()
+        resumed = MotionPrior.from_pretrained(out)
+        net = resumed.net.train()
+        history = resumed.meta.get("train_config_history", [])
+        if resumed.meta.get("train_config") != json.loads(json.dumps(asdict(train))):
+            history.append({"from_step": step, "train_config": asdict(train)})
+        meta = dict(meta or {}, train_config_history=history)
     opt = torch.optim.AdamW(net.parameters(), lr=train.lr, weight_decay=1e-4)
     sched = lambda s: train.lr * min(1.0, (s + 1) / 50) * 0.5 * (1 + np.cos(np.pi * s / train.steps))  # noqa: E731
     rng = np.random.default_rng(train.seed + step)
