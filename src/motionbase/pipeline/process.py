@@ -346,8 +346,7 @@ def _video(path: Path, config: PipelineConfig, res: _Resources, result: InputRes
                 result.notes.append(f"shot {shot} (source frames {int(schedule.source_frames[a])}-"
                                     f"{int(schedule.source_frames[b - 1])}): no person tracked; dropped")
         for (shot, track, lt), joints_w in zip(lifted, world):
-            clean = replace(config.clean, sigma_pose_s=0.0) if res.refine == "prior" else config.clean
-            runs, notes = clean_track(joints_w, lt.conf, schedule.fps, clean)
+            runs, notes = clean_track(joints_w, lt.conf, schedule.fps, config.clean)
             result.notes += [f"shot {shot} person {track.id}: {n}" for n in notes]
             for r, run in enumerate(runs):
                 joints = run.joints

@@ -71,6 +71,7 @@ class SummaryConfig:
     squat_min_s: float = 0.2
     raise_min_s: float = 0.2  # a wrist held up this long is a raised arm ...
     raise_elevation: float = -0.4  # ... up means above the shoulder by this many arm lengths (-1: hanging)
+    raise_overhead_m: float = 0.02  # ... or the wrist above the head joint by this much
     shoulder_elevation: float = -0.15  # a raise this high reaches shoulder height
     raise_margin_m: float = 0.02  # "above the head": wrist higher than the head joint by this
     wave_swing_m: float = 0.025  # a wave reverses the wrist's horizontal swing by this much ...
@@ -374,7 +375,7 @@ def _arms(f: _Frame) -> list[ArmAction]:
         rel = f.local(wrist - shoulder) * outward
         fore = f.local(wrist - elbow) * outward
         tilt = np.degrees(np.arctan2(fore[:, 0], fore[:, 1]))  # forearm tilt out from vertical
-        raised = elevation > cfg.raise_elevation
+        raised = (elevation > cfg.raise_elevation) | (wrist[:, 1] > j[:, ix.head, 1] + cfg.raise_overhead_m)
         for a, b in _runs(elevation > cfg.wave_elevation, 1):
             hold = _runs(raised[a:b], min(f.frames(cfg.raise_min_s), len(j)))
             if not hold:

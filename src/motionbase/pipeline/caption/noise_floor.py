@@ -7,6 +7,8 @@ largest *sustained* value of each quantity the detectors threshold:
 
 * ``raise_elevation``: wrist height above the shoulder in arm lengths (-1 hanging, 0 level, +1 up),
   the minimum over any ``raise_min_s`` window, maximised over the clip and both arms;
+* ``raise_overhead_m``: how far the higher wrist is above the head joint (metres), sustained the same way
+  (a hand above the head counts as raised even when the arm is bent and its elevation is low);
 * ``jump_rise_m``: how far the pelvis rises above its standing height while both feet are off the floor;
 * ``kick_height``: foot height above the floor in leg lengths, sustained over ``kick_min_s``.
 
@@ -28,7 +30,7 @@ from ...skeleton import SMPL22, Skeleton
 from .kinematics_summary import SummaryConfig, _Frame
 
 NOISE_FLOOR_JSON = Path(__file__).resolve().parents[2] / "assets" / "caption" / "noise_floor.json"
-MARGINS = {"raise_elevation": 0.1, "jump_rise_m": 0.03, "kick_height": 0.05}
+MARGINS = {"raise_elevation": 0.1, "raise_overhead_m": 0.03, "jump_rise_m": 0.03, "kick_height": 0.05}
 
 
 def _sustained_max(x: np.ndarray, n: int) -> float:
@@ -44,16 +46,17 @@ def clip_noise(joints: np.ndarray, fps: float, skeleton: Skeleton = SMPL22,
     """The three sustained quantities of one clip (see the module docstring)."""
     f = _Frame(np.asarray(joints, dtype=np.float64), fps, skeleton, cfg)
     ix, j = f.ix, f.j
-    elev = []
+    elev, over = [], []
     for s in range(2):
         wrist, elbow, shoulder = j[:, ix.wrist[s]], j[:, ix.elbow[s]], j[:, ix.shoulder[s]]
         arm = float(np.median(np.linalg.norm(elbow - shoulder, axis=-1) + np.linalg.norm(wrist - elbow, axis=-1)))
         elev.append(_sustained_max((wrist[:, 1] - shoulder[:, 1]) / max(arm, 1e-6), f.frames(cfg.raise_min_s)))
+        over.append(_sustained_max(wrist[:, 1] - j[:, ix.head, 1], f.frames(cfg.raise_min_s)))
     airborne = (~f.contact).all(axis=1)
     rise = np.where(airborne, f.pelvis_h - f.stand_h, -np.inf)
     jump = _sustained_max(rise, f.frames(cfg.jump_min_s))
     kick = max(_sustained_max(f.foot_h[:, s] / f.leg_m, f.frames(cfg.kick_min_s)) for s in range(2))
-    return {"raise_elevation": max(elev), "jump_rise_m": max(jump, 0.0), "kick_height": kick}
+    return {"raise_elevation": max(elev), "raise_overhead_m": max(over), "jump_rise_m": max(jump, 0.0), "kick_height": kick}
 
 
 def load_noise_floor(path: Path = NOISE_FLOOR_JSON) -> dict[str, float] | None:
