@@ -113,7 +113,8 @@ def observed(joints: np.ndarray, cfg) -> dict:
 def synthetic(files: list[Path], modes: list[str], seed: int) -> dict:
     from motionbase.prior.noise import corrupt, load_noise_model
 
-    noise, cfg = load_noise_model(), calibrated_config()
+    noise, cfg = load_noise_model(), calibrated_config(kind="video")  # the corrupted takes look like video
+    cfg_mocap = calibrated_config(kind="mocap")
     rng = np.random.default_rng(seed)
     outs = {m: [] for m in ["mocap"] + modes}
     err = {m: [] for m in modes}
@@ -138,7 +139,7 @@ def synthetic(files: list[Path], modes: list[str], seed: int) -> dict:
             err[mode].append(float(np.linalg.norm(refined - gt[run.start:run.stop], axis=-1).mean()))
         for mode, (joints, _) in results.items():
             outs[mode].append(joints)
-            got = observed(joints, cfg)
+            got = observed(joints, cfg_mocap if mode == "mocap" else cfg)
             for key, value in want.items():
                 agree[mode][key].append(got[key] == value)
     table = {}

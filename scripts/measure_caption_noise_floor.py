@@ -50,12 +50,14 @@ def main() -> None:
     summary = {src: {k: {"n": len(r), "p50": float(np.median([x[k] for x in r])),
                          "p99": float(np.percentile([x[k] for x in r], 99)),
                          "max": float(max(x[k] for x in r))} for k in keys} for src, r in rows.items()}
-    out = {"max": {k: max(summary[s][k]["max"] for s in summary) for k in keys}, "sources": summary,
+    kinds = dict(zip(("mocap", "video"), summary))
+    out = {"max_by_kind": {kind: {k: summary[src][k]["max"] for k in keys} for kind, src in kinds.items()},
+           "sources": summary,
            "made_by": "scripts/measure_caption_noise_floor.py",
            "inputs": {"bvh_walks": len(walks), "video_clips": len(video), "video_dir": args.npz.name}}
     with atomic_output(args.out) as tmp:
         Path(tmp).write_text(json.dumps(out, indent=1) + "\n")
-    print(json.dumps(out["max"]))
+    print(json.dumps(out["max_by_kind"]))
 
 
 if __name__ == "__main__":

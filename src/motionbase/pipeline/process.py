@@ -434,10 +434,10 @@ def claim_labels(clip: Clip, captioner: str) -> dict[str, str]:
     from .caption.claims import claims_json, kinematic_claims
     from .caption.crosscheck import contradictions
     from .caption.kinematics_summary import summarize_motion
-    from .caption.noise_floor import calibrated_config
+    from .caption.noise_floor import calibrated_config, motion_kind
     from .refine.provenance import joint_visibility
 
-    cfg = calibrated_config()
+    cfg = calibrated_config(kind=motion_kind(clip.meta.labels, clip.meta.source))
     summary = summarize_motion(clip.joints_m, clip.fps, clip.skeleton, cfg, where=clip.meta.id)
     out = {"claims": claims_json(kinematic_claims(summary, cfg, joint_visibility(clip.meta.labels)))}
     if captioner != "rules":

@@ -32,7 +32,8 @@ def bandai_split(bvh_files: list[Path], *, seed: int = 0,
     return {name: [p for p, a in zip(files, assignment) if a == k] for k, name in enumerate(DEFAULT_NAMES)}
 
 
-def load_joints_cached(files: list[Path], cache: Path, *, fps: float = 20.0, desc: str = "load BVH") -> list[np.ndarray]:
+def load_joints_cached(files: list[Path], cache: Path, *, fps: float = 20.0,
+                       desc: str = "load BVH") -> list[np.ndarray]:
     """(T, 22, 3) float32 joints of each BVH (metres, Y up, ``fps``), cached one ``.npy`` per file in ``cache``."""
     from ..formats.bvh import load_bvh
 

@@ -13,14 +13,14 @@ mirrored motion are the mirrored captions (``motionbase.data.text.mirror_caption
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ...clip import Captions, Clip
 from .base import clip_label
 from .kinematics_summary import ArmAction, LegAction, MotionSummary, SummaryConfig, summarize_motion
-from .noise_floor import calibrated_config
+from .noise_floor import calibrated_config, motion_kind
 
 SUBJECTS = ("A person", "Someone", "The person")  # paraphrase i opens with SUBJECTS[i % 3]
 THEN = (", then ", " and then ", ", after which the person ")
@@ -32,7 +32,7 @@ class RulesConfig:
     """summary: thresholds of the motion analysis; paraphrases: whole-body captions to write (the
     same facts, different wordings)."""
 
-    summary: SummaryConfig = field(default_factory=lambda: calibrated_config())  # noise floor applied
+    summary: SummaryConfig = field(default_factory=SummaryConfig)  # the clip's noise floor is applied on top
     paraphrases: int = 1
 
 
@@ -304,11 +304,17 @@ class RulesCaptioner:
     def __init__(self, config: RulesConfig | None = None, **overrides):
         self.config = config or RulesConfig(**overrides)
 
+    def summary_config(self, clip: Clip) -> SummaryConfig:
+        """The thresholds for this clip: the configured ones raised to the measured noise floor of its kind
+        (video pose estimates or mocap; :mod:`.noise_floor`)."""
+        return calibrated_config(self.config.summary, kind=motion_kind(clip.meta.labels, clip.meta.source))
+
     def summarize(self, clip: Clip) -> MotionSummary:
-        return summarize_motion(clip.joints_m, clip.fps, clip.skeleton, self.config.summary, where=clip_label(clip))
+        return summarize_motion(clip.joints_m, clip.fps, clip.skeleton, self.summary_config(clip),
+                                where=clip_label(clip))
 
     def caption(self, clip: Clip, frames: Sequence[np.ndarray] | None = None) -> Captions:
-        return captions_from_summary(self.summarize(clip), self.config)
+        return captions_from_summary(self.summarize(clip), replace(self.config, summary=self.summary_config(clip)))
 
 
 def captions_from_summary(summary: MotionSummary, config: RulesConfig | None = None) -> Captions:
