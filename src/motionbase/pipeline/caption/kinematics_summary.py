@@ -266,7 +266,7 @@ class _Frame:
             from ..refine.contact import count_steps, flight_episodes, foot_contacts
 
             lifted = self.j - np.array([0.0, self.floor, 0.0])
-            contacts = foot_contacts(lifted, self.fps, skeleton=self.skel)
+            contacts = foot_contacts(lifted, self.fps, skeleton=self.skel, support=False)
             self._gait = (len(flight_episodes(contacts, self.frames(self.cfg.flight_min_s))), count_steps(contacts))
         return self._gait
 

@@ -8,7 +8,7 @@ leaves contact only when it is clearly high (above ``off_height_m``) or clearly 
 ``off_speed_m_s`` and not slower than the other foot): two thresholds per quantity, so noise of a few
 centimetres around one threshold does not flicker the state.
 Support: a body that is not in the air stands on something. In a frame where neither foot is in contact
-but the lower one is not clearly high (below ``off_height_m``), the slower of the two feet is taken as the
+but the lower one is low (below ``support_height_m``), the slower of the two feet is taken as the
 supporting one (a walk always has a foot down; only a clear flight, both feet high, has none).
 Contacts shorter than ``min_contact_s`` are dropped and gaps shorter than ``bridge_s`` between two
 contacts of the same foot are closed (a heel-strike wobble is not a step). Heights are above y = 0
@@ -33,6 +33,7 @@ class ContactConfig:
     on_speed_m_s: float = 0.6
     off_speed_m_s: float = 1.2
     slower: float = 0.6  # enter: this fraction of the other foot's speed counts as slow
+    support_height_m: float = 0.08  # support rule: the lower foot is below this
     min_contact_s: float = 0.1
     bridge_s: float = 0.1
     smooth_s: float = 0.05
@@ -70,8 +71,9 @@ def _tidy(c: np.ndarray, min_len: int, bridge: int) -> np.ndarray:
 
 
 def foot_contacts(joints: np.ndarray, fps: float, config: ContactConfig = ContactConfig(),
-                  skeleton: Skeleton = SMPL22) -> np.ndarray:
-    """(T, J, 3) joints (floor at y = 0) -> (T, 2) bool contact of the left and right foot."""
+                  skeleton: Skeleton = SMPL22, *, support: bool = True) -> np.ndarray:
+    """(T, J, 3) joints (floor at y = 0) -> (T, 2) bool contact of the left and right foot (``support``:
+    apply the support rule; off to read flight phases as measured)."""
     j = np.asarray(joints, dtype=np.float64)
     sigma = config.smooth_s * fps
     out = np.zeros((len(j), 2), dtype=bool)
@@ -88,7 +90,7 @@ def foot_contacts(joints: np.ndarray, fps: float, config: ContactConfig = Contac
         out[:, s] = state
         heights.append(h)
     h = np.stack(heights, axis=1)
-    unsupported = ~out.any(axis=1) & (h.min(axis=1) < config.off_height_m)
+    unsupported = ~out.any(axis=1) & (h.min(axis=1) < config.support_height_m) if support else np.zeros(len(j), bool)
     slower = np.argmin(v, axis=1)
     out[unsupported, slower[unsupported]] = True
     for s in range(2):

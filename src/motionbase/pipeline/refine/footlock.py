@@ -99,12 +99,12 @@ def lock_feet(joints: np.ndarray, contacts: np.ndarray, fps: float, config: Foot
         legs.append((hip, knee, ankle, toe, thigh, shin, off, w, _swing_floor(j[:, toe], stances, config)))
     # lower the body where a pinned ankle is out of reach
     drop = np.zeros(T)
-    for hip, _, ankle, _, thigh, shin, off, _, _ in legs:
+    for hip, _, ankle, _, thigh, shin, off, w, _ in legs:
         d = j[:, ankle] + off - j[:, hip]
         length = config.reach * (thigh + shin)
         dxz2 = (d[:, [0, 2]] ** 2).sum(-1)
         need = -d[:, 1] - np.sqrt(np.maximum(length ** 2 - dxz2, 0.0))
-        drop = np.maximum(drop, np.maximum(need, 0.0))
+        drop = np.maximum(drop, np.where(w >= 1.0, np.maximum(need, 0.0), 0.0))  # only planted feet pull
     if drop.any():
         n = max(1, int(round(config.drop_smooth_s * fps)))
         drop = gaussian_filter1d(maximum_filter1d(drop, 2 * n + 1), n / 2, mode="nearest")
