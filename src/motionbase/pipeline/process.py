@@ -437,7 +437,7 @@ def claim_labels(clip: Clip, captioner: str) -> dict[str, str]:
     from .caption.noise_floor import calibrated_config, motion_kind
     from .refine.provenance import joint_visibility
 
-    cfg = calibrated_config(kind=motion_kind(clip.meta.labels, clip.meta.source))
+    cfg = calibrated_config(kind=motion_kind(clip.meta.labels, clip.meta.source, clip.meta.static))
     summary = summarize_motion(clip.joints_m, clip.fps, clip.skeleton, cfg, where=clip.meta.id)
     out = {"claims": claims_json(kinematic_claims(summary, cfg, joint_visibility(clip.meta.labels)))}
     if captioner != "rules":

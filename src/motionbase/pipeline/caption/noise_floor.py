@@ -16,7 +16,7 @@ The noise floor is a property of the measurement, so it is kept per kind of moti
 pipeline's refined pose estimates of walkers: their noise) and ``mocap`` (clean walks: the arm swing
 ceiling, recorded for reference). Only video clips get raised thresholds: the larger of the built-in
 default and the measured video maximum plus a margin (:func:`calibrated_config`); mocap keeps the built-in
-thresholds, whose arm-swing rules were written for clean motion. ``scripts/measure_caption_noise_floor.py`` writes the measurements to
+thresholds, whose arm-swing rules were written for clean motion; so do still images (not measured). ``scripts/measure_caption_noise_floor.py`` writes the measurements to
 ``assets/caption/noise_floor.json`` (package data) (with the clips they came from); nothing in it is typed by hand.
 """
 
@@ -75,9 +75,10 @@ def load_noise_floor(kind: str = "video", path: Path = NOISE_FLOOR_JSON) -> dict
     return {k: float(v) for k, v in json.loads(path.read_text())["max_by_kind"][kind].items()}
 
 
-def motion_kind(labels: dict[str, str], source: str = "") -> str:
-    """``video`` for clips made by the video pipeline (they carry per-joint visibility), else ``mocap``."""
-    return "video" if "visibility" in labels or source in ("video", "image") else "mocap"
+def motion_kind(labels: dict[str, str], source: str = "", static: bool = False) -> str:
+    """``video`` for moving clips made by the video pipeline (they carry per-joint visibility, or their source
+    is ``video``), else ``mocap``. Still images were not measured (no walkers in them): defaults apply."""
+    return "video" if not static and ("visibility" in labels or source == "video") else "mocap"
 
 
 def calibrated_config(base: SummaryConfig = SummaryConfig(), floor: dict[str, float] | None = None, *,

@@ -307,7 +307,8 @@ class RulesCaptioner:
     def summary_config(self, clip: Clip) -> SummaryConfig:
         """The thresholds for this clip: the configured ones raised to the measured noise floor of its kind
         (video pose estimates or mocap; :mod:`.noise_floor`)."""
-        return calibrated_config(self.config.summary, kind=motion_kind(clip.meta.labels, clip.meta.source))
+        meta = clip.meta
+        return calibrated_config(self.config.summary, kind=motion_kind(meta.labels, meta.source, meta.static))
 
     def summarize(self, clip: Clip) -> MotionSummary:
         return summarize_motion(clip.joints_m, clip.fps, clip.skeleton, self.summary_config(clip),
