@@ -59,7 +59,8 @@ def main() -> None:
 
     clips = load_joints_cached(train_files, work / "cache", desc="train clips")
     meta = {"data": "Bandai-Namco-Research-Motiondataset-2, default-model train split (seed 0, 80/10/10 by "
-                    "content x style)" + (f", without content {args.exclude_content!r}" if args.exclude_content else ""),
+                    "content x style)"
+                    + (f", without content {args.exclude_content!r}" if args.exclude_content else ""),
             "licence": "CC BY-NC 4.0 (Bandai Namco Research Inc.), inherited by these weights",
             "train_clips": len(clips), "threads": args.threads}
     t0 = time.time()
