@@ -88,6 +88,9 @@ def write_card(assets: Path, cfg: dict) -> None:
              f"- Licence of the weights: {meta['licence']}",
              f"- Training: {meta['steps']} steps, {meta['train_seconds']:.0f} s on a shared 2-core CPU, "
              f"{meta['threads']} torch thread(s); config {json.dumps(meta['train_config'])}",
+             *[f"- Resumed at step {h['from_step']} with train config {json.dumps(h['train_config'])} "
+               "(the steps before used the config of the first run, saved in no file: see docs/PRIOR.md)"
+               for h in meta.get("train_config_history", [])],
              "- Noise model: `noise_model.json`, measured by `motionbase.prior.measure` from the video "
              "pipeline's raw tracks of tests/data/video/vtest.avi", ""]
     bench = ROOT / "benchmarks" / "results" / "motion_prior.md"
