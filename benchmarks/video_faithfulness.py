@@ -71,6 +71,18 @@ def prior_available() -> str:
     return ""
 
 
+def prior_fingerprint() -> str:
+    """sha1 (12 hex) of the shipped prior's weights and noise model: which model these numbers are of."""
+    import hashlib
+
+    folder = ROOT / "src/motionbase/assets/models/prior"
+    h = hashlib.sha1()
+    for name in ("model.safetensors", "noise_model.json"):
+        if (folder / name).is_file():
+            h.update((folder / name).read_bytes())
+    return h.hexdigest()[:12]
+
+
 # ---------------------------------------------------------------- a. synthetic
 
 
@@ -195,7 +207,7 @@ def markdown(res: dict) -> str:
     cols = ["clips", "mpjpe_m", "mpjpe_vs_none", "skating_ratio", "jitter_m_s3", "penetration_m", "both_feet_off",
             "agree_gait", "agree_hand", "agree_turn", "agree_all"]
     lines = [f"Machine: {res['machine']}. Synthetic: {res['synthetic']['takes']} takes ({res['synthetic']['source']}), "
-             f"noise model `motionbase.prior.noise`, seed {res['seed']}.", "",
+             f"noise model `motionbase.prior.noise`, seed {res['seed']}, prior {res.get('prior_model', '?')}.", "",
              "| synthetic | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for mode, row in syn.items():
         lines.append(f"| {mode} | " + " | ".join(_fmt(row.get(c, "–")) for c in cols) + " |")
@@ -229,7 +241,7 @@ def main() -> None:
     modes = [m for m in REFINE_MODES if m != "prior" or not missing]
     files, source = pick_takes(args.bvh, args.per_content)
     res = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared)", "seed": args.seed,
-           "prior_unavailable": missing}
+           "prior_unavailable": missing, "prior_model": prior_fingerprint()}
     res["synthetic"] = {**synthetic(files, modes, args.seed), "source": source}
     if not args.skip_video:
         walks = [load_bvh(p, fps=FPS).joints_m for p in files if bandai_labels(p.stem)["content"] == "walk"]
