@@ -37,9 +37,13 @@ def register(app: typer.Typer) -> None:
         smplx_model: Path = typer.Option(None, help="SMPL-X model file or folder: also fit SMPL-X parameters"),
         retry_crashed: bool = typer.Option(False, help="try again inputs that crashed a worker in an earlier run "
                                            "(by default they are reported failed and skipped)"),
+        refine: str = typer.Option("prior", help="none | cleanup (contact-aware, no learning) | prior (the learned "
+                                   "motion prior, then the clean-up)"),
+        refine_fallback: bool = typer.Option(False, "--refine-fallback",
+                                             help="--refine prior without the prior installed: clean up instead"),
     ) -> None:
         """Build a MotionBase-style dataset from your own videos and images."""
-        from ..pipeline.process import PipelineConfig
+        from ..pipeline.process import PipelineConfig, resolve_refine
         from ..pipeline.run import PIPELINE_DIR
         from ..pipeline.run import build_dataset as run
 
@@ -51,7 +55,10 @@ def register(app: typer.Typer) -> None:
             captioner="" if captioner == "none" else captioner, captioner_options=tuple(sorted(options.items())),
             keep_crops_s=0.5 if captioner == "lmm" else 0.0, source=source, subset=subset, licence=licence,
             seed=seed, hfov_deg=fov, detect_every_s=detect_every, max_seconds=max_seconds,
-            smplx_model=str(smplx_model) if smplx_model else None)
+            smplx_model=str(smplx_model) if smplx_model else None, refine=refine, refine_fallback=refine_fallback)
+        mode, note = resolve_refine(config)  # a missing prior is one line here, not one failure per input
+        if note:
+            typer.echo(note, err=True)
         from .batch import BatchReport
 
         report_path = report or out / PIPELINE_DIR / "report.json"

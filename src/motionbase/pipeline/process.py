@@ -3,8 +3,10 @@
 video: probe -> frame schedule (20 fps) -> random 10-60 s sub-clips ("shots") -> per frame: detect every
 ``detect_every_s``, associate, pose every live track, prune (:mod:`.detect`, :mod:`.track`, :mod:`.pose`)
 -> lift every track to SMPL-22 in camera axes, one up direction and floor for the whole input (static
-camera) -> clean each track into runs (:mod:`.clean`) -> resample to 20 fps -> clips (one motion per track
-and run, with its bbox track as provenance) -> captions -> optional SMPL-X fit.
+camera) -> clean each track into runs (:mod:`.clean`) -> resample to 20 fps -> refine (:mod:`.refine`: none, the
+contact clean-up, or the learned prior then the clean-up) -> quality check (a clip that cannot be trusted is
+rejected with its reason) -> clips (one motion per track and run, with its bbox track and per-joint
+visibility as provenance) -> captions (with the kinematic claims and their confidences) -> optional SMPL-X fit.
 
 image: detect people (HOG, plus the whole image as one more crop) -> pose each (MediaPipe static mode) ->
 lift with a level camera -> a 64-frame static clip per person (paper A.1).
@@ -36,11 +38,14 @@ from .detect import DetectConfig, iou_matrix
 from .ground import fit_ground, foot_contact_translation, ground_samples
 from .lift import Camera, LiftedTrack, estimate_up, floor_points, lift_track, to_world, trunk_up
 from .pose import PoseConfig, PoseResult
+from .refine import CleanupConfig, check_mode, refine_motion
+from .refine.provenance import clip_labels, resample_visibility
+from .refine.quality import QualityConfig, reject_reason
 from .track import Track, TrackConfig, TrackSet
 from .video import (FrameSchedule, frame_schedule, input_rng, iter_frames, load_image, media_kind, probe_video,
                     random_cuts, require_cv2)
 
-STAGES = ("decode", "detect", "pose", "lift_clean", "caption", "body_model")
+STAGES = ("decode", "detect", "pose", "lift_clean", "refine", "caption", "body_model")
 
 
 @dataclass(frozen=True)
@@ -69,8 +74,13 @@ class PipelineConfig:
     track: TrackConfig = TrackConfig()
     pose: PoseConfig = PoseConfig()
     clean: CleanConfig = CleanConfig()
+    refine: str = "prior"  # none | cleanup | prior (the learned motion prior, then the contact clean-up)
+    refine_fallback: bool = False  # refine="prior" without the prior installed: clean-up instead of an error
+    cleanup: CleanupConfig = CleanupConfig()
+    quality: QualityConfig = QualityConfig()
 
     def __post_init__(self):
+        check_mode(self.refine)
         if self.up not in ("auto", "level"):
             raise MotionbaseError(f"pipeline: up must be 'auto' or 'level', got {self.up!r}")
         if not (self.fps > 0 and self.detect_every_s > 0 and self.static_frames >= 2
@@ -131,6 +141,7 @@ class _Resources:
         self.detector = HogPersonDetector(config.detect)
         self.posers = PoserPool(config.pose)
         self.still = CropPoser(config.pose, stream=False)
+        self.refine, self.refine_note = resolve_refine(config)
         self.captioner = None
         if config.captioner:
             from .caption import get_captioner
@@ -139,11 +150,30 @@ class _Resources:
 
     @classmethod
     def get(cls, config: PipelineConfig) -> "_Resources":
-        key = (config.detect, config.pose, config.captioner, config.captioner_options)
+        key = (config.detect, config.pose, config.captioner, config.captioner_options, config.refine,
+               config.refine_fallback)
         if key not in cls._cache:
             cls._cache.clear()
             cls._cache[key] = cls(config)
         return cls._cache[key]
+
+
+def resolve_refine(config: PipelineConfig) -> tuple[str, str]:
+    """The refinement mode this worker can run, and a note when it is not the one asked for.
+
+    ``refine="prior"`` loads the motion prior; if it is missing, :class:`~.refine.prior_step.PriorMissing`
+    (one line: what to install) unless ``refine_fallback``, which falls back to the contact clean-up."""
+    if config.refine != "prior":
+        return config.refine, ""
+    from .refine.prior_step import PriorMissing, load_prior
+
+    try:
+        load_prior()
+    except PriorMissing as exc:
+        if not config.refine_fallback:
+            raise
+        return "cleanup", f"refine: the motion prior is unavailable ({exc}); used the contact clean-up instead"
+    return "prior", ""
 
 
 # ---------------------------------------------------------------- video
@@ -306,6 +336,7 @@ def _meta(path: Path, kind: str, config: PipelineConfig, clip_id: str, **fields)
 def _video(path: Path, config: PipelineConfig, res: _Resources, result: InputResult) -> list[_Made]:
     info, schedule, shots = _perceive(path, config, res, result)
     out: list[_Made] = []
+    refine_before = result.cpu_s["refine"]
     with _timed(result, "lift_clean"):
         camera = Camera.from_fov(info.width, info.height, config.hfov_deg)
         lifted = [(shot, t, _lift(t, camera)) for shot, _, _, tracks in shots for t in tracks if t.num_observed >= 2]
@@ -320,22 +351,35 @@ def _video(path: Path, config: PipelineConfig, res: _Resources, result: InputRes
             for r, run in enumerate(runs):
                 joints = run.joints
                 boxes = np.stack(track.boxes[run.start:run.stop])
+                vis = resample_visibility(lt.conf[run.start:run.stop], schedule.fps, config.fps)
                 if abs(schedule.fps - config.fps) > 1e-6:
                     joints = enforce_bone_lengths(resample_positions(joints, schedule.fps, config.fps),
                                                   run.bone_lengths_m)
                     boxes = resample_positions(boxes, schedule.fps, config.fps)
                 joints = joints - np.array([0.0, floor_h if floor_h is not None else joints[..., 1].min(), 0.0])
-                src = schedule.source_frames[np.asarray(track.frames[run.start:run.stop])]
+                vis = vis[:len(joints)]
                 clip_id = f"{result.key}-s{shot:02d}-p{track.id:03d}-r{r}"
+                why = reject_reason(vis, boxes, (info.width, info.height), config.quality)
+                if why:
+                    result.notes.append(f"clip {clip_id} rejected: {why}")
+                    continue
+                with _timed(result, "refine"):
+                    refined = refine_motion(joints, vis, config.fps, res.refine, config.cleanup)
+                joints = refined.joints
+                src = schedule.source_frames[np.asarray(track.frames[run.start:run.stop])]
                 meta = _meta(path, "video", config, clip_id, frame_start=int(src[0]), frame_end=int(src[-1]),
                              source_fps=float(info.fps), bbox_track=boxes.round(1).tolist(),
-                             labels={"shot": str(shot), "person": str(track.id)})
+                             labels={"shot": str(shot), "person": str(track.id),
+                                     **clip_labels(res.refine, vis, refined)})
                 clip = Clip(joints_m=joints.astype(np.float32), fps=config.fps, skeleton=SMPL22, meta=meta)
                 crops = [(float(i - run.start) * config.fps / schedule.fps, *s.crop)
                          for i, s in enumerate(track.payloads[run.start:run.stop], start=run.start)
                          if s is not None and s.crop is not None]
                 frames = _NearestCrops(crops, clip.num_frames, (info.height, info.width)) if crops else None
                 out.append((clip, frames))
+    result.cpu_s["lift_clean"] -= result.cpu_s["refine"] - refine_before  # refinement is its own stage
+    if res.refine_note:
+        result.notes.append(res.refine_note)
     return out
 
 
@@ -382,6 +426,26 @@ def _image(path: Path, config: PipelineConfig, res: _Resources, result: InputRes
 # ---------------------------------------------------------------- one input
 
 
+def claim_labels(clip: Clip, captioner: str) -> dict[str, str]:
+    """``claims``: the kinematic claims with confidences (:mod:`.caption.claims`); for captions not written
+    by the rules captioner, ``lmm_contradictions``: what the motion contradicts (:mod:`.caption.crosscheck`)."""
+    import json
+
+    from .caption.claims import claims_json, kinematic_claims
+    from .caption.crosscheck import contradictions
+    from .caption.kinematics_summary import summarize_motion
+    from .caption.noise_floor import calibrated_config, motion_kind
+    from .refine.provenance import joint_visibility
+
+    cfg = calibrated_config(kind=motion_kind(clip.meta.labels, clip.meta.source, clip.meta.static))
+    summary = summarize_motion(clip.joints_m, clip.fps, clip.skeleton, cfg, where=clip.meta.id)
+    out = {"claims": claims_json(kinematic_claims(summary, cfg, joint_visibility(clip.meta.labels)))}
+    if captioner != "rules":
+        text = " ".join(clip.captions.whole + list(clip.captions.parts.values()))
+        out["lmm_contradictions"] = json.dumps(contradictions(text, summary))
+    return out
+
+
 def process_input(path: str | Path, config: PipelineConfig = PipelineConfig()) -> InputResult:
     """Turn one video or image into captioned clips; :class:`MotionbaseError` naming the file if none came out."""
     path = Path(path)
@@ -401,6 +465,7 @@ def process_input(path: str | Path, config: PipelineConfig = PipelineConfig()) -
                                                           else None)
                 except MotionbaseError as exc:
                     raise MotionbaseError(f"{path}: captioning clip {clip.meta.id} failed: {exc}") from None
+                clip.meta.labels.update(claim_labels(clip, res.captioner.name))
         if config.smplx_model:
             from .bodymodel import fit_smplx
 

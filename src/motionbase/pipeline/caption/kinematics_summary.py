@@ -13,8 +13,13 @@ Signs and sides: "left" is the body's left (with the SMPL-22 convention, +X when
 What is measured (vectorised numpy; about 1-3 ms of CPU for a clip of a few seconds):
 
 - travel: horizontal root path (m), speed (m/s), the dominant direction of travel in the body frame
-  (forward, backward, left, right), walk vs run (speed, and flight phases: both feet off the floor),
-  or travel by jumps (repeated jumps, the feet rarely alternating);
+  (forward, backward, left, right), walk vs run, or travel by jumps (repeated jumps, the feet rarely
+  alternating). Walk vs run reads two things no single noisy frame can fake: the Froude number
+  ``v^2 / (g L)`` (speed relative to leg length L; people switch from walking to running near 0.5,
+  Alexander 1989) and *sustained* flight phases (both feet off the floor for ``flight_min_s`` between
+  steps, per-foot contact with hysteresis from :mod:`motionbase.pipeline.refine.contact`) in at least
+  ``run_flight_share`` of the steps. A clear run (``Fr >= run_froude``) needs no flight evidence; a slow
+  one (``jog_froude <= Fr``) needs it; below ``jog_froude`` it is a walk whatever the feet seem to do;
 - turns: signed change of the facing yaw from the first to the last quarter-second, and each
   sustained turn on the way (degrees);
 - jumps: spans with both feet off the floor where the pelvis rises above its standing height;
@@ -49,9 +54,11 @@ class SummaryConfig:
     smooth_s: float = 0.3  # moving-average window for the root path and the facing
     travel_speed_mps: float = 0.25  # mean horizontal root speed above which the person travels ...
     travel_min_m: float = 0.4  # ... and this much net distance
-    run_speed_mps: float = 2.0  # faster than this is a run whatever the feet do
-    run_min_speed_mps: float = 1.1  # a run needs at least this speed ...
-    run_flight_fraction: float = 0.05  # ... and both feet off the floor this fraction of travel frames
+    run_froude: float = 0.5  # v^2 / (g * leg length) above this is a run whatever the feet seem to do
+    jog_froude: float = 0.25  # between this and run_froude: a run only with sustained flight phases
+    flight_min_s: float = 0.1  # a flight phase: both feet off the floor at least this long, between steps
+    run_flight_share: float = 0.3  # ... in at least this share of the steps (and at least 2 of them)
+    run_flight_fraction: float = 0.05  # the lower-body caption says "both feet leave the ground" above this
     hop_single_support: float = 0.15  # travel by jumps: one foot alone on the floor less often than this
     contact_height_m: float = 0.05  # a foot lower than this above the floor touches it
     slight_turn_deg: float = 25.0
@@ -64,6 +71,7 @@ class SummaryConfig:
     squat_min_s: float = 0.2
     raise_min_s: float = 0.2  # a wrist held up this long is a raised arm ...
     raise_elevation: float = -0.4  # ... up means above the shoulder by this many arm lengths (-1: hanging)
+    raise_overhead_m: float = 0.02  # ... or the wrist above the head joint by this much
     shoulder_elevation: float = -0.15  # a raise this high reaches shoulder height
     raise_margin_m: float = 0.02  # "above the head": wrist higher than the head joint by this
     wave_swing_m: float = 0.025  # a wave reverses the wrist's horizontal swing by this much ...
@@ -135,6 +143,9 @@ class MotionSummary:
     squats: list[Span] = field(default_factory=list)  # size: pelvis drop (m)
     arms: list[ArmAction] = field(default_factory=list)  # ordered by start time
     legs: list[LegAction] = field(default_factory=list)  # ordered by start time
+    froude: float = 0.0  # mean travelling speed^2 / (g * leg length)
+    flight_phases: int = 0  # sustained flight phases between steps (see SummaryConfig.flight_min_s)
+    steps: int = 0  # foot strikes
 
 
 @dataclass(frozen=True)
@@ -215,7 +226,8 @@ class _Frame:
     """Per-frame body frame and heights shared by the measurements below."""
 
     def __init__(self, joints: np.ndarray, fps: float, skel: Skeleton, cfg: SummaryConfig):
-        self.j, self.fps, self.cfg = joints, fps, cfg
+        self.j, self.fps, self.cfg, self.skel = joints, fps, cfg, skel
+        self._gait: tuple[int, int] | None = None
         self.ix = ix = _Joints.of(skel)
         self.n_smooth = max(1, int(round(cfg.smooth_s * fps)))
         fwd = facing_direction(joints, skel) if len(joints) else np.zeros((0, 3))
@@ -244,6 +256,19 @@ class _Frame:
 
     def frames(self, seconds: float) -> int:
         return max(1, int(round(seconds * self.fps)))
+
+    def froude(self, speed_mps: float) -> float:
+        return float(speed_mps ** 2 / (9.81 * max(self.leg_m, 1e-6)))
+
+    def gait(self) -> tuple[int, int]:
+        """(sustained flight phases, steps) from per-foot contacts with hysteresis."""
+        if self._gait is None:
+            from ..refine.contact import count_steps, flight_episodes, foot_contacts
+
+            lifted = self.j - np.array([0.0, self.floor, 0.0])
+            contacts = foot_contacts(lifted, self.fps, skeleton=self.skel, support=False)
+            self._gait = (len(flight_episodes(contacts, self.frames(self.cfg.flight_min_s))), count_steps(contacts))
+        return self._gait
 
     def span(self, a: int, b: int, size: float = 0.0) -> Span:
         return Span(a / self.fps, b / self.fps, float(size))
@@ -283,8 +308,15 @@ def _travel(f: _Frame, jumps: int) -> tuple[str, str, float, float, float]:
     single_support = float((f.contact.sum(axis=1) == 1)[moving].mean())
     if jumps >= 2 and single_support < cfg.hop_single_support:
         return "jump", direction, speed, distance, flight
-    run = speed > cfg.run_speed_mps or (speed > cfg.run_min_speed_mps and flight > cfg.run_flight_fraction)
-    return ("run" if run else "walk"), direction, speed, distance, flight
+    return ("run" if is_run(f.froude(speed), *f.gait(), cfg) else "walk"), direction, speed, distance, flight
+
+
+def is_run(froude: float, flight_phases: int, steps: int, cfg: SummaryConfig) -> bool:
+    """Walk vs run from the Froude number and sustained flight phases (see the module docstring)."""
+    if froude >= cfg.run_froude:
+        return True
+    robust_flight = flight_phases >= max(2, cfg.run_flight_share * steps)
+    return froude >= cfg.jog_froude and robust_flight
 
 
 def _turns(f: _Frame) -> tuple[float, list[Span]]:
@@ -343,7 +375,7 @@ def _arms(f: _Frame) -> list[ArmAction]:
         rel = f.local(wrist - shoulder) * outward
         fore = f.local(wrist - elbow) * outward
         tilt = np.degrees(np.arctan2(fore[:, 0], fore[:, 1]))  # forearm tilt out from vertical
-        raised = elevation > cfg.raise_elevation
+        raised = (elevation > cfg.raise_elevation) | (wrist[:, 1] > j[:, ix.head, 1] + cfg.raise_overhead_m)
         for a, b in _runs(elevation > cfg.wave_elevation, 1):
             hold = _runs(raised[a:b], min(f.frames(cfg.raise_min_s), len(j)))
             if not hold:
@@ -438,8 +470,11 @@ def summarize_motion(joints_m: np.ndarray, fps: float = 20.0, skeleton: Skeleton
     else:
         (turn, turns), jumps, squats, legs = _turns(f), _jumps(f), _squats(f), _legs(f)
         locomotion, direction, speed, distance, flight = _travel(f, len(jumps))
+    gait = f.gait() if locomotion in ("walk", "run") else (0, 0)
     return MotionSummary(duration_s=len(j) / fps, static=still, pose=_pose(f, len(j) // 2),
                          end_pose=_pose(f, len(j) - 1), locomotion=locomotion, direction=direction,
                          speed_mps=speed, distance_m=distance, turn_deg=turn, flight_fraction=flight,
+                         froude=f.froude(speed) if locomotion != "none" else 0.0, flight_phases=gait[0],
+                         steps=gait[1],
                          lean_deg=_lean(f), turns=turns, jumps=jumps, squats=squats,
                          arms=_arms(f), legs=legs)

@@ -13,13 +13,14 @@ mirrored motion are the mirrored captions (``motionbase.data.text.mirror_caption
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ...clip import Captions, Clip
 from .base import clip_label
 from .kinematics_summary import ArmAction, LegAction, MotionSummary, SummaryConfig, summarize_motion
+from .noise_floor import calibrated_config, motion_kind
 
 SUBJECTS = ("A person", "Someone", "The person")  # paraphrase i opens with SUBJECTS[i % 3]
 THEN = (", then ", " and then ", ", after which the person ")
@@ -31,7 +32,7 @@ class RulesConfig:
     """summary: thresholds of the motion analysis; paraphrases: whole-body captions to write (the
     same facts, different wordings)."""
 
-    summary: SummaryConfig = field(default_factory=SummaryConfig)
+    summary: SummaryConfig = field(default_factory=SummaryConfig)  # the clip's noise floor is applied on top
     paraphrases: int = 1
 
 
@@ -265,7 +266,7 @@ def _lower(s: MotionSummary, cfg: SummaryConfig) -> str:
                 "The body lands balanced on both feet.")
     if s.locomotion == "run":
         stride = ("The legs drive in a running stride, with both feet leaving the ground between steps"
-                  if s.flight_fraction > cfg.run_flight_fraction else
+                  if s.flight_phases >= 2 or s.flight_fraction > cfg.run_flight_fraction else
                   "The legs move in a quick, short jogging stride with the knees bent")
         turn = _through_turns(s, cfg, ", curving to the {}", ", curving through each turn")
         lean = ", leaning into the run" if s.lean_deg > cfg.lean_deg / 2 else ""
@@ -303,11 +304,18 @@ class RulesCaptioner:
     def __init__(self, config: RulesConfig | None = None, **overrides):
         self.config = config or RulesConfig(**overrides)
 
+    def summary_config(self, clip: Clip) -> SummaryConfig:
+        """The thresholds for this clip: the configured ones raised to the measured noise floor of its kind
+        (video pose estimates or mocap; :mod:`.noise_floor`)."""
+        meta = clip.meta
+        return calibrated_config(self.config.summary, kind=motion_kind(meta.labels, meta.source, meta.static))
+
     def summarize(self, clip: Clip) -> MotionSummary:
-        return summarize_motion(clip.joints_m, clip.fps, clip.skeleton, self.config.summary, where=clip_label(clip))
+        return summarize_motion(clip.joints_m, clip.fps, clip.skeleton, self.summary_config(clip),
+                                where=clip_label(clip))
 
     def caption(self, clip: Clip, frames: Sequence[np.ndarray] | None = None) -> Captions:
-        return captions_from_summary(self.summarize(clip), self.config)
+        return captions_from_summary(self.summarize(clip), replace(self.config, summary=self.summary_config(clip)))
 
 
 def captions_from_summary(summary: MotionSummary, config: RulesConfig | None = None) -> Captions:

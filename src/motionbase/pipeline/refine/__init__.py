@@ -1,0 +1,46 @@
+"""Refinement of a lifted, cleaned clip into motion a mocap user would accept (issue 11).
+
+``refine="none"``: the cleaned joints as they are. ``"cleanup"``: contact-aware clean-up, no learning
+(:mod:`.cleanup`). ``"prior"``: occluded joints filled, the learned motion prior (:mod:`.prior_step`), then
+the contact clean-up last (a prior may reintroduce foot skating). Every mode returns joints with the
+floor at y = 0 and the per-foot contacts it found.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import MotionbaseError
+from ...skeleton import SMPL22, Skeleton
+from .cleanup import Cleaned, CleanupConfig, contact_cleanup
+from .contact import foot_contacts
+from .visibility import fill_occluded
+
+REFINE_MODES = ("none", "cleanup", "prior")
+
+
+def check_mode(mode: str) -> str:
+    if mode not in REFINE_MODES:
+        raise MotionbaseError(f"refine must be one of {', '.join(REFINE_MODES)}; got {mode!r}")
+    return mode
+
+
+def refine_motion(joints: np.ndarray, visibility: np.ndarray | None, fps: float, mode: str,
+                  config: CleanupConfig = CleanupConfig(), skeleton: Skeleton = SMPL22) -> Cleaned:
+    """One clip's joints (T, J, 3), floor near y = 0, visibility (T, J) or None -> :class:`Cleaned`."""
+    check_mode(mode)
+    j = np.asarray(joints, dtype=np.float64)
+    if mode == "none":
+        return Cleaned(j, foot_contacts(j, fps, config.contact, skeleton), np.zeros(j.shape[:2], bool), 0.0)
+    if mode == "cleanup":
+        return contact_cleanup(j, visibility, fps, config, skeleton)
+    from .prior_step import repair_with_prior
+
+    filled_j, filled = fill_occluded(j, visibility, fps, config.visibility)
+    vis = None if visibility is None else np.where(filled, 0.0, visibility)
+    out = contact_cleanup(repair_with_prior(filled_j, vis), None, fps, config, skeleton, fill=False)
+    out.filled = filled
+    return out
+
+
+__all__ = ["REFINE_MODES", "Cleaned", "CleanupConfig", "check_mode", "contact_cleanup", "refine_motion"]
