@@ -4,9 +4,11 @@
 
 Stages (each skipped when its output is complete, so re-running resumes):
 1. clip store: BVH -> SMPL-22 at 20 fps, captions from content x style labels (natural phrasings) plus
-   part-level captions from the kinematic captioner, split 80/10/10 stratified by content x style;
+   part-level captions from the kinematic captioner (hierarchical: whole body + upper / lower body), split 80/10/10 stratified by content x style;
 2. motion tokenizer: 2D-LFQ with body-part grouping (part-level edits need 2D codes);
 3. motion LM: tiny GPT-2 built from scratch, byte-level BPE trained on the captions, motion tokens added;
+   each clip's captions get paraphrases of its labels (motionbase.data.paraphrase; the held-out paraphrase
+   test set, assets/prompts/paraphrase_test.json, is never trained on);
 4. evaluator: the CPU preset of the Guo-style text-motion evaluator;
 5. evaluation on the held-out test split (markdown table + JSON);
 6. with --install: copy the three checkpoints into src/motionbase/assets/models/ with model cards.
@@ -43,6 +45,9 @@ DEFAULTS = {
            "caption_levels": {"whole": 0.8, "upper_body": 0.05, "lower_body": 0.05, "all": 0.1},
            "tiny": {"hidden": 192, "layers": 4, "heads": 4, "context": 512, "text_vocab_size": 1500}},
     "lm_mirror": True,
+    # Paraphrases of the labels added to each clip's captions (motionbase.data.paraphrase): other subjects,
+    # verbs, clause orders and negatives ("turns right without raising a hand"), drawn per clip.
+    "lm_paraphrases": 12,
     "lm_steps": 3000,
     "lm_batch": 8,
     "evaluator_minutes": 10,
@@ -96,6 +101,7 @@ def main() -> None:
                              "--store", work / "store", "--out", work / "lm", "--lm-config", work / "lm.json",
                              "--part-tokens", DEFAULTS["lm"]["part_tokens"],
                              "--mirror" if DEFAULTS["lm_mirror"] else "--no-mirror",
+                             "--paraphrases", DEFAULTS["lm_paraphrases"],
                              "--max-steps", DEFAULTS["lm_steps"], "--batch-size", DEFAULTS["lm_batch"],
                              "--lr", 1e-3, "--save-every", 200))
 
@@ -103,9 +109,12 @@ def main() -> None:
         from motionbase.data import ClipStore
         from motionbase.data.labels import CONTENT_PHRASES
         from motionbase.defaults.familiarity import save_training_captions
+        from motionbase.lm.data import add_paraphrases
 
         store = ClipStore.open(work / "store").split("train")
-        captions = sorted({c for i in range(len(store)) for c in store.clip(i).captions.whole})
+        clips = [store.clip(i) for i in range(len(store))]
+        captions = sorted({c for clip in clips
+                           for c in add_paraphrases(clip.captions, clip.meta, DEFAULTS["lm_paraphrases"]).whole})
         save_training_captions(work / "lm" / "model", captions,
                                topics=[c.replace("-", " ") for c in CONTENT_PHRASES])
 

@@ -47,6 +47,8 @@ def register(app: typer.Typer) -> None:
         device: str | None = typer.Option(None, help="device for encoding the clips (default: cpu)"),
         seed: int = typer.Option(0, help="random seed"),
         mirror: bool = typer.Option(False, help="also train on left-right mirrored clips with mirrored captions"),
+        paraphrases: int = typer.Option(0, help="add this many paraphrases of the Bandai-Namco labels to each "
+                                        "clip's captions (motionbase.data.paraphrase)"),
     ) -> None:
         """Fine-tune a causal LM on a clip store's motion codes and captions (instruction format)."""
         from ..data.store import ClipStore
@@ -64,7 +66,8 @@ def register(app: typer.Typer) -> None:
             config = from_dict(LMConfig, fields, str(lm_config or "--lm-config")).validate()
             codec, info = load_motion_tokenizer(tokenizer, device)
             records = records_from_store(ClipStore.open(store), codec, info, cache or default_cache_root(),
-                                         split=split or None, device=device, mirror=mirror)
+                                         split=split or None, device=device, mirror=mirror,
+                                         paraphrases=paraphrases)
             reuse_corpus = _read_lines(corpus) if corpus is not None else None
             lm = MotionLM.build(config, info, corpus=list(caption_corpus(records)), reuse_corpus=reuse_corpus)
             train_cfg = TrainConfig(lr=lr, batch_size=batch_size, grad_accum=grad_accum, epochs=epochs,
