@@ -64,11 +64,13 @@ METHODS: dict[str, dict] = {
     "shipped": {},
     "mirror+speed": {"data": AUG},
     "trajectory": {"model": {"trajectory_loss_weight": 1.0}},
+    "trajectory5": {"model": {"trajectory_loss_weight": 5.0}},
     "aug+trajectory": {"data": AUG, "model": {"trajectory_loss_weight": 1.0}},
     "window128": {"data": {"window": 128, "batch_size": 16}},
     "width128": {"model": {"width": 128}},
     "K4096": {"model": {"codebook_size": 4096}},
     "steps2x": {"steps": 2400},
+    "width128+trajectory": {"model": {"width": 128, "trajectory_loss_weight": 1.0}},
 }
 
 

@@ -57,7 +57,7 @@ def test_trajectory_error_value_and_gradient():
     # masked-out frames do not count
     mask = torch.zeros(1, T, dtype=torch.bool)
     mask[0, :3] = True
-    assert float(trajectory_error(recon, target, mask, LAYOUT)) == pytest.approx(d * 1.0, rel=1e-4)  # (0+1+2)/3
+    assert float(trajectory_error(recon.detach(), target, mask, LAYOUT)) == pytest.approx(d * 1.0, rel=1e-4)  # (0+1+2)/3
 
 
 def test_trajectory_term_in_the_tokenizer_loss():
