@@ -48,6 +48,8 @@ DEFAULTS = {
     # Paraphrases of the labels added to each clip's captions (motionbase.data.paraphrase): other subjects,
     # verbs, clause orders and negatives ("turns right without raising a hand"), drawn per clip.
     "lm_paraphrases": 12,
+    "lm_paraphrase_steps": 600,  # fine-tuning steps from the base LM, with the paraphrases
+    "lm_paraphrase_lr": 5e-4,
     "lm_steps": 3000,
     "lm_batch": 8,
     "evaluator_minutes": 10,
@@ -96,14 +98,22 @@ def main() -> None:
                              "--config", work / "tokenizer.json"))
 
     (work / "lm.json").write_text(json.dumps(DEFAULTS["lm"], indent=1))
+
+    def lm_train(out: Path, steps: int, lr: float, *extra: object) -> None:
+        motionbase("lm", "train", "--tokenizer", work / "tokenizer", "--backbone", "tiny",
+                   "--store", work / "store", "--out", out, "--lm-config", work / "lm.json",
+                   "--part-tokens", DEFAULTS["lm"]["part_tokens"],
+                   "--mirror" if DEFAULTS["lm_mirror"] else "--no-mirror",
+                   "--max-steps", steps, "--batch-size", DEFAULTS["lm_batch"], "--lr", lr, "--save-every", 100,
+                   *extra)
+
+    # 3a: the base LM on the label captions (the previous default's recipe); 3b: fine-tuned from it with
+    # paraphrases added to every clip's captions.
+    stage("lm_base", work / "lm_base" / "model" / "config.json",
+          lambda: lm_train(work / "lm_base", DEFAULTS["lm_steps"], 1e-3))
     stage("lm", work / "lm" / "model" / "config.json",
-          lambda: motionbase("lm", "train", "--tokenizer", work / "tokenizer", "--backbone", "tiny",
-                             "--store", work / "store", "--out", work / "lm", "--lm-config", work / "lm.json",
-                             "--part-tokens", DEFAULTS["lm"]["part_tokens"],
-                             "--mirror" if DEFAULTS["lm_mirror"] else "--no-mirror",
-                             "--paraphrases", DEFAULTS["lm_paraphrases"],
-                             "--max-steps", DEFAULTS["lm_steps"], "--batch-size", DEFAULTS["lm_batch"],
-                             "--lr", 1e-3, "--save-every", 200))
+          lambda: lm_train(work / "lm", DEFAULTS["lm_paraphrase_steps"], DEFAULTS["lm_paraphrase_lr"],
+                           "--init-from", work / "lm_base" / "model", "--paraphrases", DEFAULTS["lm_paraphrases"]))
 
     def training_captions() -> None:
         from motionbase.data import ClipStore
@@ -119,6 +129,18 @@ def main() -> None:
                                topics=[c.replace("-", " ") for c in CONTENT_PHRASES])
 
     stage("captions", work / "lm" / "model" / "training_captions.json", training_captions)
+
+    def prompt_map() -> None:
+        from motionbase.data.labels import CONTENT_PHRASES, STYLE_WORDS, bandai_captions
+        from motionbase.lm.prompt_map import PromptMapper
+        from motionbase.lm.sentence_encoder import load_sentence_encoder
+
+        anchors = [c for content in CONTENT_PHRASES for style in STYLE_WORDS
+                   for c in bandai_captions(content, style, n=1000)]  # every label phrasing
+        PromptMapper.build(anchors, load_sentence_encoder()).save(work / "lm" / "model")
+
+    # needs the text extra (the sentence encoder); the map is what gen.text_to_motion reads prompts through
+    stage("prompt_map", work / "lm" / "model" / "prompt_map.safetensors", prompt_map)
 
     stage("evaluator", work / "evaluator" / "model.safetensors",
           lambda: motionbase("evaluator", "train", "--store", work / "store", "--out", work / "evaluator",

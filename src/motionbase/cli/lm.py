@@ -47,6 +47,9 @@ def register(app: typer.Typer) -> None:
         device: str | None = typer.Option(None, help="device for encoding the clips (default: cpu)"),
         seed: int = typer.Option(0, help="random seed"),
         mirror: bool = typer.Option(False, help="also train on left-right mirrored clips with mirrored captions"),
+        init_from: Path | None = typer.Option(None, "--init-from", help="start from this trained motion LM "
+                                              "(fine-tune: its weights, text tokenizer and motion vocabulary; "
+                                              "--backbone and the vocabulary options are then ignored)"),
         paraphrases: int = typer.Option(0, help="add this many paraphrases of the Bandai-Namco labels to each "
                                         "clip's captions (motionbase.data.paraphrase)"),
     ) -> None:
@@ -69,7 +72,10 @@ def register(app: typer.Typer) -> None:
                                          split=split or None, device=device, mirror=mirror,
                                          paraphrases=paraphrases)
             reuse_corpus = _read_lines(corpus) if corpus is not None else None
-            lm = MotionLM.build(config, info, corpus=list(caption_corpus(records)), reuse_corpus=reuse_corpus)
+            if init_from is not None:
+                lm = MotionLM.from_pretrained(init_from, info)
+            else:
+                lm = MotionLM.build(config, info, corpus=list(caption_corpus(records)), reuse_corpus=reuse_corpus)
             train_cfg = TrainConfig(lr=lr, batch_size=batch_size, grad_accum=grad_accum, epochs=epochs,
                                     max_steps=max_steps, save_every=save_every, seed=seed,
                                     lora=LoRAConfig(r=lora_r, alpha=2 * lora_r) if lora else None,
