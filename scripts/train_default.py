@@ -48,7 +48,7 @@ DEFAULTS = {
     # Paraphrases of the labels added to each clip's captions (motionbase.data.paraphrase): other subjects,
     # verbs, clause orders and negatives ("turns right without raising a hand"), drawn per clip.
     "lm_paraphrases": 12,
-    "lm_paraphrase_steps": 600,  # fine-tuning steps from the base LM, with the paraphrases
+    "lm_paraphrase_steps": 300,  # fine-tuning steps from the base LM, with the paraphrases
     "lm_paraphrase_lr": 5e-4,
     "lm_steps": 3000,
     "lm_batch": 8,
