@@ -92,7 +92,6 @@ def train_and_eval(method: str, seed: int, store_path: str, out: str) -> dict:
 
     torch.set_num_threads(1)
     from motionbase.data import ClipStore
-    from motionbase.tokenizer.evaluate import evaluate_tokenizer, evaluate_windows
     from motionbase.tokenizer.holdout import holdout_split
     from motionbase.tokenizer.run import RunConfig
     from motionbase.tokenizer.train import latest_checkpoint, train_tokenizer
@@ -114,6 +113,20 @@ def train_and_eval(method: str, seed: int, store_path: str, out: str) -> dict:
     result = {"method": method, "seed": seed, "recipe": recipe(method, seed), "held_out": list(HELD_OUT),
               "train_clips": len(split.train), "parameters": sum(p.numel() for p in tok.parameters()),
               "train_wall_s_this_call": wall, "step_cpu_s": sum(r["step_cpu_s"] for r in log) / len(log)}
+    result.update(evaluate_split(tok, split))
+    atomic_write_text(out_dir / "result.json", json.dumps(result, indent=2))
+    return result
+
+
+def evaluate_split(tok, split) -> dict:
+    """Metrics of one tokenizer on the held-out split: unseen and in-domain (whole clips and 10-s windows), and
+    the unseen clips per held-out content (whole clips)."""
+    import numpy as np
+
+    from motionbase.tokenizer.evaluate import evaluate_tokenizer, evaluate_windows
+    from motionbase.tokenizer.holdout import contents
+
+    result: dict = {}
     for name, view in (("unseen", split.unseen), ("in_domain", split.in_domain)):
         ev = evaluate_tokenizer(tok, view, split=None)
         win = evaluate_windows(tok, view, seconds=WINDOW_S)
@@ -124,7 +137,31 @@ def train_and_eval(method: str, seed: int, store_path: str, out: str) -> dict:
                         "window_global_mm": win["mpjpe_mm"]["global"], "windows": win["windows"],
                         "utilisation_at_n": ev["codebook"]["utilisation_at_n"],
                         "utilisation": ev["codebook"]["utilisation"]}
-    atomic_write_text(out_dir / "result.json", json.dumps(result, indent=2))
+    content = np.asarray(contents(split.unseen), dtype=object)
+    result["unseen_by_content"] = {}
+    for name in split.held_out:
+        ev = evaluate_tokenizer(tok, split.unseen.take(np.flatnonzero(content == name)), split=None)
+        result["unseen_by_content"][name] = {"clips": ev["clips"], "seconds": ev["seconds"],
+                                             "clip_root_aligned_mm": ev["mpjpe_mm"]["root_aligned"],
+                                             "clip_global_mm": ev["mpjpe_mm"]["global"]}
+    return result
+
+
+def reevaluate(out: str, store_path: str) -> dict:
+    """Recompute the metrics of a finished training (e.g. after the evaluation gained a metric); rewrites
+    out/result.json, training fields kept."""
+    import torch
+
+    torch.set_num_threads(1)
+    from motionbase.data import ClipStore
+    from motionbase.tokenizer import MotionTokenizer
+    from motionbase.tokenizer.holdout import holdout_split
+
+    path = Path(out) / "result.json"
+    result = json.loads(path.read_text())
+    tok = MotionTokenizer.from_pretrained(out)
+    result.update(evaluate_split(tok, holdout_split(ClipStore.open(store_path), HELD_OUT)))
+    atomic_write_text(path, json.dumps(result, indent=2))
     return result
 
 
@@ -191,6 +228,23 @@ def table(summary: dict[str, dict]) -> list[str]:
     return lines
 
 
+def by_content_table(rows: list[dict]) -> list[str]:
+    """Unseen clips per held-out content (whole clips), mean over each method's seeds that have them."""
+    lines = ["", "Unseen clips per held-out content, whole clips (mean over seeds; root-aligned / global mm):", "",
+             "| method | seeds | " + " | ".join(HELD_OUT) + " |", "|---|---|" + "---:|" * len(HELD_OUT)]
+    for method in METHODS:
+        runs = [r for r in rows if r["method"] == method and "unseen_by_content" in r]
+        if not runs:
+            continue
+        cells = []
+        for content in HELD_OUT:
+            ra = [r["unseen_by_content"][content]["clip_root_aligned_mm"] for r in runs]
+            gl = [r["unseen_by_content"][content]["clip_global_mm"] for r in runs]
+            cells.append(f"{sum(ra) / len(ra):.1f} / {sum(gl) / len(gl):.0f}")
+        lines.append(f"| {method} | {','.join(str(r['seed']) for r in runs)} | " + " | ".join(cells) + " |")
+    return lines if len(lines) > 5 else []
+
+
 def write_outputs(rows: list[dict], default_rows: list[dict], args, total: int) -> None:
     summary = summarise(rows)
     done = f"{len(rows)} of {total} trainings" + ("" if len(rows) >= total else " (partial)")
@@ -207,6 +261,7 @@ def write_outputs(rows: list[dict], default_rows: list[dict], args, total: int) 
              "'vs shipped' = ratio to the shipped recipe retrained in this run. Goals (issue 16): unseen "
              "root-aligned <= 60 mm, unseen global <= 200 mm over 10-s windows, in-domain no worse.", "",
              *table(summary)]
+    lines += by_content_table(rows)
     if default_rows:
         lines += ["", "Default split (all contents trained; the store's whole test split):", "",
                   "| tokenizer | clips | root-aligned, 10-s windows | global, 10-s windows | global, whole clips | "
@@ -230,6 +285,10 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--jobs", type=int, default=2, help="trainings side by side (one thread each)")
+    parser.add_argument("--reeval", action="store_true",
+                        help="recompute the metrics of finished trainings instead of skipping them")
+    parser.add_argument("--no-train", action="store_true",
+                        help="start no training: tabulate the finished ones (unfinished ones count as missing)")
     parser.add_argument("--default-split", nargs="*", default=[], metavar="LABEL=DIR",
                         help="tokenizers to evaluate on the default test split, as label=directory")
     args = parser.parse_args()
@@ -246,10 +305,13 @@ def main() -> None:
         for method in args.methods:
             out = args.work / f"{method}-s{seed}"
             if (out / "result.json").is_file():
-                rows.append(json.loads((out / "result.json").read_text()))
+                rows.append(reevaluate(str(out), str(store)) if args.reeval
+                            else json.loads((out / "result.json").read_text()))
             else:
                 todo.append((method, seed, str(out)))
     total = len(rows) + len(todo)
+    if args.no_train:
+        todo = []
     print(f"{len(rows)} done, {len(todo)} to run in {args.work}", flush=True)
     default_rows = []
     for spec in args.default_split:
