@@ -165,6 +165,34 @@ def reevaluate(out: str, store_path: str) -> dict:
     return result
 
 
+def evaluate_at_step(out: str, store_path: str, step: int) -> dict | None:
+    """Metrics of the checkpoint a training wrote at ``step`` (cached in out/result_step{step}.json), for comparing
+    methods at the same step when not every training could finish; None when that checkpoint is missing."""
+    import torch
+
+    torch.set_num_threads(1)
+    from motionbase.data import ClipStore
+    from motionbase.tokenizer import MotionTokenizer
+    from motionbase.tokenizer.holdout import holdout_split
+
+    cache = Path(out) / f"result_step{step}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text())
+    ckpt = Path(out) / "checkpoints" / f"step_{step:08d}"
+    if not ckpt.is_dir():
+        return None
+    method, _, seed = Path(out).name.rpartition("-s")
+    tok = MotionTokenizer.from_pretrained(ckpt)
+    log = [json.loads(line) for line in (Path(out) / "train_log.jsonl").read_text().splitlines()]
+    log = [r for r in log if r["step"] <= step]
+    result = {"method": method, "seed": int(seed), "step": step, "recipe": recipe(method, int(seed)),
+              "parameters": sum(p.numel() for p in tok.parameters()),
+              "step_cpu_s": sum(r["step_cpu_s"] for r in log) / len(log),
+              **evaluate_split(tok, holdout_split(ClipStore.open(store_path), HELD_OUT))}
+    atomic_write_text(cache, json.dumps(result, indent=2))
+    return result
+
+
 def eval_default_split(tok_dir: str, store_path: str) -> dict:
     """A finished tokenizer on the store's whole test split (the default models' split): whole clips + windows."""
     import torch
@@ -245,9 +273,11 @@ def by_content_table(rows: list[dict]) -> list[str]:
     return lines if len(lines) > 5 else []
 
 
-def write_outputs(rows: list[dict], default_rows: list[dict], args, total: int) -> None:
+def write_outputs(rows: list[dict], default_rows: list[dict], args, total: int, suffix: str = "") -> None:
     summary = summarise(rows)
     done = f"{len(rows)} of {total} trainings" + ("" if len(rows) >= total else " (partial)")
+    if suffix:
+        done += f"; every model is the checkpoint at step {args.at_step}, not the end of training"
     result = {"question": "which tokenizer recipe generalises to unseen actions and the global trajectory",
               "held_out": list(HELD_OUT), "window_s": WINDOW_S, "baseline": BASELINE, "shipped_recipe": SHIPPED,
               "methods": {m: METHODS[m] for m in summary}, "done": done,
@@ -271,8 +301,8 @@ def write_outputs(rows: list[dict], default_rows: list[dict], args, total: int) 
                          f"{d['window_global_mm']:.1f} | {d['clip_global_mm']:.1f} | "
                          f"{100 * d['utilisation_at_n']:.0f} % |")
     RESULTS.mkdir(exist_ok=True)
-    atomic_write_text(RESULTS / f"{NAME}.json", json.dumps(result, indent=2))
-    atomic_write_text(RESULTS / f"{NAME}.md", "\n".join(lines) + "\n")
+    atomic_write_text(RESULTS / f"{NAME}{suffix}.json", json.dumps(result, indent=2))
+    atomic_write_text(RESULTS / f"{NAME}{suffix}.md", "\n".join(lines) + "\n")
     print("\n".join(lines), flush=True)
 
 
@@ -289,6 +319,9 @@ def main() -> None:
                         help="recompute the metrics of finished trainings instead of skipping them")
     parser.add_argument("--no-train", action="store_true",
                         help="start no training: tabulate the finished ones (unfinished ones count as missing)")
+    parser.add_argument("--at-step", type=int, default=None,
+                        help="compare the checkpoints every training wrote at this step (no training; writes "
+                             f"{NAME}_step<N>.{{json,md}})")
     parser.add_argument("--default-split", nargs="*", default=[], metavar="LABEL=DIR",
                         help="tokenizers to evaluate on the default test split, as label=directory")
     args = parser.parse_args()
@@ -300,6 +333,11 @@ def main() -> None:
         if not (store / ".complete").exists():
             build_bandai_store(sorted(args.bvh.glob("*.bvh")), store)
             (store / ".complete").touch()
+    if args.at_step is not None:
+        rows = [r for m in args.methods for s in args.seeds
+                if (r := evaluate_at_step(str(args.work / f"{m}-s{s}"), str(store), args.at_step)) is not None]
+        write_outputs(rows, [], args, len(args.methods) * len(args.seeds), suffix=f"_step{args.at_step}")
+        return
     rows, todo = [], []
     for seed in args.seeds:
         for method in args.methods:
