@@ -76,8 +76,8 @@ METHODS: dict[str, dict] = {
 # Measured with code that has since changed (kept in the table, marked; cannot be rerun): name -> what differed.
 RETIRED: dict[str, str] = {
     "aug-v1+trajectory": "aug+trajectory with the first re-timing, which sampled the per-frame velocities at the "
-                         "new times and scaled them instead of integrating them: wrong for locomotion (a Bandai "
-                         "walk at 2x came out 0.94 m off; fixed in tokenizer.augment.retime)",
+                         "new times and scaled them instead of integrating them: wrong for locomotion (in a "
+                         "one-off check a Bandai walk at 2x came out 0.94 m off; fixed in tokenizer.augment.retime)",
 }
 
 
