@@ -4,9 +4,11 @@
 
 Stages (each skipped when its output is complete, so re-running resumes):
 1. clip store: BVH -> SMPL-22 at 20 fps, captions from content x style labels (natural phrasings) plus
-   part-level captions from the kinematic captioner, split 80/10/10 stratified by content x style;
+   part-level captions from the kinematic captioner (hierarchical: whole body + upper / lower body), split 80/10/10 stratified by content x style;
 2. motion tokenizer: 2D-LFQ with body-part grouping (part-level edits need 2D codes);
 3. motion LM: tiny GPT-2 built from scratch, byte-level BPE trained on the captions, motion tokens added;
+   each clip's captions get paraphrases of its labels (motionbase.data.paraphrase; the held-out paraphrase
+   test set, assets/prompts/paraphrase_test.json, is never trained on);
 4. evaluator: the CPU preset of the Guo-style text-motion evaluator;
 5. evaluation on the held-out test split (markdown table + JSON);
 6. with --install: copy the three checkpoints into src/motionbase/assets/models/ with model cards.
@@ -43,6 +45,13 @@ DEFAULTS = {
            "caption_levels": {"whole": 0.8, "upper_body": 0.05, "lower_body": 0.05, "all": 0.1},
            "tiny": {"hidden": 192, "layers": 4, "heads": 4, "context": 512, "text_vocab_size": 1500}},
     "lm_mirror": True,
+    # Paraphrases of the labels added to each clip's captions (motionbase.data.paraphrase): other subjects,
+    # verbs, clause orders and negatives ("turns right without raising a hand"), drawn per clip.
+    "lm_paraphrases": 12,
+    "lm_paraphrase_steps": 300,  # fine-tuning steps from the base LM, with the paraphrases
+    "lm_paraphrase_lr": 5e-4,
+    # the base LM stage of the shipped default was reused from the previous release (same recipe and data)
+    "lm_base_note": "26.1 min, the previous default's card",
     "lm_steps": 3000,
     "lm_batch": 8,
     "evaluator_minutes": 10,
@@ -91,25 +100,49 @@ def main() -> None:
                              "--config", work / "tokenizer.json"))
 
     (work / "lm.json").write_text(json.dumps(DEFAULTS["lm"], indent=1))
+
+    def lm_train(out: Path, steps: int, lr: float, *extra: object) -> None:
+        motionbase("lm", "train", "--tokenizer", work / "tokenizer", "--backbone", "tiny",
+                   "--store", work / "store", "--out", out, "--lm-config", work / "lm.json",
+                   "--part-tokens", DEFAULTS["lm"]["part_tokens"],
+                   "--mirror" if DEFAULTS["lm_mirror"] else "--no-mirror",
+                   "--max-steps", steps, "--batch-size", DEFAULTS["lm_batch"], "--lr", lr, "--save-every", 100,
+                   *extra)
+
+    # 3a: the base LM on the label captions (the previous default's recipe); 3b: fine-tuned from it with
+    # paraphrases added to every clip's captions.
+    stage("lm_base", work / "lm_base" / "model" / "config.json",
+          lambda: lm_train(work / "lm_base", DEFAULTS["lm_steps"], 1e-3))
     stage("lm", work / "lm" / "model" / "config.json",
-          lambda: motionbase("lm", "train", "--tokenizer", work / "tokenizer", "--backbone", "tiny",
-                             "--store", work / "store", "--out", work / "lm", "--lm-config", work / "lm.json",
-                             "--part-tokens", DEFAULTS["lm"]["part_tokens"],
-                             "--mirror" if DEFAULTS["lm_mirror"] else "--no-mirror",
-                             "--max-steps", DEFAULTS["lm_steps"], "--batch-size", DEFAULTS["lm_batch"],
-                             "--lr", 1e-3, "--save-every", 200))
+          lambda: lm_train(work / "lm", DEFAULTS["lm_paraphrase_steps"], DEFAULTS["lm_paraphrase_lr"],
+                           "--init-from", work / "lm_base" / "model", "--paraphrases", DEFAULTS["lm_paraphrases"]))
 
     def training_captions() -> None:
         from motionbase.data import ClipStore
         from motionbase.data.labels import CONTENT_PHRASES
         from motionbase.defaults.familiarity import save_training_captions
+        from motionbase.lm.data import add_paraphrases
 
         store = ClipStore.open(work / "store").split("train")
-        captions = sorted({c for i in range(len(store)) for c in store.clip(i).captions.whole})
+        clips = [store.clip(i) for i in range(len(store))]
+        captions = sorted({c for clip in clips
+                           for c in add_paraphrases(clip.captions, clip.meta, DEFAULTS["lm_paraphrases"]).whole})
         save_training_captions(work / "lm" / "model", captions,
                                topics=[c.replace("-", " ") for c in CONTENT_PHRASES])
 
     stage("captions", work / "lm" / "model" / "training_captions.json", training_captions)
+
+    def prompt_map() -> None:
+        from motionbase.data.labels import CONTENT_PHRASES, STYLE_WORDS, bandai_captions
+        from motionbase.lm.prompt_map import PromptMapper
+        from motionbase.lm.sentence_encoder import load_sentence_encoder
+
+        anchors = [c for content in CONTENT_PHRASES for style in STYLE_WORDS
+                   for c in bandai_captions(content, style, n=1000)]  # every label phrasing
+        PromptMapper.build(anchors, load_sentence_encoder()).save(work / "lm" / "model")
+
+    # needs the text extra (the sentence encoder); the map is what gen.text_to_motion reads prompts through
+    stage("prompt_map", work / "lm" / "model" / "prompt_map.safetensors", prompt_map)
 
     stage("evaluator", work / "evaluator" / "model.safetensors",
           lambda: motionbase("evaluator", "train", "--store", work / "store", "--out", work / "evaluator",

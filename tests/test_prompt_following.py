@@ -42,7 +42,9 @@ def test_a_still_pose_fails_every_claim():
     clip = load_bvh(TAKES["dataset-2_wave-left-hand_normal_013"])
     still = np.repeat(clip.joints_m[:1], 60, axis=0)
     for content in ("wave-left-hand", "raise-up-right-hand", "walk-turn-left", "run"):
-        assert not any(c.ok for c in judge(content, still)), content
+        checks = judge(content, still)
+        assert not any(c.ok for c in checks if c.question != "no_hand"), content
+        assert all(c.ok for c in checks if c.question == "no_hand")  # a still pose raises no hand
 
 
 def test_run_is_faster_than_walk_on_real_takes():
@@ -61,10 +63,20 @@ def test_mean_speed_by_hand():
 
 def test_expectations_and_pass_rates():
     assert expectations("wave-both-hands") == {"hand": "both", "gesture": "wave"}
-    assert expectations("walk-turn-right") == {"turn": "right", "travels": "yes"}
+    assert expectations("walk-turn-right") == {"turn": "right", "no_hand": "none", "travels": "yes"}
     assert expectations("run") == {"travels": "yes"}
     rates = pass_rates([Check("hand", "left", "left"), Check("hand", "left", "right"), Check("turn", "left", "left"),
                         Check("gesture", "wave", "raise")])
     assert rates["hand"] == {"n": 2, "pass": 0.5}
     assert rates["headline"] == {"n": 3, "pass": pytest.approx(2 / 3)}  # gesture is not a headline check
     assert "headline" not in pass_rates([Check("gesture", "wave", "wave")])
+
+
+def test_paraphrase_prompts_cover_every_content_and_turn_prompts_ask_for_no_hand():
+    from motionbase.data.labels import CONTENT_PHRASES
+    from motionbase.evaluate.prompt_following import paraphrase_prompts
+
+    pairs = paraphrase_prompts()
+    assert {c for _, c in pairs} == set(CONTENT_PHRASES)
+    assert ("a person turns right", "walk-turn-right") in pairs
+    assert all("no_hand" in expectations(c) for _, c in pairs if c.startswith("walk-turn"))

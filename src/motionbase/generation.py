@@ -64,6 +64,7 @@ class GeneratedMotion:
     closed: bool
     familiarity: FamiliarityReport | None = None
     fps: float = FPS
+    read_as: str | None = None  # the caption the LM was given when the prompt mapper replaced the prompt
 
     @property
     def seconds(self) -> float:
@@ -105,13 +106,18 @@ class MotionGenerator:
     """A motion LM (:class:`~motionbase.lm.model.MotionLM`) and its motion tokenizer, behind one face.
 
     captions: the training-caption index (None: prompts are not checked, :attr:`familiarity_note` says why).
+    prompt_mapper: a :class:`~motionbase.lm.prompt_map.PromptMapper` (pretrained text understanding), or
+    ``"auto"``: the one saved with the LM, loaded at the first prompt when the sentence encoder is installed
+    (:attr:`understanding_note` says when it is not).
     """
 
     def __init__(self, lm, tokenizer, *, captions: CaptionIndex | None = None, familiarity_note: str = "",
-                 source: str = ""):
+                 source: str = "", prompt_mapper=None):
         self.lm, self.tokenizer, self.captions = lm, tokenizer, captions
         self.familiarity_note = familiarity_note
         self.source = source
+        self._mapper = prompt_mapper
+        self.understanding_note = ""
 
     @classmethod
     def load(cls, lm_dir: str | os.PathLike | None = None, tokenizer_dir: str | os.PathLike | None = None, *,
@@ -144,7 +150,21 @@ class MotionGenerator:
         index = CaptionIndex.load(lm_dir, familiarity)
         note = "" if index is not None else (f"prompts are not checked against the training captions "
                                              f"({Path(lm_dir) / CAPTIONS_FILE} is absent)")
-        return cls(lm, tokenizer, captions=index, familiarity_note=note, source=str(lm_dir))
+        return cls(lm, tokenizer, captions=index, familiarity_note=note, source=str(lm_dir), prompt_mapper="auto")
+
+    def prompt_mapper(self):
+        """The prompt mapper in use (None: prompts go to the LM as typed); loads the saved one at first use."""
+        if isinstance(self._mapper, str):
+            from .lm.prompt_map import MAP_FILE, PromptMapper
+            from .lm.sentence_encoder import INSTALL_HINT, encoder_available, load_sentence_encoder
+
+            self._mapper = None
+            if (Path(self.source) / MAP_FILE).is_file():
+                if encoder_available():
+                    self._mapper = PromptMapper.load(self.source, load_sentence_encoder())
+                else:
+                    self.understanding_note = f"prompts go to the model as typed; {INSTALL_HINT}"
+        return self._mapper
 
     # ---------------------------------------------------------------- facts
 
@@ -183,9 +203,12 @@ class MotionGenerator:
 
     def text_to_motion(self, prompts: Sequence[str], seconds: float | None = None, *, seed: int | None = None,
                        temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
-                       guidance: float = DEFAULT_GUIDANCE, guidance_negative: str = DEFAULT_GUIDANCE_NEGATIVE
-                       ) -> list[GeneratedMotion]:
+                       guidance: float = DEFAULT_GUIDANCE, guidance_negative: str = DEFAULT_GUIDANCE_NEGATIVE,
+                       understand: bool = True) -> list[GeneratedMotion]:
         """One motion per prompt (one batch). seconds: length (None: the model decides); temperature 0: greedy.
+
+        understand: read each prompt through the prompt mapper when there is one (:meth:`prompt_mapper`):
+        the LM then gets the nearest caption it knows (``GeneratedMotion.read_as``); False: the prompt as typed.
 
         Raises :class:`MotionbaseError` for an empty or over-long prompt, seconds <= 0, or seconds beyond
         what the model's context holds.
@@ -206,8 +229,14 @@ class MotionGenerator:
 
         sampling = Sampling(seed=seed, temperature=temperature, top_k=top_k, top_p=top_p, guidance=guidance,
                             guidance_negative=guidance_negative)
-        results = text_to_motion(self.lm, prompts, sampling.options(seconds))
-        return [self._motion(p, r.codes, r.closed, self.check_prompt(p)) for p, r in zip(prompts, results)]
+        mapper = self.prompt_mapper() if understand else None
+        mapped = mapper.map(prompts) if mapper is not None else []
+        captions = [m.caption for m in mapped] or list(prompts)
+        results = text_to_motion(self.lm, captions, sampling.options(seconds))
+        out = [self._motion(p, r.codes, r.closed, self.check_prompt(p)) for p, r in zip(prompts, results)]
+        for motion, m in zip(out, mapped):
+            motion.read_as = m.caption if m.mapped else None
+        return out
 
     def edit_parts(self, prompt_a: str, prompt_b: str, parts_from_b: Sequence[str] = ("arms",), *,
                    seconds: float | None = None, seed: int | None = None, temperature: float = 1.0,
@@ -314,7 +343,7 @@ class MotionGenerator:
             atomic_write_text(paths["json"], json.dumps({
                 "prompt": motion.prompt, "seconds": motion.seconds, "frames": len(motion.joints), "fps": motion.fps,
                 "code_steps": len(motion.codes), "closed": motion.closed, "model": self.source,
-                "familiarity": None if report is None else {"score": round(report.score, 4),
+                "read_as": motion.read_as, "familiarity": None if report is None else {"score": round(report.score, 4),
                                                             "familiar": report.familiar}}, indent=1))
         return paths
 

@@ -144,6 +144,8 @@ def _seed(value: float | None) -> int | None:
 
 def _status(motion: GeneratedMotion, prefix: str = "") -> str:
     lines = [f"{prefix}{motion.seconds:.2f} s, {len(motion.codes)} code steps"]
+    if motion.read_as is not None:
+        lines.append(f"{prefix}read as: {motion.read_as}")
     if not motion.closed:
         lines.append(f"{prefix}the model did not end the motion; it was cut at the context length")
     if motion.familiarity is not None and not motion.familiarity.familiar:

@@ -107,9 +107,13 @@ def register(app: typer.Typer) -> None:
         stems = [slug(m.prompt) for m in motions]
         if len(set(stems)) < len(stems):
             stems = [f"{i:02d}-{s}" for i, s in enumerate(stems)]
+        if gen.understanding_note:
+            typer.echo(f"note: {gen.understanding_note}", err=True)
         for motion, stem in zip(motions, stems):
             if motion.familiarity is not None and not motion.familiarity.familiar:
                 typer.echo(f"warning: {motion.familiarity.message()}", err=True)
+            if motion.read_as is not None:
+                typer.echo(f"{motion.prompt!r} read as {motion.read_as!r}", err=True)
             paths = save_or_clean(gen, motion, out, stem, RenderConfig(size_px=size))
             typer.echo(f"{motion.prompt!r}: {motion.seconds:.2f} s -> {out / stem}."
                        f"{{{','.join(p.name[len(stem) + 1:] for p in paths.values())}}}")

@@ -52,6 +52,11 @@ def register(app: typer.Typer) -> None:
         length_filter: bool | None = typer.Option(None, "--length-filter/--no-length-filter",
                                                   help="HumanML3D's 40-199-frame filter (default: on for "
                                                   "HumanML3D stores)"),
+        init_from: Path | None = typer.Option(None, "--init-from", help="start from this trained motion LM "
+                                              "(fine-tune: its weights, text tokenizer and motion vocabulary; "
+                                              "--backbone and the vocabulary options are then ignored)"),
+        paraphrases: int = typer.Option(0, help="add this many paraphrases of the Bandai-Namco labels to each "
+                                        "clip's captions (motionbase.data.paraphrase)"),
     ) -> None:
         """Fine-tune a causal LM on a clip store's motion codes and captions (instruction format)."""
         from ..data.length_filter import protocol_view
@@ -71,9 +76,13 @@ def register(app: typer.Typer) -> None:
             codec, info = load_motion_tokenizer(tokenizer, check_device(device))
             view = protocol_view(ClipStore.open(store), split or None, length_filter)
             records = records_from_store(view, codec, info, cache or default_cache_root(), split=None,
-                                         device=check_device(device), mirror=mirror)
+                                         device=check_device(device), mirror=mirror,
+                                         paraphrases=paraphrases)
             reuse_corpus = _read_lines(corpus) if corpus is not None else None
-            lm = MotionLM.build(config, info, corpus=list(caption_corpus(records)), reuse_corpus=reuse_corpus)
+            if init_from is not None:
+                lm = MotionLM.from_pretrained(init_from, info)
+            else:
+                lm = MotionLM.build(config, info, corpus=list(caption_corpus(records)), reuse_corpus=reuse_corpus)
             train_cfg = TrainConfig(lr=lr, batch_size=batch_size, grad_accum=grad_accum, epochs=epochs,
                                     max_steps=max_steps, save_every=save_every, seed=seed,
                                     lora=LoRAConfig(r=lora_r, alpha=2 * lora_r) if lora else None,

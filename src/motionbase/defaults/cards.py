@@ -56,13 +56,21 @@ def write_model_cards(assets: Path, work: Path, budgets: dict, times: dict[str, 
                     if ev.get("guidance", 1.0) != 1.0 else "")
         took = (f"{times[name] / 60:.1f} min" if name in times else
                 "not recorded (the stage's output was reused from an earlier run of the same script and data)")
+        if name == "lm":
+            base = (f"{times['lm_base'] / 60:.1f} min" if "lm_base" in times else
+                    budgets.get("lm_base_note", "not recorded (reused from an earlier run)"))
+            took = f"{took} fine-tuning with paraphrases, after the base LM stage ({base})"
+        extra = ("; for the LM also paraphrases of the labels (motionbase.data.paraphrase: other subjects, verbs, "
+                 "clause orders, negatives such as 'turns right without raising a hand'). Prompts are read through "
+                 "a sentence-encoder prompt map (prompt_map.safetensors, all-MiniLM-L6-v2 from the text extra)"
+                 if name == "lm" and budgets.get("lm_paraphrases") else "")
         text = f"""# motionbase default {name}: {role}
 
 ## Data
 Bandai-Namco-Research-Motiondataset-2, 2,762 BVH takes (3.4 h) converted to SMPL-22 joints at 20 fps and
 HumanML3D-style 263-dim features; seeded 80/10/10 split stratified by content x style.
 Captions: natural phrasings of each take's content x style labels; part-level captions from motionbase's
-kinematic captioner.
+kinematic captioner{extra}.
 
 ## Licence
 {LICENCE}

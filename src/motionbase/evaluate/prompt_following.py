@@ -10,7 +10,11 @@ geometry can settle, read off :func:`~motionbase.pipeline.caption.kinematics_sum
   exceeds ``TURN_DEG`` (``left``, ``right`` or ``none``);
 * ``faster``: a run is faster than a walk: a pair (run, walk) passes when the run's mean horizontal
   root speed is the higher (:func:`faster`);
-* ``travels`` (walk*, run) and ``gesture`` (wave vs raise) are reported too, beside the three above.
+* ``travels`` (walk*, run) and ``gesture`` (wave vs raise) are reported too, beside the three above;
+* ``no_hand``: a prompt about turning raises no hand (the default once read "turns right" as "right hand").
+
+Paraphrased prompts (:func:`paraphrase_prompts`): the held-out set in ``assets/prompts/paraphrase_test.json``,
+worded unlike any training caption (``tests/test_paraphrase.py`` asserts it), each with the content it means.
 
 The same checks on real test clips give the reference row; they score what the judge itself gets wrong.
 """
@@ -48,6 +52,7 @@ def expectations(content: str) -> dict[str, str]:
         out["gesture"] = "wave" if content.startswith("wave") else "raise"
     if content.startswith("walk-turn"):
         out["turn"] = content.rsplit("-", 1)[1]
+        out["no_hand"] = "none"
     if content.startswith(("walk", "run")):
         out["travels"] = "yes"
     return out
@@ -57,8 +62,10 @@ def answers(summary: MotionSummary) -> dict[str, str]:
     """The same questions, answered from a motion's geometry."""
     sides = {a.side for a in summary.arms}
     turn = summary.turn_deg
+    hand = "both" if len(sides) == 2 else (sides.pop() if sides else "none")
     return {
-        "hand": "both" if len(sides) == 2 else (sides.pop() if sides else "none"),
+        "hand": hand,
+        "no_hand": hand,
         "gesture": ("wave" if any(a.waves for a in summary.arms) else "raise" if summary.arms else "none"),
         "turn": "left" if turn > TURN_DEG else "right" if turn < -TURN_DEG else "none",
         "travels": "yes" if summary.locomotion != "none" else "no",
@@ -69,6 +76,15 @@ def judge(content: str, joints_m: np.ndarray, fps: float = 20.0, *, where: str =
     """Every question ``content`` asks of ``joints_m`` (T, 22, 3), with the motion's answers."""
     got = answers(summarize_motion(joints_m, fps, where=where))
     return [Check(q, want, got[q]) for q, want in expectations(content).items()]
+
+
+def paraphrase_prompts() -> list[tuple[str, str]]:
+    """The held-out paraphrase test set: (prompt, Bandai-Namco content it means) pairs."""
+    import json
+    from importlib import resources
+
+    doc = json.loads((resources.files("motionbase") / "assets" / "prompts" / "paraphrase_test.json").read_text())
+    return [(p["prompt"], p["content"]) for p in doc["prompts"]]
 
 
 def mean_speed(joints_m: np.ndarray, fps: float = 20.0) -> float:

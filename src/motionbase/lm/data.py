@@ -345,8 +345,11 @@ def cached_codes(ids: Sequence[str], features_of: Callable[[int], np.ndarray], c
 
 def records_from_store(store: ClipStore, codec: MotionCodec, info: CodecInfo, cache_root: str | os.PathLike, *,
                        split: str | None = None, device: torch.device | str | None = None,
-                       progress: bool = True, mirror: bool = False) -> list[MotionRecord]:
+                       progress: bool = True, mirror: bool = False, paraphrases: int = 0) -> list[MotionRecord]:
     """Records (codes + captions) of ``store`` (or its ``split``), encoded through the code cache.
+
+    paraphrases: add that many paraphrases (:func:`motionbase.data.paraphrase.training_paraphrases`, drawn per
+    clip) to the whole-body captions of every clip with Bandai-Namco ``content``/``style`` labels.
 
     mirror: also a left-right mirrored copy of every clip (id ``<id>#mirror``), its captions with left
     and right swapped (HumanML3D's augmentation: it tells the model what the side words mean).
@@ -358,7 +361,8 @@ def records_from_store(store: ClipStore, codec: MotionCodec, info: CodecInfo, ca
     ids = [row["id"] for row in rows]
     cache = CodeCache(cache_root, info)
     codes = cached_codes(ids, view.features, codec, cache, device=device, progress=progress)
-    records = [MotionRecord(cid, codes[cid], row_to_captions_meta(row)[0]) for cid, row in zip(ids, rows)]
+    records = [MotionRecord(cid, codes[cid], add_paraphrases(*row_to_captions_meta(row), paraphrases))
+               for cid, row in zip(ids, rows)]
     if mirror:
         from ..data.text import mirror_caption
         from ..features.mirror import mirror_features
@@ -371,6 +375,18 @@ def records_from_store(store: ClipStore, codec: MotionCodec, info: CodecInfo, ca
                                           {k: mirror_caption(v) for k, v in r.captions.parts.items()}))
                     for r in records]
     return records
+
+
+def add_paraphrases(captions: Captions, meta, n: int) -> Captions:
+    labels = meta.labels
+    if n <= 0 or "content" not in labels or "style" not in labels:
+        return captions
+    from ..data.paraphrase import PARAPHRASE_PHRASES, training_paraphrases
+
+    if labels["content"] not in PARAPHRASE_PHRASES:
+        return captions
+    extra = training_paraphrases(labels["content"], labels["style"], n, seed=meta.id)
+    return Captions(list(dict.fromkeys([*captions.whole, *extra])), dict(captions.parts))
 
 
 # ---------------------------------------------------------------- npz helpers

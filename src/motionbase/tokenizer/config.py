@@ -105,6 +105,7 @@ class TokenizerConfig(JsonConfig):
     feature_loss_weight: float = 1.0
     joint_loss_weight: float = 1.0
     joint_velocity_loss_weight: float = 1.0
+    trajectory_loss_weight: float = 0.0  # root trajectory integrated over the window (m); see tokenizer.losses
     commitment_weight: float = 0.02
     entropy_weight: float = 0.1
     perceptual_weight: float = 0.0

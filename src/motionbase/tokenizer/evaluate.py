@@ -145,3 +145,54 @@ def evaluate_tokenizer(tok: MotionTokenizer, store: ClipStore, *, split: str | N
         with torch.no_grad():
             result["fid"] = fid(evaluator.encode_motion(recons), evaluator.encode_motion(real))
     return result
+
+
+def window_bounds(num_rows: int, window_rows: int) -> list[tuple[int, int]]:
+    """Consecutive, non-overlapping (start, stop) row ranges of at most ``window_rows`` covering ``num_rows`` rows
+    (a clip no longer than one window is one window)."""
+    if window_rows < 1:
+        raise ValueError(f"window_rows must be >= 1, got {window_rows}")
+    return [(s, min(s + window_rows, num_rows)) for s in range(0, num_rows, window_rows)]
+
+
+def windowed_mpjpe_mm(clips, reconstruct, layout: FeatureLayout, window_rows: int) -> dict:
+    """MPJPE (mm, global and root-aligned; every frame of every window weighted equally) when each clip is cut
+    into ``window_rows``-row windows (:func:`window_bounds`) and every window is reconstructed *on its own* —
+    as a generated clip of that length would be decoded — so global error (root drift) restarts at each window.
+
+    clips: iterable of raw feature arrays (T, D); reconstruct: list of (T_i, D) windows -> list of their
+    reconstructions. Windows keep their own first frame as the origin (features_to_joints of the window rows).
+    """
+    sums = dict.fromkeys(ALIGNMENTS, 0.0)
+    frames = windows = 0
+    for feats in clips:
+        parts = [feats[a:b] for a, b in window_bounds(len(feats), window_rows)]
+        for gt, rec in zip(parts, reconstruct(parts)):
+            gt_j = features_to_joints(np.asarray(gt, dtype=np.float64), layout)
+            rec_j = features_to_joints(np.asarray(rec, dtype=np.float64), layout)
+            for name, align in ALIGNMENTS.items():
+                sums[name] += len(gt) * mpjpe_mm(rec_j, gt_j, align_root=align)
+            frames += len(gt)
+            windows += 1
+    return {"mpjpe_mm": {a: sums[a] / max(frames, 1) for a in ALIGNMENTS}, "windows": windows, "frames": frames}
+
+
+def evaluate_windows(tok: MotionTokenizer, view: ClipStore, *, seconds: float = 10.0, batch_size: int = 32) -> dict:
+    """:func:`windowed_mpjpe_mm` of ``tok`` over every clip of ``view`` with ``seconds``-long windows."""
+    window_rows = max(1, int(round(seconds * view.info.fps)))
+
+    def reconstruct(parts: list[np.ndarray]) -> list[np.ndarray]:
+        out: list[np.ndarray] = [np.empty(0)] * len(parts)
+        by_length: dict[int, list[int]] = defaultdict(list)
+        for k, p in enumerate(parts):
+            by_length[len(p)].append(k)
+        for length, idx in by_length.items():
+            for b in range(0, len(idx), batch_size):
+                chunk = idx[b:b + batch_size]
+                recon = tok.reconstruct(np.stack([parts[k] for k in chunk]).astype(np.float32))
+                for k, r in zip(chunk, recon.cpu().numpy()):
+                    out[k] = r
+        return out
+
+    clips = (np.asarray(view.features(i), dtype=np.float32) for i in range(len(view)))
+    return {"seconds": seconds, **windowed_mpjpe_mm(clips, reconstruct, FeatureLayout(view.skeleton), window_rows)}

@@ -8,6 +8,9 @@ term                   definition (weight in :class:`TokenizerConfig`)
                        :func:`motionbase.features.humanml3d.features_to_joints` (``joint_loss_weight``)
 ``joint_velocity``     mean Euclidean distance (m/frame) of their frame-to-frame joint displacements
                        (``joint_velocity_loss_weight``)
+``trajectory``         mean Euclidean distance (m) between the root trajectories recovered from both — root
+                       velocities integrated from the window's first frame, so drift and heading errors grow with
+                       time and weigh more the longer they last (``trajectory_loss_weight``)
 ``commitment``         the quantizer's commitment term (VQ/RVQ/LFQ; ``commitment_weight``)
 ``entropy``            LFQ: per-sample entropy − γ · batch entropy, nats (``entropy_weight``, γ = ``entropy_gamma``)
 ``perceptual``         MSE between embeddings of reconstruction and input by a *frozen* motion encoder
@@ -29,7 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import CheckpointError
-from ..features.humanml3d import features_to_joints
+from ..features.humanml3d import features_to_joints, recover_root
 from ..features.layout import FeatureLayout
 from ..skeleton import get_skeleton
 from .config import TokenizerConfig
@@ -55,6 +58,14 @@ def _masked_mean(values: Tensor, mask: Tensor | None) -> Tensor:
 def _distance(a: Tensor, b: Tensor, eps: float = 1e-12) -> Tensor:
     """Euclidean distance over the last axis, with a gradient at 0."""
     return ((a - b).pow(2).sum(-1) + eps).sqrt()
+
+
+def trajectory_error(recon: Tensor, target: Tensor, mask: Tensor | None, layout: FeatureLayout) -> Tensor:
+    """Mean Euclidean distance (m) between the root positions that raw features (B, T, D) ``recon`` and ``target``
+    integrate to (:func:`~motionbase.features.humanml3d.recover_root`), over the valid frames of ``mask``."""
+    _, root_p = recover_root(recon, layout)
+    _, root_t = recover_root(target, layout)
+    return _masked_mean(_distance(root_p, root_t), mask)
 
 
 class TokenizerLoss:
@@ -96,6 +107,9 @@ class TokenizerLoss:
             t["joints"] = _masked_mean(_distance(jp, jt), mask)
             vel_mask = None if mask is None else mask[:, 1:] & mask[:, :-1]
             t["joint_velocity"] = _masked_mean(_distance(jp.diff(dim=1), jt.diff(dim=1)), vel_mask)
+        if c.trajectory_loss_weight > 0:
+            t["trajectory"] = trajectory_error(model.denormalize(out.recon), model.denormalize(out.target),
+                                               mask, FeatureLayout(get_skeleton(c.skeleton)))
         q = out.losses
         if "commitment" in q:
             t["commitment"] = q["commitment"]
@@ -110,7 +124,8 @@ class TokenizerLoss:
     def weights(self) -> dict[str, float]:
         c = self.config
         return {"features": c.feature_loss_weight, "joints": c.joint_loss_weight,
-                "joint_velocity": c.joint_velocity_loss_weight, "commitment": c.commitment_weight,
+                "joint_velocity": c.joint_velocity_loss_weight, "trajectory": c.trajectory_loss_weight,
+                "commitment": c.commitment_weight,
                 "entropy": c.entropy_weight, "perceptual": c.perceptual_weight}
 
     def __call__(self, model: MotionTokenizer, out: TokenizerOutput,

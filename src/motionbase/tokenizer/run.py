@@ -20,6 +20,7 @@ from pathlib import Path
 from ..data import ClipStore
 from ..errors import CheckpointError
 from ..io import atomic_write_text
+from .augment import AugmentConfig
 from .config import PRESETS, TokenizerConfig, preset
 from .model import MotionTokenizer
 from .perceptual import PerceptualConfig, PerceptualEncoder, train_perceptual
@@ -31,11 +32,17 @@ RUN_FILE = "run.json"
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Which windows a run trains on (T2M-GPT: windows of 64 frames, batch 256)."""
+    """Which windows a run trains on (T2M-GPT: windows of 64 frames, batch 256), and their augmentation
+    (:class:`~.augment.AugmentConfig`: mirror probability, speed range; the defaults change nothing)."""
 
     split: str = "train"
     window: int = 64       # feature rows (frames at the store's fps) per window
     batch_size: int = 256  # windows per step and process
+    mirror_prob: float = 0.0
+    speed_range: tuple[float, float] = (1.0, 1.0)
+
+    def augment(self) -> AugmentConfig:
+        return AugmentConfig(mirror_prob=self.mirror_prob, speed_range=self.speed_range)
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,8 @@ class RunConfig:
                 _check_keys(part, sub, f"{source}: {key}")
                 d[key] = sub(**{k: tuple(v) if isinstance(v, list) else v for k, v in part.items()})
             run = cls(**d)
-        except TypeError as exc:
+            run.data.augment()
+        except (TypeError, ValueError) as exc:
             raise CheckpointError(f"{source}: invalid run config ({exc})") from None
         if run.preset not in (*PRESETS, "perceptual"):
             raise CheckpointError(f"{source}: unknown preset {run.preset!r}; expected one of "
@@ -123,7 +131,7 @@ def _windows(store: ClipStore, run: RunConfig, out: Path) -> StoreWindows:
     step = int(start.name.removeprefix("step_")) if start is not None else 0  # checkpoints/step_XXXXXXXX
     d = run.data
     return StoreWindows(store, window=d.window, batch_size=d.batch_size, split=d.split or None,
-                        seed=run.train.seed, rank=process_rank(), start_step=step)
+                        seed=run.train.seed, rank=process_rank(), start_step=step, augment=d.augment())
 
 
 def _prepare(run: RunConfig, store_path: Path, out: Path, feature_dim: int, user: str):

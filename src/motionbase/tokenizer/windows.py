@@ -20,6 +20,7 @@ import torch
 from ..data import ClipStore
 from ..errors import ShapeError, StoreError
 from ..features.stats import FeatureStats, compute_stats
+from .augment import AugmentConfig, augment_window
 
 
 def check_store(store: ClipStore, feature_dim: int, user: str) -> None:
@@ -67,15 +68,18 @@ class StoreWindows:
     """Iterable of batches ``{"features": (B, window, D) float32 raw, "mask": (B, window) bool}``, one per step.
 
     store: the store (or a view); split: its split to draw from (None: all clips); start_step: the step of the
-    first batch (a resumed run passes the step it resumes at); rank: the process index (seeds differ per rank).
+    first batch (a resumed run passes the step it resumes at); rank: the process index (seeds differ per rank);
+    augment: mirror / re-timing (:mod:`.augment`), drawn from the same seeded generator (None or inactive: the
+    windows are exactly those of an unaugmented run).
     """
 
     def __init__(self, store: ClipStore, *, window: int = 64, batch_size: int = 256, split: str | None = "train",
-                 seed: int = 0, rank: int = 0, start_step: int = 0):
+                 seed: int = 0, rank: int = 0, start_step: int = 0, augment: AugmentConfig | None = None):
         if window < 1 or batch_size < 1:
             raise ShapeError(f"window ({window}) and batch_size ({batch_size}) must be >= 1")
         self.view = split_view(store, split)
         self.window, self.batch_size, self.seed, self.rank, self.start_step = window, batch_size, seed, rank, start_step
+        self.augment = augment if augment is not None and augment.active else None
         frames = np.asarray(self.view.feature_frames, dtype=np.float64)
         if len(frames) == 0 or frames.sum() == 0:
             raise StoreError(f"{store.path}: split {split!r} has no frames to train on")
@@ -90,9 +94,13 @@ class StoreWindows:
         mask = np.zeros((self.batch_size, self.window), bool)
         for b, i in enumerate(clips):
             all_rows = self.view.features(int(i))
-            start = int(rng.integers(0, max(1, len(all_rows) - self.window + 1)))
-            rows = np.asarray(all_rows[start:start + self.window])
-            finite_or_raise(rows, self.view, int(i), start)
+            if self.augment is None:
+                start = int(rng.integers(0, max(1, len(all_rows) - self.window + 1)))
+                rows = np.asarray(all_rows[start:start + self.window])
+                finite_or_raise(rows, self.view, int(i), start)
+            else:
+                rows = augment_window(all_rows, self.window, rng, self.augment, self.view.layout)
+                finite_or_raise(rows, self.view, int(i))
             feats[b, :len(rows)] = rows
             feats[b, len(rows):] = rows[-1]
             mask[b, :len(rows)] = True
