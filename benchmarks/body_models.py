@@ -39,6 +39,7 @@ import platform  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
+from bench_common import add_quick, results_dir  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -190,7 +191,11 @@ def main() -> None:
     parser.add_argument("--fit-clips", type=int, default=3)
     parser.add_argument("--fit-frames", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=2)
+    add_quick(parser, "one short sequence per style, one fit clip of 5 frames")
     args = parser.parse_args()
+    if args.quick:
+        args.files, args.seconds, args.fit_clips, args.fit_frames, args.repeats = 1, 2.0, 1, 5, 1
+    RESULTS = results_dir(args.quick)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         models = args.body_models
@@ -205,7 +210,6 @@ def main() -> None:
               "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared), Python {platform.python_version()}",
               "models": which, "import": speed, "fit": fits,
               "timing": f"CPU seconds of one process, 1 thread, fastest of {args.repeats} runs for imports"}
-    RESULTS.mkdir(parents=True, exist_ok=True)
     atomic_write_text(RESULTS / f"{NAME}.json", json.dumps(result, indent=2))
     lines = [f"# {result['question']}", "", f"{result['machine']}; {result['timing']}; models: {which}.", "",
              "| import | files x source frames | import source frames/s/core | baseline: smplx forward, source "

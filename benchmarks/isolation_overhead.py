@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from bench_common import add_quick, results_dir  # noqa: E402
 
 from motionbase.io import atomic_write_text
 from motionbase.pipeline.video import find_inputs
@@ -51,10 +52,15 @@ def one_run(inputs: list[str], store: Path, isolate: bool, max_s: float) -> tupl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--inputs", nargs="+", required=True, help="images / videos or folders of them")
+    parser.add_argument("--inputs", nargs="+", default=[str(Path(__file__).resolve().parents[1] / "tests" / "data" / "images")],
+                        help="images / videos or folders of them (default: the repository's test images)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--max-seconds", type=float, default=3.0)
+    add_quick(parser, "one repeat over the default inputs")
     args = parser.parse_args()
+    if args.quick:
+        args.repeats = 1
+    RESULTS = results_dir(args.quick)
 
     inputs = [str(p) for p in find_inputs(args.inputs)]
     times: dict[str, list[float]] = {"in-process": [], "isolated": []}
@@ -77,7 +83,6 @@ def main() -> None:
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared), "
                    f"Python {platform.python_version()}",
     }
-    RESULTS.mkdir(exist_ok=True)
     atomic_write_text(RESULTS / f"{NAME}.json", json.dumps(result, indent=2))
     md = ("| mode | median wall s | runs (s) |\n|---|---:|---|\n"
           + "".join(f"| {m} | {med[m]:.1f} | {', '.join(f'{t:.1f}' for t in times[m])} |\n" for m in times)

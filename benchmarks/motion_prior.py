@@ -19,6 +19,7 @@ import json
 import platform
 import time
 from pathlib import Path
+from bench_common import add_quick, results_dir, WORK, package_bvh_dir  # noqa: E402
 
 import numpy as np
 import torch
@@ -97,14 +98,21 @@ def speed(prior: MotionPrior, prior_dir: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bvh", type=Path, required=True, help="folder of Bandai-Namco dataset-2 BVH files")
+    parser.add_argument("--bvh", type=Path, default=None, help="folder of Bandai-Namco dataset-2 BVH files "
+                        "(default: the repository's own Bandai-Namco BVH files)")
     parser.add_argument("--prior", type=Path, default=None, help="prior checkpoint (default: the shipped one)")
     parser.add_argument("--heldout-prior", type=Path, default=None, help="a prior trained without `run`")
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/motionbase-prior-cache"))
+    parser.add_argument("--cache", type=Path, default=WORK / "prior-cache")
     parser.add_argument("--clips", type=int, default=80, help="test-split clips to evaluate (spread over contents)")
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=1)
+    add_quick(parser, "a few test clips")
     args = parser.parse_args()
+    if args.bvh is None:
+        args.bvh = package_bvh_dir()
+    if args.quick:
+        args.clips = 4
+    RESULTS = results_dir(args.quick)
     torch.set_num_threads(args.threads)
 
     prior_dir = args.prior or Path(__import__("motionbase.prior.model", fromlist=["x"]).default_prior_dir())
@@ -142,7 +150,6 @@ def main() -> None:
     clean_changes = [float(np.linalg.norm(prior.repair(c) - c, axis=-1).mean() * 1000) for c in clips]
     result["clean_input_change_mm"] = float(np.mean(clean_changes))
     result["speed"] = speed(prior, prior_dir)
-    RESULTS.mkdir(parents=True, exist_ok=True)
     atomic_write_text(RESULTS / "motion_prior.json", json.dumps(result, indent=1))
     atomic_write_text(RESULTS / "motion_prior.md", markdown(result))
     picture(clips[0], prior, noise, args.seed)

@@ -41,6 +41,7 @@ import time  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: E402
 from multiprocessing import get_context  # noqa: E402
 from pathlib import Path  # noqa: E402
+from bench_common import WORK, add_quick, package_bvh_dir, results_dir  # noqa: E402
 
 from motionbase.io import atomic_write_text  # noqa: E402
 
@@ -308,7 +309,6 @@ def write_outputs(rows: list[dict], default_rows: list[dict], args, total: int, 
             lines.append(f"| {d['label']} | {d['clips']} | {d['window_root_aligned_mm']:.1f} | "
                          f"{d['window_global_mm']:.1f} | {d['clip_global_mm']:.1f} | "
                          f"{100 * d['utilisation_at_n']:.0f} % |")
-    RESULTS.mkdir(exist_ok=True)
     atomic_write_text(RESULTS / f"{NAME}{suffix}.json", json.dumps(result, indent=2))
     atomic_write_text(RESULTS / f"{NAME}{suffix}.md", "\n".join(lines) + "\n")
     print("\n".join(lines), flush=True)
@@ -316,10 +316,10 @@ def write_outputs(rows: list[dict], default_rows: list[dict], args, total: int, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    src = parser.add_mutually_exclusive_group(required=True)
+    src = parser.add_mutually_exclusive_group()
     src.add_argument("--bvh", type=Path, help="folder of Bandai-Namco dataset-2 BVH files (a store is built in WORK)")
     src.add_argument("--store", type=Path, help="a store built by motionbase.defaults.data.build_bandai_store")
-    parser.add_argument("--work", type=Path, required=True, help="working folder (resumable)")
+    parser.add_argument("--work", type=Path, default=WORK / NAME, help="working folder (resumable)")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--jobs", type=int, default=2, help="trainings side by side (one thread each)")
@@ -332,7 +332,14 @@ def main() -> None:
                              f"{NAME}_step<N>.{{json,md}})")
     parser.add_argument("--default-split", nargs="*", default=[], metavar="LABEL=DIR",
                         help="tokenizers to evaluate on the default test split, as label=directory")
+    add_quick(parser, "build the store from the repository's BVH files and tabulate; trains nothing")
     args = parser.parse_args()
+    global RESULTS
+    RESULTS = results_dir(args.quick)
+    if args.quick:
+        args.no_train = True
+    if args.store is None and args.bvh is None:
+        args.bvh = package_bvh_dir()
     store = args.store
     if store is None:
         from motionbase.defaults.data import build_bandai_store

@@ -29,6 +29,7 @@ import re
 import time
 from collections import defaultdict
 from pathlib import Path
+from bench_common import add_quick, results_dir  # noqa: E402
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
@@ -236,7 +237,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=None, help="only the first seconds of the video")
     ap.add_argument("--skip-video", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
+    add_quick(ap, "one take per content, the first 5 s of the video")
     args = ap.parse_args()
+    if args.quick:
+        args.per_content, args.seconds = 1, args.seconds or 5.0
+    RESULTS = results_dir(args.quick)
     missing = prior_available()
     modes = [m for m in REFINE_MODES if m != "prior" or not missing]
     files, source = pick_takes(args.bvh, args.per_content)
@@ -246,7 +251,6 @@ def main() -> None:
     if not args.skip_video:
         walks = [load_bvh(p, fps=FPS).joints_m for p in files if bandai_labels(p.stem)["content"] == "walk"]
         res["video"] = real_video(modes, args.seconds, walks or [load_bvh(files[0], fps=FPS).joints_m])
-    RESULTS.mkdir(parents=True, exist_ok=True)
     atomic_write_text(RESULTS / f"{NAME}.json", json.dumps(res, indent=1, default=str) + "\n")
     atomic_write_text(RESULTS / f"{NAME}.md", markdown(res))
     print(markdown(res))

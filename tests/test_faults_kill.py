@@ -32,7 +32,7 @@ def _assert_same_store(got, want):
 
 @pytest.fixture(scope="module")
 def bvh_inputs(tmp_path_factory):
-    root = bvh.copies(tmp_path_factory.mktemp("bvh"), 10)
+    root = bvh.copies(tmp_path_factory.mktemp("bvh"), 40)
     reference = root.parent / "reference-store"
     p, seconds = kill.run("import", "bvh", root, "--out", reference)
     assert p.returncode == 0, p.stderr[-2000:]
@@ -42,8 +42,9 @@ def bvh_inputs(tmp_path_factory):
 def _import_killed(bvh_inputs, tmp_path, seed):
     root, reference, _ = bvh_inputs
     store = tmp_path / "store"
-    # the store is created once the command has started; the 30 files take a few seconds from there
-    delay = random.Random(seed).uniform(0.0, 1.5)
+    # the store is created once the command has started; the 40 files take a few seconds from there (on an idle
+    # machine 10 files took under 1.5 s, too short to be sure of a kill)
+    delay = random.Random(seed).uniform(0.0, 0.5)
     killed = kill.kill_when(["import", "bvh", root, "--out", store], kill.exists(store / "store.json", delay))
     assert killed, f"the import ended within {delay:.2f} s of creating the store"
     p, _ = kill.run("import", "bvh", root, "--out", store)

@@ -161,7 +161,7 @@ def test_cli_inpaint_continue_between_and_long(models, tmp_path):
     (["--from", "{src}", "--inpaint", "0:20"], "the span must start at frame 4 or later"),
     (["--from", "{src}", "--inpaint", "oops"], "expected START:END in frames"),
     (["--from", "{src}", "--between", "{src}", "{src}"], "not both"),
-    (["--from", "{bad}"], "expected joints (T, J, 3) metres or HumanML3D features (T, 263)"),
+    (["--from", "{bad}"], "expected joints (T, J, 3) metres or features (T, 263"),
 ])
 def test_cli_task_errors_are_one_line_and_write_nothing(models, tmp_path, args, message):
     lm, tok = models

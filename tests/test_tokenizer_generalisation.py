@@ -200,6 +200,7 @@ def test_benchmark_baseline_is_the_shipped_recipe():
         spec.loader.exec_module(mod)
         return mod
 
+    sys.path.insert(0, str(ROOT / "benchmarks"))  # the script imports its sibling bench_common
     bench = load("_tokenizer_generalisation", ROOT / "benchmarks" / "tokenizer_generalisation.py")
     script = load("_train_default", ROOT / "scripts" / "train_default.py")
     assert bench.SHIPPED == script.DEFAULTS["tokenizer"]

@@ -18,6 +18,7 @@ from ..io import os_reason
 _LM_HELP = "motion LM checkpoint directory (default: the shipped model)"
 _TOK_HELP = "the motion tokenizer the LM was trained with (default: the shipped one)"
 MAX_VIDEO_PX = 1080  # video side; larger GIFs do not fit in memory for long motions
+MAX_SECONDS = 600.0  # longest motion one command makes (window by window beyond the model's context)
 
 
 def check_prompts(prompts: list[str]) -> None:
@@ -92,34 +93,42 @@ def register(app: typer.Typer) -> None:
         from ..viz.render import RenderConfig
         from .generate_tasks import run_tasks
 
-        check_prompts(prompts)
+        check_prompts(list(prompts or []))
+        if seconds is not None and not 0 < seconds <= MAX_SECONDS:
+            raise MotionbaseError(f"--seconds {seconds}: expected a length in (0, {MAX_SECONDS:g}] seconds")
+        created = not out.exists()
         writable_folder(out)
-        gen = MotionGenerator.load(lm, tokenizer, device=device)
-        if gen.familiarity_note:
-            typer.echo(f"note: {gen.familiarity_note}", err=True)
-        sampling = Sampling(seed=seed, temperature=temperature, top_k=top_k, top_p=top_p, guidance=guidance,
-                            guidance_negative=guidance_negative)
-        if run_tasks(gen, list(prompts or []), from_=from_, between=between or None, inpaint=inpaint, seconds=seconds,
-                     sampling=sampling, out=out, size=size):
-            return
-        motions = gen.text_to_motion(list(prompts or []), seconds, seed=seed, temperature=temperature, top_k=top_k,
-                                     top_p=top_p, guidance=guidance, guidance_negative=guidance_negative)
-        stems = [slug(m.prompt) for m in motions]
-        if len(set(stems)) < len(stems):
-            stems = [f"{i:02d}-{s}" for i, s in enumerate(stems)]
-        if gen.understanding_note:
-            typer.echo(f"note: {gen.understanding_note}", err=True)
-        for motion, stem in zip(motions, stems):
-            if motion.familiarity is not None and not motion.familiarity.familiar:
-                typer.echo(f"warning: {motion.familiarity.message()}", err=True)
-            if motion.read_as is not None:
-                typer.echo(f"{motion.prompt!r} read as {motion.read_as!r}", err=True)
-            paths = save_or_clean(gen, motion, out, stem, RenderConfig(size_px=size))
-            typer.echo(f"{motion.prompt!r}: {motion.seconds:.2f} s -> {out / stem}."
-                       f"{{{','.join(p.name[len(stem) + 1:] for p in paths.values())}}}")
-            if not motion.closed:
-                typer.echo(f"note: the model did not end {motion.prompt!r}; it was cut at the context length "
-                           "(give --seconds for a set length)", err=True)
+        try:
+            gen = MotionGenerator.load(lm, tokenizer, device=device)
+            if gen.familiarity_note:
+                typer.echo(f"note: {gen.familiarity_note}", err=True)
+            sampling = Sampling(seed=seed, temperature=temperature, top_k=top_k, top_p=top_p, guidance=guidance,
+                                guidance_negative=guidance_negative)
+            if run_tasks(gen, list(prompts or []), from_=from_, between=between or None, inpaint=inpaint, seconds=seconds,
+                         sampling=sampling, out=out, size=size):
+                return
+            motions = gen.text_to_motion(list(prompts or []), seconds, seed=seed, temperature=temperature, top_k=top_k,
+                                         top_p=top_p, guidance=guidance, guidance_negative=guidance_negative)
+            stems = [slug(m.prompt) for m in motions]
+            if len(set(stems)) < len(stems):
+                stems = [f"{i:02d}-{s}" for i, s in enumerate(stems)]
+            if gen.understanding_note:
+                typer.echo(f"note: {gen.understanding_note}", err=True)
+            for motion, stem in zip(motions, stems):
+                if motion.familiarity is not None and not motion.familiarity.familiar:
+                    typer.echo(f"warning: {motion.familiarity.message()}", err=True)
+                if motion.read_as is not None:
+                    typer.echo(f"{motion.prompt!r} read as {motion.read_as!r}", err=True)
+                paths = save_or_clean(gen, motion, out, stem, RenderConfig(size_px=size))
+                typer.echo(f"{motion.prompt!r}: {motion.seconds:.2f} s -> {out / stem}."
+                           f"{{{','.join(p.name[len(stem) + 1:] for p in paths.values())}}}")
+                if not motion.closed:
+                    typer.echo(f"note: the model did not end {motion.prompt!r}; it was cut at the context length "
+                               "(give --seconds for a set length)", err=True)
+        except MotionbaseError:
+            if created and not any(out.iterdir()):
+                out.rmdir()  # nothing was written: leave no empty folder behind
+            raise
 
     @app.command("caption-motion")
     def caption_motion_cmd(
