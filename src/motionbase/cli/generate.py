@@ -95,7 +95,8 @@ def register(app: typer.Typer) -> None:
 
         check_prompts(list(prompts or []))
         if seconds is not None and not 0 < seconds <= MAX_SECONDS:
-            raise MotionbaseError(f"--seconds {seconds}: expected a length in (0, {MAX_SECONDS:g}] seconds")
+            raise MotionbaseError(f"seconds={seconds:g}: expected a positive, finite length of at most {MAX_SECONDS:g} s "
+                                  "(longer than the model's context is made window by window)")
         created = not out.exists()
         writable_folder(out)
         try:
