@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from motionbase.cli import app as cli_app
 from motionbase.errors import MotionbaseError
 from motionbase.features.humanml3d import features_to_joints
+from motionbase.features.mirror import mirror_features
 from motionbase.generation import Sampling
 from motionbase.generation_tasks import (
     between_motions,
@@ -188,3 +189,32 @@ def test_app_task_handler(gen, tmp_path):
     assert h.task("in-between", "", str(src), None, "", 1, 0, 1.0).status.startswith("error: in-between needs")
     assert "error: --inpaint" in h.task("inpaint", "", str(src), None, "x", 0, 0, 1.0).status
     assert "new frames 120:140" in h.task("continue", "", str(src), None, "", 1, 0, 1.0).status
+
+
+@pytest.fixture
+def canonical(gen):
+    """The tiny generator as a model trained with ``LMConfig.canonical_sides``."""
+    gen.lm.config.canonical_sides = True
+    yield gen
+    gen.lm.config.canonical_sides = False
+
+
+def test_canonical_sides_make_left_the_exact_mirror_of_right(canonical):
+    """A canonical-sides model reads "left" prompts mirrored: the motion for "left" is the mirror image of the one for
+    "right" (same seed), in free generation and in continuation (whose source motion is kept bit for bit)."""
+    left, right = "a person waves the left hand", "a person waves the right hand"
+    [a] = canonical.text_to_motion([left], 1.6, seed=3)
+    [b] = canonical.text_to_motion([right], 1.6, seed=3)
+    np.testing.assert_allclose(a.features, mirror_features(b.features), atol=1e-6)
+    assert a.codes.shape == b.codes.shape and a.prompt == left
+    src = clip("000000", 40)
+    ca = continue_motion(canonical, src, 1.0, left, SAMPLE).motion
+    cb = continue_motion(canonical, mirror_features(src), 1.0, right, SAMPLE).motion
+    np.testing.assert_array_equal(ca.features[:40], src)  # the source is kept exactly (mirrored twice)
+    np.testing.assert_allclose(ca.features[40:], mirror_features(cb.features[40:]), atol=1e-5)
+
+
+def test_without_canonical_sides_left_is_read_as_typed(gen):
+    [a] = gen.text_to_motion(["a person waves the left hand"], 1.6, seed=3)
+    [b] = gen.text_to_motion(["a person waves the right hand"], 1.6, seed=3)
+    assert not np.allclose(a.features, mirror_features(b.features), atol=1e-3)

@@ -210,3 +210,31 @@ def test_mirrored_records_swap_sides_in_codes_and_captions(tmp_path):
     want = codec.encode(torch.from_numpy(mirror_features(first))[None])[0].numpy().reshape(-1, 1)
     np.testing.assert_array_equal(m.codes, want)
     assert not np.array_equal(m.codes, plain[0].codes)
+
+
+def test_canonical_sides_condition_on_right_first_captions_only(lm):
+    """With ``canonical_sides`` no text-conditioned example names "left" first; motion-to-text still does, and a
+    clip whose every caption names "left" first serves no text-to-motion example (its mirrored twin does)."""
+    from motionbase.clip import Captions
+    from motionbase.data.text import first_side
+    from motionbase.lm.data import MotionRecord
+
+    rng = np.random.default_rng(0)
+    left = Captions(["a person raises the left hand", "someone turns left"], {"upper_body": "the left arm rises"})
+    mixed = Captions(["a person waves the right hand", "a person waves the left hand"], {})
+    records = [MotionRecord(f"l{i}", rng.integers(0, 16, (6, 2)), left) for i in range(30)] + \
+              [MotionRecord(f"m{i}", rng.integers(0, 16, (6, 2)), mixed) for i in range(30)]
+    seen = {True: {}, False: {}}
+    for canonical in (True, False):
+        ds = _dataset(lm, records, canonical_sides=canonical, loss_on="whole",
+                      task_weights={"t2m": 0.5, "m2t": 0.5, "unconditional": 0.0, "prediction": 0.0, "inbetween": 0.0})
+        for epoch in range(3):
+            ds.set_epoch(epoch)
+            for i in range(len(ds)):
+                encoded, task = ds.example(i)
+                text = lm.tokenizer.decode(encoded.ids, skip_special_tokens=True)
+                seen[canonical].setdefault((task, records[i].id[0]), set()).add(first_side(text))
+    assert seen[True][("t2m", "m")] == {"right"}  # the left caption of a mixed clip is never the condition
+    assert ("t2m", "l") not in seen[True]  # all-left clips: motion-to-text only
+    assert "left" in seen[True][("m2t", "l")]  # which still says "left"
+    assert seen[False][("t2m", "m")] == {"left", "right"} and ("t2m", "l") in seen[False]

@@ -116,3 +116,17 @@ def test_get_tagger():
     if importlib.util.find_spec("spacy") is None:
         with pytest.raises(MotionbaseError, match="tagger 'spacy' is not installed"):
             get_tagger("spacy")
+
+
+def test_first_side_skips_idioms_and_canonical_side_names_right_first():
+    from motionbase.data.text import canonical_side, first_side
+
+    assert first_side("a person walks and turns left") == "left"
+    assert first_side("right away, the person raises the left hand") == "left"  # "right away" is no side
+    assert first_side("someone stands upright") is None
+    assert first_side("waves the right hand, then the left") == "right"
+    assert canonical_side("waves the right hand, then the left") == ("waves the right hand, then the left", False)
+    assert canonical_side("A person turns Left, then right.") == ("A person turns Right, then left.", True)
+    assert canonical_side("a person spins counterclockwise to the left") == ("a person spins clockwise to the right",
+                                                                               True)
+    assert canonical_side("a person walks forward") == ("a person walks forward", False)

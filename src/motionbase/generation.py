@@ -44,7 +44,7 @@ SAVED_KINDS = ("npy", "codes", "mp4", "gif", "bvh", "json")
 # (no guidance, 63 checks) to 76-78 % (scale 6-10, 189 checks); an unconditional negative at scale 4 gave 65 %.
 # Prompts without a side word are unaffected.
 DEFAULT_GUIDANCE = 8.0
-DEFAULT_GUIDANCE_NEGATIVE = "mirrored"
+DEFAULT_GUIDANCE_NEGATIVE = "auto"  # the model's own: lm.guidance
 CAPTION_ROOM = 24  # tokens of context kept for a caption after the motion it describes
 
 
@@ -232,11 +232,23 @@ class MotionGenerator:
         mapper = self.prompt_mapper() if understand else None
         mapped = mapper.map(prompts) if mapper is not None else []
         captions = [m.caption for m in mapped] or list(prompts)
+        from .lm.sides import read_prompts
+
+        captions, flips = read_prompts(self.lm.config, captions)
         results = text_to_motion(self.lm, captions, sampling.options(seconds))
-        out = [self._motion(p, r.codes, r.closed, self.check_prompt(p)) for p, r in zip(prompts, results)]
+        out = [self._motion(p, r.codes, r.closed, self.check_prompt(p), mirrored=f)
+               for p, r, f in zip(prompts, results, flips)]
         for motion, m in zip(out, mapped):
             motion.read_as = m.caption if m.mapped else None
         return out
+
+    def canonical_prompt(self, prompt: str | None) -> tuple[str | None, bool]:
+        """``prompt`` as the LM reads it, and whether the motion must then be mirrored: a model trained with
+        ``LMConfig.canonical_sides`` reads "left" prompts mirrored (:func:`~motionbase.data.text.canonical_side`)."""
+        from .lm.sides import read_prompts
+
+        [read], [flip] = read_prompts(self.lm.config, [prompt])
+        return read, flip
 
     def edit_parts(self, prompt_a: str, prompt_b: str, parts_from_b: Sequence[str] = ("arms",), *,
                    seconds: float | None = None, seed: int | None = None, temperature: float = 1.0,
@@ -277,15 +289,26 @@ class MotionGenerator:
         return self._motion(prompt, codes, True, None)
 
     def _motion(self, prompt: str, codes: np.ndarray, closed: bool,
-                familiarity: FamiliarityReport | None) -> GeneratedMotion:
+                familiarity: FamiliarityReport | None, *, mirrored: bool = False) -> GeneratedMotion:
+        """Decode ``codes``; ``mirrored``: the motion is the left/right mirror image of what they decode to
+        (a canonical-side answer to a prompt that names "left"); its codes are then re-encoded from it."""
         from .features.humanml3d import features_to_joints
 
         if codes is None or len(codes) == 0:
             raise MotionbaseError(f"the model gave no motion for {prompt!r} (cut before one whole time step); "
                                   "try another seed or give seconds")
         feats = self.tokenizer.decode(np.asarray(codes, np.int64)).detach().cpu().numpy().astype(np.float32)
+        if mirrored:
+            feats, codes = self.mirrored(feats)
         joints = features_to_joints(feats.astype(np.float64), final_frame=True).astype(np.float32)
         return GeneratedMotion(prompt, np.asarray(codes, np.int64), feats, joints, bool(closed), familiarity)
+
+    def mirrored(self, feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(features of the left/right mirror image of ``feats`` (T, 263), their codes (N, P))."""
+        from .features.mirror import mirror_features
+
+        out = mirror_features(np.asarray(feats, np.float32)).astype(np.float32)
+        return out, np.asarray(self.tokenizer.encode(out).cpu().numpy(), np.int64)
 
     # ---------------------------------------------------------------- motion -> text
 

@@ -76,9 +76,15 @@ def _steps(gen: MotionGenerator, seconds: float, what: str) -> int:
     return max(1, round(seconds * gen.codes_per_second))
 
 
-def _encoded(gen: MotionGenerator, motion, what: str, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(features cut to whole code steps, their codes (N, P))."""
+def _encoded(gen: MotionGenerator, motion, what: str, notes: list[str],
+             mirrored: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(features cut to whole code steps, their codes (N, P)); ``mirrored``: of the motion's mirror image
+    (the LM reads a "left" prompt in its canonical side, :meth:`MotionGenerator.canonical_prompt`)."""
     feats = _as_features(motion)
+    if mirrored:
+        from .features.mirror import mirror_features
+
+        feats = mirror_features(feats)
     alpha = _alpha(gen)
     n = len(feats) // alpha
     if n < 1:
@@ -92,8 +98,10 @@ def _encoded(gen: MotionGenerator, motion, what: str, notes: list[str]) -> tuple
 
 
 def _spliced(gen: MotionGenerator, label: str, codes: np.ndarray, pieces: list[np.ndarray | None], closed: bool,
-             prompt: str | None) -> tuple[GeneratedMotion, tuple[int, int]]:
-    """Decode ``codes``; rows of ``pieces`` that are arrays are kept, the one None piece comes from the decoding."""
+             prompt: str | None, mirrored: bool = False) -> tuple[GeneratedMotion, tuple[int, int]]:
+    """Decode ``codes``; rows of ``pieces`` that are arrays are kept, the one None piece comes from the decoding.
+    ``mirrored``: codes and pieces are of the mirror image (see :func:`_encoded`); the result is mirrored back
+    (the kept rows exactly: mirroring is a permutation with signs)."""
     from .features.humanml3d import features_to_joints
 
     decoded = gen.tokenizer.decode(np.asarray(codes, np.int64))
@@ -111,6 +119,8 @@ def _spliced(gen: MotionGenerator, label: str, codes: np.ndarray, pieces: list[n
             row += len(piece)
     feats = np.concatenate(out).astype(np.float32)
     assert len(feats) == len(codes) * alpha
+    if mirrored:
+        feats, codes = gen.mirrored(feats)
     joints = features_to_joints(feats.astype(np.float64), final_frame=True).astype(np.float32)
     familiarity = gen.check_prompt(prompt) if prompt else None
     return GeneratedMotion(label, np.asarray(codes, np.int64), feats, joints, bool(closed), familiarity), span
@@ -126,10 +136,12 @@ def continue_motion(gen: MotionGenerator, motion, seconds: float, prompt: str | 
     from .lm.infill import continue_codes
 
     notes: list[str] = []
-    feats, codes = _encoded(gen, motion, "--from motion", notes)
-    new, closed = continue_codes(gen.lm, codes, _steps(gen, seconds, "continue"), prompt,
+    read, flip = gen.canonical_prompt(prompt)
+    feats, codes = _encoded(gen, motion, "--from motion", notes, flip)
+    new, closed = continue_codes(gen.lm, codes, _steps(gen, seconds, "continue"), read,
                                  (sampling or Sampling()).options())
-    m, span = _spliced(gen, _label("continued", prompt), np.concatenate([codes, new]), [feats, None], closed, prompt)
+    m, span = _spliced(gen, _label("continued", prompt), np.concatenate([codes, new]), [feats, None], closed, prompt,
+                       flip)
     return TaskResult(m, span, notes)
 
 
@@ -139,12 +151,13 @@ def between_motions(gen: MotionGenerator, first, second, seconds: float, prompt:
     from .lm.infill import inbetween_codes
 
     notes: list[str] = []
-    fa, ca = _encoded(gen, first, "first motion", notes)
-    fb, cb = _encoded(gen, second, "second motion", notes)
-    new, closed = inbetween_codes(gen.lm, ca, cb, _steps(gen, seconds, "in-between"), prompt,
+    read, flip = gen.canonical_prompt(prompt)
+    fa, ca = _encoded(gen, first, "first motion", notes, flip)
+    fb, cb = _encoded(gen, second, "second motion", notes, flip)
+    new, closed = inbetween_codes(gen.lm, ca, cb, _steps(gen, seconds, "in-between"), read,
                                   (sampling or Sampling()).options())
     m, span = _spliced(gen, _label("in-between", prompt), np.concatenate([ca, new, cb]), [fa, None, fb], closed,
-                       prompt)
+                       prompt, flip)
     return TaskResult(m, span, notes)
 
 
@@ -167,7 +180,8 @@ def inpaint_motion(gen: MotionGenerator, motion, start_frame: int, end_frame: in
     from .lm.infill import inpaint_codes
 
     notes: list[str] = []
-    feats, codes = _encoded(gen, motion, "--from motion", notes)
+    read, flip = gen.canonical_prompt(prompt)
+    feats, codes = _encoded(gen, motion, "--from motion", notes, flip)
     alpha, n = _alpha(gen), len(codes)
     if not 0 <= start_frame < end_frame or end_frame > n * alpha:
         raise MotionbaseError(f"inpainting frames {start_frame}:{end_frame}: expected 0 <= start < end <= {n * alpha} "
@@ -178,9 +192,9 @@ def inpaint_motion(gen: MotionGenerator, motion, start_frame: int, end_frame: in
                               f"later (at least one code step of {alpha} frames before it is kept)")
     if (a * alpha, b * alpha) != (start_frame, end_frame):
         notes.append(f"span {start_frame}:{end_frame} snapped to code steps: frames {a * alpha}:{b * alpha}")
-    new_codes, closed = inpaint_codes(gen.lm, codes, a, b, prompt, (sampling or Sampling()).options())
+    new_codes, closed = inpaint_codes(gen.lm, codes, a, b, read, (sampling or Sampling()).options())
     pieces = [feats[:a * alpha], None] + ([feats[b * alpha:]] if b < n else [])
-    m, span = _spliced(gen, _label("inpainted", prompt), new_codes, pieces, closed, prompt)
+    m, span = _spliced(gen, _label("inpainted", prompt), new_codes, pieces, closed, prompt, flip)
     return TaskResult(m, span, notes)
 
 
@@ -194,9 +208,10 @@ def long_motion(gen: MotionGenerator, prompt: str, seconds: float, sampling: Sam
 
     steps = _steps(gen, seconds, "long generation")
     options = replace((sampling or Sampling()).options(), overlap_seconds=overlap_seconds)
-    [res] = generate_long(gen.lm, [MotionRequest("t2m", caption=prompt, seconds=steps / gen.codes_per_second)],
+    read, flip = gen.canonical_prompt(prompt)
+    [res] = generate_long(gen.lm, [MotionRequest("t2m", caption=read, seconds=steps / gen.codes_per_second)],
                           options)
-    m = gen._motion(prompt, res.codes, res.closed, gen.check_prompt(prompt))
+    m = gen._motion(prompt, res.codes, res.closed, gen.check_prompt(prompt), mirrored=flip)
     notes = [] if len(res.codes) == steps else [f"stopped after {len(res.codes)} of {steps} code steps (a window "
                                                 "came back cut)"]
     return TaskResult(m, (0, len(m.features)), notes)

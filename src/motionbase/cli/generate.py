@@ -75,7 +75,8 @@ def register(app: typer.Typer) -> None:
         top_k: int | None = typer.Option(None), top_p: float | None = typer.Option(None),
         guidance: float = typer.Option(DEFAULT_GUIDANCE, help="classifier-free guidance scale (1 = none)"),
         guidance_negative: str = typer.Option(DEFAULT_GUIDANCE_NEGATIVE, help="guide away from the 'mirrored' "
-                                              "prompt (left/right swapped) or the 'unconditional' one"),
+                                              "prompt (left/right swapped), the 'unconditional' one, or 'auto' "
+                                              "(the model's own choice)"),
         size: int = typer.Option(320, min=32, max=MAX_VIDEO_PX, help="video side in pixels"),
         device: str | None = typer.Option(None, help="torch device (default: cuda if available, else cpu)"),
         from_: str | None = typer.Option(None, "--from", help="continue this motion (.npy, .bvh, STORE::ID) for "

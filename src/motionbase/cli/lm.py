@@ -57,6 +57,11 @@ def register(app: typer.Typer) -> None:
                                               "--backbone and the vocabulary options are then ignored)"),
         paraphrases: int = typer.Option(0, help="add this many paraphrases of the Bandai-Namco labels to each "
                                         "clip's captions (motionbase.data.paraphrase)"),
+        canonical_sides: bool | None = typer.Option(None, "--canonical-sides/--no-canonical-sides",
+                                                    help="text conditions motion only in its canonical side ('right' "
+                                                    "first; 'left' prompts are mirrored at generation); needs "
+                                                    "--mirror (default: the --lm-config's, or the --init-from "
+                                                    "model's)"),
     ) -> None:
         """Fine-tune a causal LM on a clip store's motion codes and captions (instruction format)."""
         from ..data.length_filter import protocol_view
@@ -72,7 +77,12 @@ def register(app: typer.Typer) -> None:
             fields = _read_json(lm_config) if lm_config is not None else {}
             fields.update(backbone="tiny-gpt2" if backbone == "tiny" else backbone, vocab_mode=vocab_mode,
                           part_tokens=part_tokens, loss_on=loss)
+            if canonical_sides is not None:
+                fields["canonical_sides"] = canonical_sides
             config = from_dict(LMConfig, fields, str(lm_config or "--lm-config")).validate()
+            if canonical_sides and not mirror:
+                raise MotionbaseError("--canonical-sides needs --mirror: the mirrored clips carry the motions of "
+                                      "the captions that name 'left' first")
             codec, info = load_motion_tokenizer(tokenizer, check_device(device))
             view = protocol_view(ClipStore.open(store), split or None, length_filter)
             records = records_from_store(view, codec, info, cache or default_cache_root(), split=None,
@@ -81,6 +91,8 @@ def register(app: typer.Typer) -> None:
             reuse_corpus = _read_lines(corpus) if corpus is not None else None
             if init_from is not None:
                 lm = MotionLM.from_pretrained(init_from, info)
+                if canonical_sides is not None:
+                    lm.config.canonical_sides = canonical_sides
             else:
                 lm = MotionLM.build(config, info, corpus=list(caption_corpus(records)), reuse_corpus=reuse_corpus)
             train_cfg = TrainConfig(lr=lr, batch_size=batch_size, grad_accum=grad_accum, epochs=epochs,

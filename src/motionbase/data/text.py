@@ -64,3 +64,23 @@ def mirror_caption(text: str) -> str:
     text = _SPIN.sub(_swap_spin, text)
     return _SPIN_ABBR.sub(lambda m: "CW" if m.group(1) == "CCW" else "CCW", text)
 
+
+
+def first_side(text: str) -> str | None:
+    """The first side word of ``text`` ("left" or "right"), idioms such as "right away" skipped; None if none."""
+    for m in _SIDE.finditer(text):
+        if _swap_side(m) != m.group(1):  # a side, not an idiom
+            return m.group(1).lower()
+    return None
+
+
+def canonical_side(text: str) -> tuple[str, bool]:
+    """``text`` in its canonical side and whether it was mirrored for that.
+
+    The canonical form names "right" first: a caption whose first side word is "left" is mirrored
+    (:func:`mirror_caption`), any other is kept. A model trained on canonical captions of mirrored
+    motions learns one side of each sided action; the other side is its exact mirror image.
+    """
+    if first_side(text) == "left":
+        return mirror_caption(text), True
+    return text, False

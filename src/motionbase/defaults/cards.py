@@ -60,10 +60,16 @@ def write_model_cards(assets: Path, work: Path, budgets: dict, times: dict[str, 
             base = (f"{times['lm_base'] / 60:.1f} min" if "lm_base" in times else
                     budgets.get("lm_base_note", "not recorded (reused from an earlier run)"))
             took = f"{took} fine-tuning with paraphrases, after the base LM stage ({base})"
+            if "lm_sides" in times:
+                took += f", then {times['lm_sides'] / 60:.1f} min fine-tuning with canonical sides"
         extra = ("; for the LM also paraphrases of the labels (motionbase.data.paraphrase: other subjects, verbs, "
                  "clause orders, negatives such as 'turns right without raising a hand'). Prompts are read through "
                  "a sentence-encoder prompt map (prompt_map.safetensors, all-MiniLM-L6-v2 from the text extra)"
                  if name == "lm" and budgets.get("lm_paraphrases") else "")
+        if name == "lm" and budgets.get("lm_sides_steps"):
+            extra += ("; text conditions motion in its canonical side only ('right' named first, the mirrored clips "
+                      "serving the 'left' captions) and a prompt naming 'left' is generated mirrored "
+                      "(motionbase.lm.sides)")
         text = f"""# motionbase default {name}: {role}
 
 ## Data

@@ -43,20 +43,23 @@ class LMGenerator:
 
     def generate(self, captions: Sequence[str], lengths_frames: Sequence[int], seed: int) -> list[np.ndarray]:
         """One raw feature array (T_i, D) per caption, T_i = the decoded length (a multiple of the tokenizer's α)."""
+        from ..features.mirror import mirror_features
         from ..lm.generate import GenerationOptions, MotionRequest, generate
+        from ..lm.sides import read_prompts
 
         if len(captions) != len(lengths_frames):
             raise MotionbaseError(f"{len(captions)} captions but {len(lengths_frames)} lengths; expected one each")
         out = []
+        read, flips = read_prompts(self.lm.config, captions)  # a canonical-sides model reads "left" mirrored
         for k, s in enumerate(range(0, len(captions), self.batch_size)):
             requests = [MotionRequest("t2m", caption=c, seconds=n / self.fps)
-                        for c, n in zip(captions[s:s + self.batch_size], lengths_frames[s:s + self.batch_size])]
+                        for c, n in zip(read[s:s + self.batch_size], lengths_frames[s:s + self.batch_size])]
             options = GenerationOptions(seed=int(seed) + k, **self.sampling)
             for i, res in enumerate(generate(self.lm, requests, options), start=s):
                 if res.codes is None or len(res.codes) == 0:
                     raise CheckpointError(f"the LM gave no motion codes for caption {i} ({captions[i]!r}); "
                                           "expected a motion answer")
                 feats = self.tokenizer.decode(res.codes)
-                out.append(np.asarray(feats.detach().cpu().numpy() if hasattr(feats, "detach") else feats,
-                                      np.float32))
+                feats = np.asarray(feats.detach().cpu().numpy() if hasattr(feats, "detach") else feats, np.float32)
+                out.append(mirror_features(feats).astype(np.float32) if flips[i] else feats)
         return out

@@ -68,6 +68,12 @@ class LMConfig:
         cropped to a random window of whole time steps.
     task_weights / caption_levels: sampling weights of the instruction tasks and caption levels.
     max_caption_tokens: captions are cut to this many text tokens inside an example.
+    canonical_sides: text that conditions a motion (text-to-motion, and captions of prediction and
+        in-between) is always in its canonical side (:func:`motionbase.data.text.canonical_side`: "right"
+        named first); a caption naming "left" first is served by the clip's mirrored twin with the mirrored
+        caption (needs the mirrored clips). At generation a "left" prompt is mirrored, generated as "right",
+        and the motion mirrored back: the two sides are exact mirror images and the model cannot confuse
+        them. Motion-to-text keeps both sides.
     """
 
     backbone: str = "tiny-gpt2"
@@ -80,6 +86,7 @@ class LMConfig:
     caption_levels: dict[str, float] = field(default_factory=lambda: {
         "whole": 0.6, "upper_body": 0.1, "lower_body": 0.1, "all": 0.2})
     max_caption_tokens: int = 96
+    canonical_sides: bool = False
     tiny: TinyBackboneConfig = field(default_factory=TinyBackboneConfig)
 
     def validate(self) -> LMConfig:

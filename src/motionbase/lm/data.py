@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from ..clip import Captions
+from ..data.text import first_side
 from ..errors import CheckpointError, MotionbaseError, ShapeError
 from ..io import atomic_output, atomic_write_text
 from .codec import CodecInfo, MotionCodec
@@ -45,6 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import MotionLM
 
 IGNORE_INDEX = -100  # label of tokens that carry no loss (the transformers convention)
+TEXT_CONDITIONED = ("t2m", "prediction", "inbetween")  # tasks whose caption (if any) conditions the motion
 MIN_STEPS = {"t2m": 1, "m2t": 1, "unconditional": 1, "prediction": 2, "inbetween": 3}
 _LENGTH_MARGIN = 4  # tokens kept free when sizing a crop (the seconds text may tokenise longer)
 
@@ -96,19 +98,28 @@ class ExampleSampler:
     def tasks_for(self, record: MotionRecord) -> tuple[list[str], np.ndarray]:
         """Tasks ``record`` can serve and their normalised weights (may be empty)."""
         n = len(record.codes)
-        captioned = bool(record.captions.whole or record.captions.parts)
+        captioned = {t: bool(c.whole or c.parts) for t in ("t2m", "m2t") for c in [self.captions_for(t, record)]}
         tasks = [t for t, w in self.config.task_weights.items()
-                 if w > 0 and n >= MIN_STEPS[t] and (captioned or t not in ("t2m", "m2t"))
+                 if w > 0 and n >= MIN_STEPS[t] and captioned.get(t, True)
                  and not (t == "m2t" and self.config.loss_on == "motion")]
         w = np.asarray([self.config.task_weights[t] for t in tasks], dtype=np.float64)
         return tasks, w / w.sum() if len(w) else w
+
+    def captions_for(self, task: str, record: MotionRecord) -> Captions:
+        """The captions ``task`` may use: all of them, or only those in the canonical side
+        (:attr:`LMConfig.canonical_sides`) where the text conditions the motion."""
+        caps = record.captions
+        if not self.config.canonical_sides or task not in TEXT_CONDITIONED:
+            return caps
+        return Captions([c for c in caps.whole if first_side(c) != "left"],
+                        {k: v for k, v in caps.parts.items() if first_side(v) != "left"})
 
     def sample(self, record: MotionRecord, rng: np.random.Generator) -> tuple[Encoded, str]:
         tasks, weights = self.tasks_for(record)
         if not tasks:
             raise MotionbaseError(f"clip {record.id!r}: {len(record.codes)} time step(s) and no task it can serve")
         task = tasks[int(rng.choice(len(tasks), p=weights))]
-        text, require = self._caption_fields(task, record.captions, rng)
+        text, require = self._caption_fields(task, self.captions_for(task, record), rng)
         codes = np.asarray(record.codes)
         fields: dict[str, object] = dict(text)
         fields["seconds"] = format_seconds(len(codes) / self.cps)

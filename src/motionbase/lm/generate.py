@@ -387,6 +387,8 @@ def _negative_prompt(lm: MotionLM, request: MotionRequest, steps: int | None, in
     (text-to-motion rows); other rows keep their own prompt (no guidance)."""
     if request.task != "t2m":
         return prompt
+    if kind == "auto":
+        kind = "unconditional" if lm.config.canonical_sides else "mirrored"
     if kind == "mirrored":
         from ..data.text import mirror_caption
 

@@ -5,7 +5,9 @@ scores become ``neg + scale * (cond - neg)`` on log-probabilities (Ho & Salimans
 text-to-motion by MoMask and T2M-GPT's successors). ``scale`` 1 is plain sampling. The negative prompt is
 either the unconditional instruction (the LM is trained on it, so it knows motion without a text) or
 the prompt with left and right swapped (``mirrored``): guidance then pushes only along what tells the two
-sides apart, and a prompt without a side word is left as it is.
+sides apart, and a prompt without a side word is left as it is. ``auto`` picks for the model: the
+unconditional instruction for one that reads prompts in their canonical side (``LMConfig.canonical_sides``:
+it never saw a "left" prompt as a condition, so the mirrored prompt is no contrast it knows), else mirrored.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import inspect
 import torch
 from transformers import LogitsProcessor
 
-NEGATIVES = ("unconditional", "mirrored")
+NEGATIVES = ("auto", "unconditional", "mirrored")
 
 
 class NegativePromptGuidance(LogitsProcessor):
