@@ -66,3 +66,18 @@ def test_lm_with_another_tokenizer_is_refused(world, lm_dir, tmp_path):
     result = CliRunner().invoke(app, ["evaluate", "--evaluator", str(root / "evaluator"), "--store",
                                       str(root / "store"), "--tokenizer", str(tmp_path / "tok"), "--lm", str(lm_dir)])
     assert result.exit_code != 0 and "use the tokenizer it was trained with" in str(result.exception)
+
+
+def test_a_canonical_sides_lm_answers_left_with_the_mirror_of_right(world, lm_dir):
+    """The evaluation runner reads prompts as the generator does: a canonical-sides model gets "left" mirrored."""
+    from motionbase.features.mirror import mirror_features
+
+    root, _ = world
+    gen = LMGenerator.from_pretrained(lm_dir, root / "tokenizer")
+    gen.lm.config.canonical_sides = True
+    [left] = gen.generate(["a person raises the left hand"], [40], seed=5)
+    [right] = gen.generate(["a person raises the right hand"], [40], seed=5)
+    np.testing.assert_allclose(left, mirror_features(right), atol=1e-6)
+    gen.lm.config.canonical_sides = False
+    [typed] = gen.generate(["a person raises the left hand"], [40], seed=5)
+    assert not np.allclose(typed, left, atol=1e-3)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from math import prod
 
 from torch import Tensor
-from vector_quantize_pytorch import FSQ as _LibFSQ
 
 from .base import Quantizer, QuantizerOutput
 
@@ -44,6 +43,7 @@ class FSQ(Quantizer):
             raise ValueError(f"FSQ levels must each be >= 3, got {tuple(levels)}")
         self.levels = tuple(int(v) for v in levels)
         self.dim, self.codebook_size = len(self.levels), prod(self.levels)
+        from vector_quantize_pytorch import FSQ as _LibFSQ  # deferred: vector-quantize-pytorch pulls einx and torch._dynamo (~1.5 s) that LFQ models never need
         self.fsq = _LibFSQ(levels=list(self.levels))
 
     def forward(self, x: Tensor) -> QuantizerOutput:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from vector_quantize_pytorch import ResidualVQ
 
 from .base import Quantizer, QuantizerOutput
 from .vq import frozen_init, vq_kwargs
@@ -33,6 +32,7 @@ class RVQ(Quantizer):
                              f"{dropout_prob}")
         self.dim, self.codebook_size, self.codes_per_vector = dim, codebook_size, num_quantizers
         self.dropout_prob = dropout_prob
+        from vector_quantize_pytorch import ResidualVQ  # deferred: vector-quantize-pytorch pulls einx and torch._dynamo (~1.5 s) that LFQ models never need
         self.rvq = ResidualVQ(dim=dim, num_quantizers=num_quantizers, codebook_size=codebook_size,
                               quantize_dropout=num_quantizers > 1,
                               **vq_kwargs(decay=decay, kmeans_init=kmeans_init,

@@ -12,7 +12,6 @@ import contextlib
 from collections.abc import Iterator
 
 from torch import Tensor, nn
-from vector_quantize_pytorch import VectorQuantize
 
 from .base import Quantizer, QuantizerOutput
 
@@ -49,6 +48,7 @@ class VQ(Quantizer):
                  dead_code_threshold: float = 2.0):
         super().__init__()
         self.dim, self.codebook_size = dim, codebook_size
+        from vector_quantize_pytorch import VectorQuantize  # deferred: vector-quantize-pytorch pulls einx and torch._dynamo (~1.5 s) that LFQ models never need
         self.vq = VectorQuantize(dim=dim, codebook_size=codebook_size,
                                  **vq_kwargs(decay=decay, kmeans_init=kmeans_init,
                                              dead_code_threshold=dead_code_threshold))
