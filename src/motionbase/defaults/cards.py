@@ -66,7 +66,7 @@ def write_model_cards(assets: Path, work: Path, budgets: dict, times: dict[str, 
                  "clause orders, negatives such as 'turns right without raising a hand'). Prompts are read through "
                  "a sentence-encoder prompt map (prompt_map.safetensors, all-MiniLM-L6-v2 from the text extra)"
                  if name == "lm" and budgets.get("lm_paraphrases") else "")
-        if name == "lm" and budgets.get("lm_sides_steps"):
+        if name == "lm" and budgets.get("lm_sides_rounds"):
             extra += ("; text conditions motion in its canonical side only ('right' named first, the mirrored clips "
                       "serving the 'left' captions) and a prompt naming 'left' is generated mirrored "
                       "(motionbase.lm.sides)")
