@@ -16,7 +16,9 @@ b. Real video: the fixture video (tests/data/video/vtest.avi, pedestrians who al
 
 Without ``--bvh`` it runs from a fresh clone on the package's sample BVHs and the Bandai file in tests/data
 (a smoke run, 5 takes). Writes benchmarks/results/video_faithfulness.{json,md}. Usage:
-``python benchmarks/video_faithfulness.py [--bvh DIR] [--per-content 6] [--seconds S] [--skip-video]``.
+``python benchmarks/video_faithfulness.py [--bvh DIR] [--per-content 6] [--seconds S] [--skip-video]
+[--seed N] [--styles a,b --tag NAME]`` (``--tag``: write ``video_faithfulness_NAME.*``, e.g. another noise
+draw or styles not used while tuning).
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def prior_fingerprint() -> str:
 # ---------------------------------------------------------------- a. synthetic
 
 
-def pick_takes(bvh: Path | None, per_content: int) -> tuple[list[Path], str]:
+def pick_takes(bvh: Path | None, per_content: int, styles: set[str] | None = None) -> tuple[list[Path], str]:
     if bvh is None:
         files = sorted((ROOT / "src/motionbase/assets/samples").glob("dataset-2_*.bvh"))
         files += sorted((ROOT / "tests/data/bvh/bandai/dataset-2").glob("dataset-2_*.bvh"))
@@ -97,8 +99,11 @@ def pick_takes(bvh: Path | None, per_content: int) -> tuple[list[Path], str]:
     test = bandai_split(sorted(bvh.glob("dataset-2_*.bvh")))["test"]
     by = defaultdict(list)
     for p in test:
-        by[bandai_labels(p.stem)["content"]].append(p)
-    return [p for c in sorted(by) for p in by[c][:per_content]], f"Bandai test split, {per_content} per content"
+        labels = bandai_labels(p.stem)
+        if styles is None or labels["style"] in styles:
+            by[labels["content"]].append(p)
+    only = f", styles {', '.join(sorted(styles))}" if styles else ""
+    return [p for c in sorted(by) for p in by[c][:per_content]], f"Bandai test split, {per_content} per content{only}"
 
 
 def expected(content: str) -> dict:
@@ -115,8 +120,8 @@ def expected(content: str) -> dict:
     return out
 
 
-def observed(joints: np.ndarray, cfg) -> dict:
-    s = summarize_motion(joints, FPS, config=cfg)
+def observed(joints: np.ndarray, cfg, visibility: np.ndarray | None = None) -> dict:
+    s = summarize_motion(joints, FPS, config=cfg, visibility=visibility)
     turns = [t.size for t in s.turns] or ([s.turn_deg] if abs(s.turn_deg) >= cfg.turn_deg else [])
     big = max(turns, key=abs) if turns else 0.0
     return {"gait": s.locomotion, "turn": "left" if big > 0 else "right" if big < 0 else "none",
@@ -138,7 +143,7 @@ def synthetic(files: list[Path], modes: list[str], seed: int) -> dict:
         gt = load_bvh(path, fps=FPS).joints_m.astype(np.float64)
         want = expected(bandai_labels(path.stem)["content"])
         noisy, vis = corrupt(gt, rng, noise, fps=FPS)
-        results = {"mocap": (gt, None)}
+        results = {"mocap": (gt, None, None)}
         for mode in modes:
             runs, _ = clean_track(noisy, vis, FPS, CleanConfig(min_seconds=1.0))  # Bandai takes: 1.8-10 s
             if not runs:
@@ -148,11 +153,11 @@ def synthetic(files: list[Path], modes: list[str], seed: int) -> dict:
             t0 = time.process_time()
             refined = refine_motion(run.joints, vis[run.start:run.stop], FPS, mode).joints
             seconds[mode] += time.process_time() - t0
-            results[mode] = (refined, (run.start, run.stop))
+            results[mode] = (refined, (run.start, run.stop), vis[run.start:run.stop])
             err[mode].append(float(np.linalg.norm(refined - gt[run.start:run.stop], axis=-1).mean()))
-        for mode, (joints, _) in results.items():
+        for mode, (joints, _, seen) in results.items():
             outs[mode].append(joints)
-            got = observed(joints, cfg_mocap if mode == "mocap" else cfg)
+            got = observed(joints, cfg_mocap if mode == "mocap" else cfg, seen)
             for key, value in want.items():
                 agree[mode][key].append(got[key] == value)
     table = {}
@@ -237,6 +242,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=None, help="only the first seconds of the video")
     ap.add_argument("--skip-video", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--styles", default="", help="comma-separated Bandai styles to draw the takes from (default: all; "
+                    "the first takes per content are then active / elderly / exhausted)")
+    ap.add_argument("--tag", default="", help="suffix of the result files (a second draw, other styles)")
     add_quick(ap, "one take per content, the first 5 s of the video")
     args = ap.parse_args()
     if args.quick:
@@ -244,15 +252,16 @@ def main() -> None:
     RESULTS = results_dir(args.quick)
     missing = prior_available()
     modes = [m for m in REFINE_MODES if m != "prior" or not missing]
-    files, source = pick_takes(args.bvh, args.per_content)
+    files, source = pick_takes(args.bvh, args.per_content, set(args.styles.split(",")) if args.styles else None)
     res = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared)", "seed": args.seed,
            "prior_unavailable": missing, "prior_model": prior_fingerprint()}
     res["synthetic"] = {**synthetic(files, modes, args.seed), "source": source}
     if not args.skip_video:
         walks = [load_bvh(p, fps=FPS).joints_m for p in files if bandai_labels(p.stem)["content"] == "walk"]
         res["video"] = real_video(modes, args.seconds, walks or [load_bvh(files[0], fps=FPS).joints_m])
-    atomic_write_text(RESULTS / f"{NAME}.json", json.dumps(res, indent=1, default=str) + "\n")
-    atomic_write_text(RESULTS / f"{NAME}.md", markdown(res))
+    name = f"{NAME}_{args.tag}" if args.tag else NAME
+    atomic_write_text(RESULTS / f"{name}.json", json.dumps(res, indent=1, default=str) + "\n")
+    atomic_write_text(RESULTS / f"{name}.md", markdown(res))
     print(markdown(res))
 
 

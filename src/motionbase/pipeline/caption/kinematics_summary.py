@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from ...errors import ShapeError, SkeletonError
 from ...skeleton import SMPL22, Skeleton
@@ -71,7 +72,12 @@ class SummaryConfig:
     squat_min_s: float = 0.2
     raise_min_s: float = 0.2  # a wrist held up this long is a raised arm ...
     raise_elevation: float = -0.4  # ... up means above the shoulder by this many arm lengths (-1: hanging)
-    raise_overhead_m: float = 0.02  # ... or the wrist above the head joint by this much
+    raise_overhead_m: float = 0.02  # ... or the wrist above the head joint by this much ...
+    raise_rise: float = 0.3  # ... and risen this many arm lengths above the arm's own rest in the clip
+    rest_quantile: float = 10.0  # the arm's rest: this percentile of its elevation over the seen frames
+    raise_rise_scale: float = 0.15  # noise spread of the rise (arm lengths): a claim's confidence unit
+    raise_jitter_ref: float = 0.0  # elevation jitter of the calibration walkers; 0: floors not scaled
+    trust_visibility: float = 0.3  # a wrist seen with less mean visibility over a raise window is no evidence
     shoulder_elevation: float = -0.15  # a raise this high reaches shoulder height
     raise_margin_m: float = 0.02  # "above the head": wrist higher than the head joint by this
     wave_swing_m: float = 0.025  # a wave reverses the wrist's horizontal swing by this much ...
@@ -79,6 +85,7 @@ class SummaryConfig:
     wave_elevation: float = -0.6  # the arm counts as up for waving down to this elevation
     wave_angle_deg: float = 5.0  # or: the forearm tilts side to side about the elbow by this much ...
     wave_min_angle_swings: int = 7  # ... this many times (a hand wave with a still upper arm)
+    wave_hz: tuple[float, float] = (1.0, 4.0)  # ... at a rate in this range (full back-and-forth cycles / s)
     kick_height: float = 0.5  # foot above the floor, as a fraction of leg length
     kick_forward: float = 0.25  # foot ahead of the pelvis, as a fraction of leg length
     kick_min_s: float = 0.1
@@ -107,6 +114,8 @@ class ArmAction:
     span: Span
     lowered: bool
     wave_swings: int = 0
+    rise: float = 0.0  # sustained rise above the arm's rest in the clip (arm lengths; 0: no rise event)
+    rise_floor: float = 0.0  # the clip's noise floor for that rise (arm lengths, jitter-scaled)
 
     @property
     def waves(self) -> bool:
@@ -225,8 +234,9 @@ def _swings(signal: np.ndarray, threshold: float) -> int:
 class _Frame:
     """Per-frame body frame and heights shared by the measurements below."""
 
-    def __init__(self, joints: np.ndarray, fps: float, skel: Skeleton, cfg: SummaryConfig):
-        self.j, self.fps, self.cfg, self.skel = joints, fps, cfg, skel
+    def __init__(self, joints: np.ndarray, fps: float, skel: Skeleton, cfg: SummaryConfig,
+                 visibility: np.ndarray | None = None):
+        self.j, self.fps, self.cfg, self.skel, self.vis = joints, fps, cfg, skel, visibility
         self._gait: tuple[int, int] | None = None
         self.ix = ix = _Joints.of(skel)
         self.n_smooth = max(1, int(round(cfg.smooth_s * fps)))
@@ -256,6 +266,10 @@ class _Frame:
 
     def frames(self, seconds: float) -> int:
         return max(1, int(round(seconds * self.fps)))
+
+    def seen(self, joint: int) -> np.ndarray:
+        """(T,) visibility of ``joint`` per frame; 1 without per-frame visibility (mocap)."""
+        return np.ones(len(self.j)) if self.vis is None else np.clip(self.vis[:, joint], 0.0, 1.0)
 
     def froude(self, speed_mps: float) -> float:
         return float(speed_mps ** 2 / (9.81 * max(self.leg_m, 1e-6)))
@@ -358,28 +372,82 @@ def _squats(f: _Frame) -> list[Span]:
     return [f.span(a, b, drop[a:b].max()) for a, b in _runs(low, f.frames(f.cfg.squat_min_s))]
 
 
-def _arms(f: _Frame) -> list[ArmAction]:
-    """Raised arms. Elevation = (wrist height - shoulder height) / arm length: -1 hanging, 0 level
-    with the shoulder, +1 straight up. Each stretch with the arm up (elevation above
-    ``wave_elevation``) that holds a raise (above ``raise_elevation`` for ``raise_min_s``) is one
-    action, and its waving is counted over the whole stretch. While travelling, chest-high raises
-    and brief shoulder-high ones are taken for arm swing and dropped."""
+@dataclass
+class ArmTrace:
+    """One arm through a clip: elevation = (wrist height - shoulder height) / arm length (-1 hanging, 0 level
+    with the shoulder, +1 straight up), which frames saw the wrist (``seen``), the arm's own rest (the
+    ``rest_quantile`` of the seen elevation; -1, hanging, when the clip cannot show one: a still pose or too
+    few seen frames), the rise above it, and the clip's jitter (see :func:`arm_trace`)."""
+
+    elevation: np.ndarray  # (T,)
+    seen: np.ndarray  # (T,) bool
+    rest: float
+    jitter: float
+
+    @property
+    def rise(self) -> np.ndarray:
+        return self.elevation - self.rest
+
+
+def arm_trace(f: _Frame, s: int, static: bool = False) -> ArmTrace:
+    """The :class:`ArmTrace` of side ``s`` (0 left, 1 right) of a clip. A frame counts as seen when most of
+    the ``raise_min_s`` window around it saw the wrist: its mean visibility there is at least ``trust_visibility``
+    (visibility flickers frame to frame; filled frames are no evidence for a claim). The jitter is
+    read on the trunk (shoulder height above the pelvis), which a gesture does not move: the clip's own
+    estimation noise, not the gesture's acceleration."""
+    cfg, ix, j = f.cfg, f.ix, f.j
+    wrist, elbow, shoulder = j[:, ix.wrist[s]], j[:, ix.elbow[s]], j[:, ix.shoulder[s]]
+    arm_m = max(float(np.median(np.linalg.norm(elbow - shoulder, axis=-1) + np.linalg.norm(wrist - elbow, axis=-1))),
+                1e-6)
+    elevation = (wrist[:, 1] - shoulder[:, 1]) / arm_m
+    n = f.frames(cfg.raise_min_s)
+    seen = uniform_filter1d(f.seen(ix.wrist[s]), min(n, len(j)), mode="nearest") >= cfg.trust_visibility
+    enough = not static and seen.sum() >= 2 * n
+    rest = float(np.percentile(elevation[seen], cfg.rest_quantile)) if enough else -1.0
+    trunk = (shoulder[:, 1] - j[:, ix.pelvis, 1]) / arm_m
+    jitter = float(np.median(np.abs(np.diff(trunk, 2)))) if len(j) > 2 else 0.0
+    return ArmTrace(elevation, seen, rest, jitter)
+
+
+def rise_floor(trace: ArmTrace, cfg: SummaryConfig) -> float:
+    """The rise a raise must clear in this clip: ``raise_rise`` scaled up by the clip's own elevation jitter
+    relative to the calibration walkers' (``raise_jitter_ref``; never scaled down)."""
+    scale = trace.jitter / cfg.raise_jitter_ref if cfg.raise_jitter_ref > 0 else 1.0
+    return cfg.raise_rise * max(1.0, scale)
+
+
+def _arms(f: _Frame, static: bool = False) -> list[ArmAction]:
+    """Raised arms, as events. A frame is *up* when the wrist was seen and is above ``raise_elevation``
+    (or above the head by ``raise_overhead_m``); it is *raised* when it is also ``rise_floor`` above the
+    arm's own rest in the clip. A stretch with the arm up (elevation above ``wave_elevation``) is one action
+    when it holds a raise for ``raise_min_s``, or, with no rise (a hand up all clip long, or a clip cut
+    mid-gesture), when it is seen at shoulder height (``shoulder_elevation``) that long and waves
+    (:func:`_wave_swings`) while not travelling: a hand held up without either
+    is the person's posture (something carried), not a gesture, and is not claimed. While travelling,
+    chest-high raises and brief shoulder-high ones are taken for arm swing and dropped."""
     cfg, ix, j = f.cfg, f.ix, f.j
     out = []
     for s, side in enumerate(SIDES):
         wrist, elbow, shoulder = j[:, ix.wrist[s]], j[:, ix.elbow[s]], j[:, ix.shoulder[s]]
-        arm_m = float(np.median(np.linalg.norm(elbow - shoulder, axis=-1) + np.linalg.norm(wrist - elbow, axis=-1)))
-        elevation = (wrist[:, 1] - shoulder[:, 1]) / max(arm_m, 1e-6)
+        trace = arm_trace(f, s, static)
+        elevation, floor = trace.elevation, rise_floor(trace, cfg)
         overhead = wrist[:, 1] > j[:, ix.head, 1] + cfg.raise_margin_m
         outward = np.array([1.0 if side == "left" else -1.0, 1.0, 1.0])  # outward from the body is +x
         rel = f.local(wrist - shoulder) * outward
         fore = f.local(wrist - elbow) * outward
         tilt = np.degrees(np.arctan2(fore[:, 0], fore[:, 1]))  # forearm tilt out from vertical
-        raised = (elevation > cfg.raise_elevation) | (wrist[:, 1] > j[:, ix.head, 1] + cfg.raise_overhead_m)
+        up = trace.seen & ((elevation > cfg.raise_elevation) | (wrist[:, 1] > j[:, ix.head, 1] + cfg.raise_overhead_m))
+        raised = up & (trace.rise > floor)
+        waving = trace.seen & (elevation > cfg.shoulder_elevation)
+        n_min = min(f.frames(cfg.raise_min_s), len(j))
         for a, b in _runs(elevation > cfg.wave_elevation, 1):
-            hold = _runs(raised[a:b], min(f.frames(cfg.raise_min_s), len(j)))
-            if not hold:
-                continue
+            hold = _runs(raised[a:b], n_min)
+            swings = _wave_swings(rel[a:b], tilt[a:b], cfg, f.fps)
+            if not hold:  # no rise event: only a wave at shoulder height or above, standing, is a gesture
+                walking = f.travelling[a:b].mean() > 0.5  # (walking arms swing at 1-2 Hz themselves)
+                hold = _runs(waving[a:b], n_min) if swings and not walking else []
+                if not hold:
+                    continue
             ra, rb = a + hold[0][0], a + hold[-1][1]
             top = ra + int(np.argmax(elevation[ra:rb]))
             level = ("overhead" if overhead[ra:rb].any() else
@@ -387,28 +455,34 @@ def _arms(f: _Frame) -> list[ArmAction]:
             moving = f.travelling[ra:rb].mean() > 0.5
             if moving and (level == "chest" or (level == "shoulder" and rb - ra < f.frames(1.0))):
                 continue  # arm swing of a walk or run
+            rise = max(float(minimum_filter1d(trace.rise[c:d], n_min, mode="nearest").max())
+                       for c, d in ((a + x, a + y) for x, y in hold))
             out_, up_, ahead = rel[top]
             direction = "up" if up_ > max(out_, ahead) else ("forward" if ahead >= out_ else "sideways")
             out.append(ArmAction(side, level, direction, f.span(ra, rb, wrist[top, 1] - shoulder[top, 1]),
-                                 lowered=bool(rb < len(j) and not raised[-1]),
-                                 wave_swings=_wave_swings(rel[a:b], tilt[a:b], cfg)))
+                                 lowered=bool(rb < len(j) and not up[-1]), wave_swings=swings,
+                                 rise=rise, rise_floor=floor))
     return sorted(out, key=lambda x: (x.span.start_s, -x.span.size))
 
 
-def _wave_swings(rel: np.ndarray, tilt_deg: np.ndarray, cfg: SummaryConfig) -> int:
-    """Swings of a raised hand: of the wrist (shoulder-relative, body frame) along the main axis of its
-    horizontal path (side to side or to and fro), or of the forearm's sideways tilt about the elbow.
-    0 unless either count reaches its minimum."""
+def _wave_swings(rel: np.ndarray, tilt_deg: np.ndarray, cfg: SummaryConfig, fps: float) -> int:
+    """Swings of a raised hand: of the wrist (shoulder-relative, body frame) side to side (a to-and-fro
+    swing is what walking arms do), or of the forearm's sideways tilt about the elbow.
+    0 unless either count reaches its minimum at a waving rate (``wave_hz``: back-and-forth cycles per
+    second over the stretch from the first to the last reversal; slower is a reach, faster is noise)."""
     if len(rel) < 4:
         return 0
-    plane = _moving_average(rel, 3)[:, [0, 2]]
-    plane = plane - plane.mean(axis=0)
-    _, _, vt = np.linalg.svd(plane, full_matrices=False)
-    swings = _swings(plane @ vt[0], cfg.wave_swing_m)
-    if swings >= cfg.wave_min_swings:
-        return swings
-    tilts = _swings(_moving_average(tilt_deg, 3), cfg.wave_angle_deg)
-    return tilts if tilts >= cfg.wave_min_angle_swings else 0
+    lo, hi = cfg.wave_hz
+
+    def rate_ok(pivots: list[int]) -> bool:
+        seconds = (pivots[-2] - pivots[1]) / fps if len(pivots) > 3 else 0.0
+        return seconds > 0 and lo <= (len(pivots) - 3) / 2 / seconds <= hi
+
+    pivots = _zigzag(_moving_average(rel, 3)[:, 0], cfg.wave_swing_m)  # side to side (to and fro: arm swing)
+    if len(pivots) - 2 >= cfg.wave_min_swings and rate_ok(pivots):
+        return len(pivots) - 2
+    pivots = _zigzag(_moving_average(tilt_deg, 3), cfg.wave_angle_deg)
+    return len(pivots) - 2 if len(pivots) - 2 >= cfg.wave_min_angle_swings and rate_ok(pivots) else 0
 
 
 def _legs(f: _Frame) -> list[LegAction]:
@@ -446,10 +520,13 @@ def _lean(f: _Frame) -> float:
 
 
 def summarize_motion(joints_m: np.ndarray, fps: float = 20.0, skeleton: Skeleton = SMPL22,
-                     config: SummaryConfig | None = None, *, where: str = "joints") -> MotionSummary:
+                     config: SummaryConfig | None = None, *, where: str = "joints",
+                     visibility: np.ndarray | None = None) -> MotionSummary:
     """Facts about a motion: joints (T, J, 3) metres, Y up, ``fps`` frames/s -> :class:`MotionSummary`.
 
-    T may be 1 (a still image): then only the pose and arm heights are read.
+    T may be 1 (a still image): then only the pose and arm heights are read. ``visibility`` (T, J), per
+    frame and joint (pose estimates; None for mocap): arm gestures are read only from frames that saw
+    the wrist (see :meth:`_Frame.seen`).
     Raises :class:`ShapeError` (naming ``where``) for a wrong shape or NaN/inf, and
     :class:`SkeletonError` for a skeleton without SMPL-style joint names.
     """
@@ -462,7 +539,11 @@ def summarize_motion(joints_m: np.ndarray, fps: float = 20.0, skeleton: Skeleton
         raise ShapeError(f"{where}: NaN/inf in joints at frame {int(np.argmax(bad))}")
     if not (np.isfinite(fps) and fps > 0):
         raise ShapeError(f"{where}: fps {fps} must be a positive number")
-    f = _Frame(j, float(fps), skeleton, cfg)
+    if visibility is not None:
+        visibility = np.asarray(visibility, dtype=np.float64)
+        if visibility.shape != j.shape[:2]:
+            raise ShapeError(f"{where}: visibility has shape {visibility.shape}, expected {j.shape[:2]}")
+    f = _Frame(j, float(fps), skeleton, cfg, visibility)
     still = float(np.linalg.norm(j - j[:1], axis=-1).max()) < cfg.still_m
     if len(j) < 2 or still:
         locomotion, direction, speed, distance, flight, turn = "none", "", 0.0, 0.0, 0.0, 0.0
@@ -477,4 +558,4 @@ def summarize_motion(joints_m: np.ndarray, fps: float = 20.0, skeleton: Skeleton
                          froude=f.froude(speed) if locomotion != "none" else 0.0, flight_phases=gait[0],
                          steps=gait[1],
                          lean_deg=_lean(f), turns=turns, jumps=jumps, squats=squats,
-                         arms=_arms(f), legs=legs)
+                         arms=_arms(f, still or len(j) < 2), legs=legs)
