@@ -30,6 +30,7 @@ import platform
 import re
 import time
 from collections import defaultdict
+from itertools import zip_longest
 from pathlib import Path
 from bench_common import add_quick, results_dir  # noqa: E402
 
@@ -102,8 +103,16 @@ def pick_takes(bvh: Path | None, per_content: int, styles: set[str] | None = Non
         labels = bandai_labels(p.stem)
         if styles is None or labels["style"] in styles:
             by[labels["content"]].append(p)
-    only = f", styles {', '.join(sorted(styles))}" if styles else ""
-    return [p for c in sorted(by) for p in by[c][:per_content]], f"Bandai test split, {per_content} per content{only}"
+    if not styles:
+        return [p for c in sorted(by) for p in by[c][:per_content]], f"Bandai test split, {per_content} per content"
+    picked = []
+    for c in sorted(by):  # round robin over the styles, so that every style is drawn
+        per_style = defaultdict(list)
+        for p in by[c]:
+            per_style[bandai_labels(p.stem)["style"]].append(p)
+        rounds = zip_longest(*[per_style[s] for s in sorted(per_style)])
+        picked += [p for r in rounds for p in r if p is not None][:per_content]
+    return picked, f"Bandai test split, {per_content} per content, round robin over styles {', '.join(sorted(styles))}"
 
 
 def expected(content: str) -> dict:

@@ -72,11 +72,14 @@ class SummaryConfig:
     squat_min_s: float = 0.2
     raise_min_s: float = 0.2  # a wrist held up this long is a raised arm ...
     raise_elevation: float = -0.4  # ... up means above the shoulder by this many arm lengths (-1: hanging)
+    raise_elevation_moving: float = -0.4  # ... this many while travelling (arms swing; video: walkers' floor)
     raise_overhead_m: float = 0.02  # ... or the wrist above the head joint by this much ...
-    raise_rise: float = 0.3  # ... and risen this many arm lengths above the arm's own rest in the clip
+    raise_rise: float = 0.5  # ... and risen this many arm lengths above the arm's own rest in the clip ...
+    raise_rise_moving: float = 0.5  # ... this many while travelling (arm swing; video: walkers' floor)
     rest_quantile: float = 10.0  # the arm's rest: this percentile of its elevation over the seen frames
     raise_rise_scale: float = 0.15  # noise spread of the rise (arm lengths): a claim's confidence unit
-    raise_jitter_ref: float = 0.0  # elevation jitter of the calibration walkers; 0: floors not scaled
+    raise_jitter_ref: float = 0.0  # trunk jitter of the calibration walkers (see arm_trace); 0: not used
+    raise_jitter_z: float = 3.0  # a clip noisier than that adds this many of its extra noise sigmas
     trust_visibility: float = 0.3  # a wrist seen with less mean visibility over a raise window is no evidence
     shoulder_elevation: float = -0.15  # a raise this high reaches shoulder height
     raise_margin_m: float = 0.02  # "above the head": wrist higher than the head joint by this
@@ -85,7 +88,8 @@ class SummaryConfig:
     wave_elevation: float = -0.6  # the arm counts as up for waving down to this elevation
     wave_angle_deg: float = 5.0  # or: the forearm tilts side to side about the elbow by this much ...
     wave_min_angle_swings: int = 7  # ... this many times (a hand wave with a still upper arm)
-    wave_hz: tuple[float, float] = (1.0, 4.0)  # ... at a rate in this range (full back-and-forth cycles / s)
+    wave_hz: tuple[float, float] = (0.25, 4.0)  # ... at a rate in this range (back-and-forth cycles / s;
+    # Bandai train-split waves: 5th percentile 0.27, median 0.94, max 2.5; faster than 4 Hz is pose noise)
     kick_height: float = 0.5  # foot above the floor, as a fraction of leg length
     kick_forward: float = 0.25  # foot ahead of the pelvis, as a fraction of leg length
     kick_min_s: float = 0.1
@@ -409,19 +413,22 @@ def arm_trace(f: _Frame, s: int, static: bool = False) -> ArmTrace:
     return ArmTrace(elevation, seen, rest, jitter)
 
 
-def rise_floor(trace: ArmTrace, cfg: SummaryConfig) -> float:
-    """The rise a raise must clear in this clip: ``raise_rise`` scaled up by the clip's own elevation jitter
-    relative to the calibration walkers' (``raise_jitter_ref``; never scaled down)."""
-    scale = trace.jitter / cfg.raise_jitter_ref if cfg.raise_jitter_ref > 0 else 1.0
-    return cfg.raise_rise * max(1.0, scale)
+def rise_floor(trace: ArmTrace, cfg: SummaryConfig, moving: bool | np.ndarray = False) -> float | np.ndarray:
+    """The rise a raise must clear: ``raise_rise`` (``raise_rise_moving`` while travelling) plus, for a clip
+    noisier than the calibration walkers, ``raise_jitter_z`` sigmas of its extra noise (a white noise's
+    sigma is its median |second difference| / 1.65)."""
+    extra = max(0.0, trace.jitter - cfg.raise_jitter_ref) / 1.65 if cfg.raise_jitter_ref > 0 else 0.0
+    return np.where(moving, cfg.raise_rise_moving, cfg.raise_rise) + cfg.raise_jitter_z * extra
 
 
 def _arms(f: _Frame, static: bool = False) -> list[ArmAction]:
     """Raised arms, as events. A frame is *up* when the wrist was seen and is above ``raise_elevation``
-    (or above the head by ``raise_overhead_m``); it is *raised* when it is also ``rise_floor`` above the
+    (``raise_elevation_moving`` while travelling; or above the head by ``raise_overhead_m``); it is *raised*
+    when it is also :func:`rise_floor` above the
     arm's own rest in the clip. A stretch with the arm up (elevation above ``wave_elevation``) is one action
-    when it holds a raise for ``raise_min_s``, or, with no rise (a hand up all clip long, or a clip cut
-    mid-gesture), when it is seen at shoulder height (``shoulder_elevation``) that long and waves
+    when it holds a raise for ``raise_min_s``, or, with no rise because the clip never shows the arm down
+    (its rest is above ``wave_elevation``: a hand up all clip long, or a clip cut mid-gesture), when it is
+    seen at shoulder height (``shoulder_elevation``) that long and waves
     (:func:`_wave_swings`) while not travelling: a hand held up without either
     is the person's posture (something carried), not a gesture, and is not claimed. While travelling,
     chest-high raises and brief shoulder-high ones are taken for arm swing and dropped."""
@@ -430,27 +437,28 @@ def _arms(f: _Frame, static: bool = False) -> list[ArmAction]:
     for s, side in enumerate(SIDES):
         wrist, elbow, shoulder = j[:, ix.wrist[s]], j[:, ix.elbow[s]], j[:, ix.shoulder[s]]
         trace = arm_trace(f, s, static)
-        elevation, floor = trace.elevation, rise_floor(trace, cfg)
+        elevation, floor = trace.elevation, rise_floor(trace, cfg, f.travelling)
         overhead = wrist[:, 1] > j[:, ix.head, 1] + cfg.raise_margin_m
         outward = np.array([1.0 if side == "left" else -1.0, 1.0, 1.0])  # outward from the body is +x
         rel = f.local(wrist - shoulder) * outward
         fore = f.local(wrist - elbow) * outward
         tilt = np.degrees(np.arctan2(fore[:, 0], fore[:, 1]))  # forearm tilt out from vertical
-        up = trace.seen & ((elevation > cfg.raise_elevation) | (wrist[:, 1] > j[:, ix.head, 1] + cfg.raise_overhead_m))
+        high = np.where(f.travelling, cfg.raise_elevation_moving, cfg.raise_elevation)
+        up = trace.seen & ((elevation > high) | (wrist[:, 1] > j[:, ix.head, 1] + cfg.raise_overhead_m))
         raised = up & (trace.rise > floor)
         waving = trace.seen & (elevation > cfg.shoulder_elevation)
         n_min = min(f.frames(cfg.raise_min_s), len(j))
         for a, b in _runs(elevation > cfg.wave_elevation, 1):
             hold = _runs(raised[a:b], n_min)
-            swings = _wave_swings(rel[a:b], tilt[a:b], cfg, f.fps)
-            if not hold:  # no rise event: only a wave at shoulder height or above, standing, is a gesture
-                walking = f.travelling[a:b].mean() > 0.5  # (walking arms swing at 1-2 Hz themselves)
-                hold = _runs(waving[a:b], n_min) if swings and not walking else []
+            walking = f.travelling[a:b].mean() > 0.5  # (walking arms swing to and fro at 1-2 Hz themselves)
+            swings = _wave_swings(rel[a:b], tilt[a:b], cfg, f.fps, lateral=walking)
+            if not hold:  # no rise event: if the clip never shows the arm down, a wave (standing) is a gesture
+                hold = _runs(waving[a:b], n_min) if swings and not walking and trace.rest > cfg.wave_elevation else []
                 if not hold:
                     continue
             ra, rb = a + hold[0][0], a + hold[-1][1]
             top = ra + int(np.argmax(elevation[ra:rb]))
-            level = ("overhead" if overhead[ra:rb].any() else
+            level = ("overhead" if _runs(overhead[ra:rb], n_min) else  # held above the head, not one frame
                      "shoulder" if elevation[top] > cfg.shoulder_elevation else "chest")
             moving = f.travelling[ra:rb].mean() > 0.5
             if moving and (level == "chest" or (level == "shoulder" and rb - ra < f.frames(1.0))):
@@ -461,13 +469,14 @@ def _arms(f: _Frame, static: bool = False) -> list[ArmAction]:
             direction = "up" if up_ > max(out_, ahead) else ("forward" if ahead >= out_ else "sideways")
             out.append(ArmAction(side, level, direction, f.span(ra, rb, wrist[top, 1] - shoulder[top, 1]),
                                  lowered=bool(rb < len(j) and not up[-1]), wave_swings=swings,
-                                 rise=rise, rise_floor=floor))
+                                 rise=rise, rise_floor=float(floor[top])))
     return sorted(out, key=lambda x: (x.span.start_s, -x.span.size))
 
 
-def _wave_swings(rel: np.ndarray, tilt_deg: np.ndarray, cfg: SummaryConfig, fps: float) -> int:
-    """Swings of a raised hand: of the wrist (shoulder-relative, body frame) side to side (a to-and-fro
-    swing is what walking arms do), or of the forearm's sideways tilt about the elbow.
+def _wave_swings(rel: np.ndarray, tilt_deg: np.ndarray, cfg: SummaryConfig, fps: float, lateral: bool = False) -> int:
+    """Swings of a raised hand: of the wrist (shoulder-relative, body frame) along the main axis of its
+    horizontal path (``lateral``, for a person travelling: side to side only, as to and fro is what walking
+    arms do), or of the forearm's sideways tilt about the elbow.
     0 unless either count reaches its minimum at a waving rate (``wave_hz``: back-and-forth cycles per
     second over the stretch from the first to the last reversal; slower is a reach, faster is noise)."""
     if len(rel) < 4:
@@ -478,7 +487,13 @@ def _wave_swings(rel: np.ndarray, tilt_deg: np.ndarray, cfg: SummaryConfig, fps:
         seconds = (pivots[-2] - pivots[1]) / fps if len(pivots) > 3 else 0.0
         return seconds > 0 and lo <= (len(pivots) - 3) / 2 / seconds <= hi
 
-    pivots = _zigzag(_moving_average(rel, 3)[:, 0], cfg.wave_swing_m)  # side to side (to and fro: arm swing)
+    plane = _moving_average(rel, 3)[:, [0, 2]]
+    if lateral:
+        axis = plane[:, 0]
+    else:
+        plane = plane - plane.mean(axis=0)
+        axis = plane @ np.linalg.svd(plane, full_matrices=False)[2][0]
+    pivots = _zigzag(axis, cfg.wave_swing_m)
     if len(pivots) - 2 >= cfg.wave_min_swings and rate_ok(pivots):
         return len(pivots) - 2
     pivots = _zigzag(_moving_average(tilt_deg, 3), cfg.wave_angle_deg)

@@ -6,11 +6,13 @@ refined video clips of pedestrians (the noise our pose estimates add). For each 
 measure the largest *sustained* value of each quantity the detectors threshold, counting for the arms
 only frames that saw the wrist (per-frame visibility; filled frames are no evidence):
 
-* ``raise_elevation``: wrist height above the shoulder in arm lengths (-1 hanging, 0 level, +1 up),
-  the minimum over any ``raise_min_s`` window, maximised over the clip;
+* ``raise_elevation_moving``: wrist height above the shoulder in arm lengths (-1 hanging, 0 level, +1 up),
+  the minimum over any ``raise_min_s`` window, maximised over the clip (walkers: it applies while travelling);
 * ``raise_overhead_m``: how far the wrist is above the head joint (metres), sustained the same way;
-* ``raise_rise``: how far the elevation rises above the arm's own rest in the clip (its 10th percentile),
-  sustained the same way: a hand raise is an *event*, so a hand held up all clip long rises by nothing;
+* ``raise_rise_moving``: how far the elevation rises above the arm's own rest in the clip (its 10th percentile),
+  sustained the same way: a hand raise is an *event*, so a hand held up all clip long rises by nothing.
+  Walkers' values apply while travelling; people who stand have no arm swing, and their floor
+  ``raise_rise`` is the video walkers' quantile less that of clean mocap walks (arm swing alone);
 * ``raise_jitter``: the trunk's jitter (median |second difference| of the shoulder height above the pelvis,
   arm lengths per frame^2), to which
   a clip's own jitter is compared (:func:`~.kinematics_summary.rise_floor`);
@@ -44,10 +46,11 @@ from ...skeleton import SMPL22, Skeleton
 from .kinematics_summary import SummaryConfig, _Frame, arm_trace
 
 NOISE_FLOOR_JSON = Path(__file__).resolve().parents[2] / "assets" / "caption" / "noise_floor.json"
-MARGINS = {"raise_elevation": 0.25, "raise_overhead_m": 0.03, "raise_rise": 0.1, "jump_rise_m": 0.03,
+MARGINS = {"raise_elevation_moving": 0.25, "raise_overhead_m": 0.03, "raise_rise_moving": 0.1, "raise_rise": 0.1,
+           "jump_rise_m": 0.03,
            "kick_height": 0.05}
-# raise_elevation: a raise is *well* above the shoulder: a quarter of an arm over the walkers' quantile
-ARM_KEYS = ("raise_elevation", "raise_overhead_m", "raise_rise")
+# raise_elevation_moving: a raise is *well* above the shoulder: a quarter of an arm over the walkers' quantile
+ARM_KEYS = ("raise_elevation_moving", "raise_overhead_m", "raise_rise_moving")
 ARM_QUANTILE = 95.0  # per-arm values of walkers: the floor is this percentile (not the max)
 VIDEO_RAISE_MIN_S = 0.5  # a raise on video must be held this long (noise holds a wrist up for 0.2 s)
 
@@ -72,9 +75,9 @@ def clip_noise(joints: np.ndarray, fps: float, skeleton: Skeleton = SMPL22,
     for s in range(2):
         t = arm_trace(f, s)
         hidden = np.where(t.seen, 0.0, -np.inf)
-        out["raise_elevation"].append(_sustained_max(t.elevation + hidden, n))
+        out["raise_elevation_moving"].append(_sustained_max(t.elevation + hidden, n))
         out["raise_overhead_m"].append(_sustained_max(j[:, f.ix.wrist[s], 1] - j[:, f.ix.head, 1] + hidden, n))
-        out["raise_rise"].append(_sustained_max(t.rise + hidden, n))
+        out["raise_rise_moving"].append(_sustained_max(t.rise + hidden, n))
         out["raise_jitter"].append(t.jitter)
     airborne = (~f.contact).all(axis=1)
     rise = np.where(airborne, f.pelvis_h - f.stand_h, -np.inf)
@@ -93,15 +96,19 @@ def summarize_noise(clips: list[dict[str, list[float]]]) -> dict[str, dict[str, 
     return out
 
 
-def floor_of(summary: dict[str, dict[str, float]]) -> dict[str, float]:
+def floor_of(summary: dict[str, dict[str, float]], swing: dict[str, dict[str, float]] | None = None) -> dict[str, float]:
     """The floor values of one kind from :func:`summarize_noise`: arm quantities at ``ARM_QUANTILE``,
     jumps and kicks at the maximum; plus ``raise_rise_scale`` (the rise's spread, (p95 - p50) / 1.645,
-    a robust sigma) and ``raise_jitter_ref`` (the median elevation jitter)."""
+    a robust sigma) and ``raise_jitter_ref`` (the median trunk jitter). With ``swing`` (clean mocap walks
+    measured with the same window: arm swing alone), also ``raise_rise`` for people who stand: the walkers'
+    rise quantile less the arm swing's, i.e. what estimation noise adds."""
     q = f"p{ARM_QUANTILE:g}"
     out = {k: summary[k][q] for k in ARM_KEYS}
     out.update({k: summary[k]["max"] for k in ("jump_rise_m", "kick_height")})
-    out["raise_rise_scale"] = (summary["raise_rise"][q] - summary["raise_rise"]["p50"]) / 1.645
+    out["raise_rise_scale"] = (summary["raise_rise_moving"][q] - summary["raise_rise_moving"]["p50"]) / 1.645
     out["raise_jitter_ref"] = summary["raise_jitter"]["p50"]
+    if swing is not None:
+        out["raise_rise"] = max(0.0, summary["raise_rise_moving"][q] - swing["raise_rise_moving"][q])
     return out
 
 
@@ -109,7 +116,7 @@ KINDS = ("video", "mocap")
 
 
 def load_noise_floor(kind: str = "video", path: Path = NOISE_FLOOR_JSON) -> dict[str, float] | None:
-    """The measured floor (``{"raise_elevation": ..., "raise_min_s": ...}``, see :func:`floor_of`) for motion of
+    """The measured floor (``{"raise_elevation_moving": ..., "raise_min_s": ...}``, see :func:`floor_of`) for motion of
     one ``kind`` (``video``: pose estimates, ``mocap``: motion capture), or None when no measurement ships."""
     if kind not in KINDS:
         raise ValueError(f"noise floor kind {kind!r}; expected one of {KINDS}")
