@@ -24,10 +24,11 @@ What is measured (vectorised numpy; about 1-3 ms of CPU for a clip of a few seco
   sustained turn on the way (degrees);
 - jumps: spans with both feet off the floor where the pelvis rises above its standing height;
 - squats: spans where the pelvis drops below standing height by a fraction of the leg length;
-- arm raises per side: the wrist lifted towards or above the shoulder (or above the head), when,
-  how high, which way;
-- waves per side: the raised wrist swinging back and forth, or the forearm rocking about the elbow
-  (counted swings, with hysteresis);
+- arm raises per side, as events: the wrist lifted towards or above the shoulder (or above the head)
+  *and* well above the arm's own rest in the clip, held, in frames that saw the wrist (per-frame
+  visibility of pose estimates); when, how high, which way, by how much over the noise floor;
+- waves per side: the raised wrist swinging back and forth (side to side for a traveller), or the
+  forearm rocking about the elbow (counted swings, with hysteresis, at a waving rate);
 - kicks / leg lifts per side: a foot high above the floor (and ahead of the pelvis for a kick);
 - torso lean, the pose (standing, crouching, sitting, kneeling, lying) and whether nothing moves.
 """
