@@ -253,7 +253,8 @@ def markdown(res: dict) -> str:
         lines += ["", "Generalisation: caption agreement on other noise draws and on takes of other styles "
                   "(same pipeline, no retuning).", "", "| takes | seed | clips | " + " | ".join(keys) + " |",
                   "|---" * (len(keys) + 3) + "|"]
-        lines += [f"| {g['takes']} | {g['seed']} | {g['clips']} | " + " | ".join(_fmt(g.get(k, "–")) for k in keys) + " |"
+        lines += [f"| {g['takes']} | {g['seed']} | {g['clips']} | "
+                  + " | ".join(_fmt(g.get(k, "–")) for k in keys) + " |"
                   for g in gen]
     if "video" in res:
         v = res["video"]

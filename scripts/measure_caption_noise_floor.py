@@ -48,7 +48,8 @@ def main() -> None:
     train = bandai_split(sorted(args.bvh.glob("dataset-2_*.bvh")))["train"]
     walks = [p for p in train if p.stem.split("_")[1] in WALKS][: args.max_walks]
     cfg = {kind: replace(SummaryConfig(), raise_min_s=w) for kind, w in windows.items()}
-    mocap = [clip_noise(load_bvh(p, fps=20.0).joints_m, 20.0, cfg=cfg["mocap"]) for p in tqdm(walks, desc="mocap walks")]
+    mocap = [clip_noise(load_bvh(p, fps=20.0).joints_m, 20.0, cfg=cfg["mocap"])
+             for p in tqdm(walks, desc="mocap walks")]
     modes = args.refine.split(",")
     files = sorted(args.npz.glob(args.glob))
     video = []

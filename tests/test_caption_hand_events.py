@@ -13,7 +13,8 @@ import pytest
 from motionbase.features.mirror import mirror_joints
 from motionbase.formats.bvh import load_bvh
 from motionbase.pipeline.caption.claims import kinematic_claims
-from motionbase.pipeline.caption.kinematics_summary import SummaryConfig, _Frame, arm_trace, rise_floor, summarize_motion
+from motionbase.pipeline.caption.kinematics_summary import (SummaryConfig, _Frame, arm_trace, rise_floor,
+                                                            summarize_motion)
 from motionbase.pipeline.caption.noise_floor import (ARM_QUANTILE, MARGINS, NOISE_FLOOR_JSON, calibrated_config,
                                                      clip_noise, floor_of, load_noise_floor, summarize_noise)
 from motionbase.skeleton import SMPL22

@@ -395,9 +395,9 @@ class ArmTrace:
 
 
 def arm_trace(f: _Frame, s: int, static: bool = False) -> ArmTrace:
-    """The :class:`ArmTrace` of side ``s`` (0 left, 1 right) of a clip. A frame counts as seen when most of
-    the ``raise_min_s`` window around it saw the wrist: its mean visibility there is at least ``trust_visibility``
-    (visibility flickers frame to frame; filled frames are no evidence for a claim). The jitter is
+    """The :class:`ArmTrace` of side ``s`` (0 left, 1 right) of a clip. A frame counts as seen when the wrist's
+    mean visibility over the ``raise_min_s`` window around it is at least ``trust_visibility`` (visibility
+    flickers frame to frame; filled frames are no evidence for a claim). The jitter is
     read on the trunk (shoulder height above the pelvis), which a gesture does not move: the clip's own
     estimation noise, not the gesture's acceleration."""
     cfg, ix, j = f.cfg, f.ix, f.j
@@ -424,14 +424,13 @@ def rise_floor(trace: ArmTrace, cfg: SummaryConfig, moving: bool | np.ndarray = 
 
 def _arms(f: _Frame, static: bool = False) -> list[ArmAction]:
     """Raised arms, as events. A frame is *up* when the wrist was seen and is above ``raise_elevation``
-    (``raise_elevation_moving`` while travelling; or above the head by ``raise_overhead_m``); it is *raised*
-    when it is also :func:`rise_floor` above the
-    arm's own rest in the clip. A stretch with the arm up (elevation above ``wave_elevation``) is one action
-    when it holds a raise for ``raise_min_s``, or, with no rise because the clip never shows the arm down
-    (its rest is above ``wave_elevation``: a hand up all clip long, or a clip cut mid-gesture), when it is
-    seen at shoulder height (``shoulder_elevation``) that long and waves
-    (:func:`_wave_swings`) while not travelling: a hand held up without either
-    is the person's posture (something carried), not a gesture, and is not claimed. While travelling,
+    (``raise_elevation_moving`` while travelling; or above the head by ``raise_overhead_m``); it is
+    *raised* when it is also :func:`rise_floor` above the arm's own rest in the clip. A stretch with the
+    arm up (elevation above ``wave_elevation``) is one action when it holds a raise for ``raise_min_s``,
+    or, with no rise because the clip never shows the arm down (its rest is above ``wave_elevation``: a
+    hand up all clip long, or a clip cut mid-gesture), when it is seen at shoulder height
+    (``shoulder_elevation``) that long and waves (:func:`_wave_swings`) while not travelling: a hand held
+    up without either is the person's posture (something carried), not a gesture, and is not claimed. While travelling,
     chest-high raises and brief shoulder-high ones are taken for arm swing and dropped."""
     cfg, ix, j = f.cfg, f.ix, f.j
     out = []

@@ -91,12 +91,14 @@ def summarize_noise(clips: list[dict[str, list[float]]]) -> dict[str, dict[str, 
     out = {}
     for k in clips[0]:
         x = np.array([v for c in clips for v in c[k] if np.isfinite(v)])
-        out[k] = {"n": int(len(x)), "p50": float(np.median(x)), f"p{ARM_QUANTILE:g}": float(np.percentile(x, ARM_QUANTILE)),
+        out[k] = {"n": int(len(x)), "p50": float(np.median(x)),
+                  f"p{ARM_QUANTILE:g}": float(np.percentile(x, ARM_QUANTILE)),
                   "p99": float(np.percentile(x, 99)), "max": float(x.max())}
     return out
 
 
-def floor_of(summary: dict[str, dict[str, float]], swing: dict[str, dict[str, float]] | None = None) -> dict[str, float]:
+def floor_of(summary: dict[str, dict[str, float]],
+             swing: dict[str, dict[str, float]] | None = None) -> dict[str, float]:
     """The floor values of one kind from :func:`summarize_noise`: arm quantities at ``ARM_QUANTILE``,
     jumps and kicks at the maximum; plus ``raise_rise_scale`` (the rise's spread, (p95 - p50) / 1.645,
     a robust sigma) and ``raise_jitter_ref`` (the median trunk jitter). With ``swing`` (clean mocap walks
