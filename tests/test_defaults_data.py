@@ -14,7 +14,7 @@ from .conftest import DATA
 def test_bandai_store_has_labels_captions_parts_and_splits(tmp_path):
     files = sorted({p.name: p for p in [*sample_bvh_files(), *(DATA / "bvh" / "bandai").rglob("*.bvh")]}.values())
     store = build_bandai_store(files, tmp_path / "s", ratios=(0.5, 0.25, 0.25))
-    assert len(store) == len(files) == 6
+    assert len(store) == len(files) == 8
     for i in range(len(store)):
         clip = store.clip(i)
         content = clip.meta.id.split("_")[1]
@@ -23,7 +23,7 @@ def test_bandai_store_has_labels_captions_parts_and_splits(tmp_path):
         assert len(clip.captions.whole) == 3
         assert all(any(v in c for v in CONTENT_PHRASES[content]) for c in clip.captions.whole), clip.captions.whole
         assert set(clip.captions.parts) == {"upper_body", "lower_body"}
-    assert sum(len(store.split(s)) for s in ("train", "val", "test")) == 6
+    assert sum(len(store.split(s)) for s in ("train", "val", "test")) == 8
     again = build_bandai_store(files, tmp_path / "s", ratios=(0.5, 0.25, 0.25))  # resumes: nothing added twice
     assert sorted(again.ids) == sorted(store.ids)
 

@@ -52,6 +52,9 @@ class Clip:
     skeleton: Skeleton = SMPL22
     captions: Captions = field(default_factory=Captions)
     meta: ClipMeta = field(default_factory=ClipMeta)
+    # (T, J) per-frame, per-joint visibility of pose estimates (video clips, while the pipeline runs: the
+    # captioner reads gestures only from seen frames); None for mocap. Not stored (labels keep the means).
+    visibility: np.ndarray | None = None
 
     @property
     def num_frames(self) -> int:

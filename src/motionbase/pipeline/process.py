@@ -371,7 +371,8 @@ def _video(path: Path, config: PipelineConfig, res: _Resources, result: InputRes
                              source_fps=float(info.fps), bbox_track=boxes.round(1).tolist(),
                              labels={"shot": str(shot), "person": str(track.id),
                                      **clip_labels(res.refine, vis, refined)})
-                clip = Clip(joints_m=joints.astype(np.float32), fps=config.fps, skeleton=SMPL22, meta=meta)
+                clip = Clip(joints_m=joints.astype(np.float32), fps=config.fps, skeleton=SMPL22, meta=meta,
+                            visibility=vis if vis is not None and len(vis) == len(joints) else None)
                 crops = [(float(i - run.start) * config.fps / schedule.fps, *s.crop)
                          for i, s in enumerate(track.payloads[run.start:run.stop], start=run.start)
                          if s is not None and s.crop is not None]
@@ -438,7 +439,8 @@ def claim_labels(clip: Clip, captioner: str) -> dict[str, str]:
     from .refine.provenance import joint_visibility
 
     cfg = calibrated_config(kind=motion_kind(clip.meta.labels, clip.meta.source, clip.meta.static))
-    summary = summarize_motion(clip.joints_m, clip.fps, clip.skeleton, cfg, where=clip.meta.id)
+    summary = summarize_motion(clip.joints_m, clip.fps, clip.skeleton, cfg, where=clip.meta.id,
+                               visibility=clip.visibility)
     out = {"claims": claims_json(kinematic_claims(summary, cfg, joint_visibility(clip.meta.labels)))}
     if captioner != "rules":
         text = " ".join(clip.captions.whole + list(clip.captions.parts.values()))

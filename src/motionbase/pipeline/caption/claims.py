@@ -2,7 +2,9 @@
 
 A claim is what the rules captioner asserts (``walk``, ``run``, ``jump``, ``turn left``, ``raise left
 hand``, ``wave right hand``, ``kick left leg``, ``squat``, ``still``) and a confidence in [0, 1]: how far
-the measurement is past its decision threshold (a logistic of the margin, in units of ``scale``), times
+the measurement is past its decision threshold (a logistic of the margin, in units of ``scale``; for a
+hand raise, the rise above the arm's rest less the clip's noise floor, in units of the noise's spread
+measured on walkers, times how long it is held; for a wave, the better of that and its swing count), times
 how well the joints the claim reads were seen (their mean visibility; 1 for mocap). A claim just over a
 threshold, or read from joints the camera barely saw, gets a low confidence, and a user filtering the
 store can drop it. Stored as ``labels["claims"]``: a JSON list of ``{"claim", "confidence"}``.
@@ -49,7 +51,12 @@ def kinematic_claims(s: MotionSummary, cfg: SummaryConfig, visibility: np.ndarra
     for a in s.arms:
         seen = _seen(visibility, _ARM[a.side])
         what = f"wave {a.side} hand" if a.waves else f"raise {a.side} hand"
-        out.append((what, _sure(a.span.end_s - a.span.start_s - cfg.raise_min_s, 0.2) * seen))
+        held = _sure(a.span.end_s - a.span.start_s - cfg.raise_min_s, 0.2)
+        # margin of the rise over the clip's noise floor, in units of the walkers' rise spread; a wave
+        # claimed without a rise event (the hand up all clip long) rests on its swings alone
+        rise = _sure(a.rise - a.rise_floor, cfg.raise_rise_scale) if a.rise > a.rise_floor else 0.0
+        swings = _sure(a.wave_swings - cfg.wave_min_swings + 0.5, 2.0) if a.waves else 0.0
+        out.append((what, max(rise, swings) * held * seen))
     for leg in s.legs:
         out.append((f"{leg.kind} {leg.side} leg", _sure(leg.height_m - cfg.kick_height, 0.1) * legs))
     for _ in s.squats:

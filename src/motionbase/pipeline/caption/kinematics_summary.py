@@ -24,10 +24,11 @@ What is measured (vectorised numpy; about 1-3 ms of CPU for a clip of a few seco
   sustained turn on the way (degrees);
 - jumps: spans with both feet off the floor where the pelvis rises above its standing height;
 - squats: spans where the pelvis drops below standing height by a fraction of the leg length;
-- arm raises per side: the wrist lifted towards or above the shoulder (or above the head), when,
-  how high, which way;
-- waves per side: the raised wrist swinging back and forth, or the forearm rocking about the elbow
-  (counted swings, with hysteresis);
+- arm raises per side, as events: the wrist lifted towards or above the shoulder (or above the head)
+  *and* well above the arm's own rest in the clip, held, in frames that saw the wrist (per-frame
+  visibility of pose estimates); when, how high, which way, by how much over the noise floor;
+- waves per side: the raised wrist swinging back and forth (side to side for a traveller), or the
+  forearm rocking about the elbow (counted swings, with hysteresis, at a waving rate);
 - kicks / leg lifts per side: a foot high above the floor (and ahead of the pelvis for a kick);
 - torso lean, the pose (standing, crouching, sitting, kneeling, lying) and whether nothing moves.
 """
@@ -38,6 +39,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from ...errors import ShapeError, SkeletonError
 from ...skeleton import SMPL22, Skeleton
@@ -71,7 +73,15 @@ class SummaryConfig:
     squat_min_s: float = 0.2
     raise_min_s: float = 0.2  # a wrist held up this long is a raised arm ...
     raise_elevation: float = -0.4  # ... up means above the shoulder by this many arm lengths (-1: hanging)
-    raise_overhead_m: float = 0.02  # ... or the wrist above the head joint by this much
+    raise_elevation_moving: float = -0.4  # ... this many while travelling (arms swing; video: walkers' floor)
+    raise_overhead_m: float = 0.02  # ... or the wrist above the head joint by this much ...
+    raise_rise: float = 0.5  # ... and risen this many arm lengths above the arm's own rest in the clip ...
+    raise_rise_moving: float = 0.5  # ... this many while travelling (arm swing; video: walkers' floor)
+    rest_quantile: float = 10.0  # the arm's rest: this percentile of its elevation over the seen frames
+    raise_rise_scale: float = 0.15  # noise spread of the rise (arm lengths): a claim's confidence unit
+    raise_jitter_ref: float = 0.0  # trunk jitter of the calibration walkers (see arm_trace); 0: not used
+    raise_jitter_z: float = 3.0  # a clip noisier than that adds this many of its extra noise sigmas
+    trust_visibility: float = 0.3  # a wrist seen with less mean visibility over a raise window is no evidence
     shoulder_elevation: float = -0.15  # a raise this high reaches shoulder height
     raise_margin_m: float = 0.02  # "above the head": wrist higher than the head joint by this
     wave_swing_m: float = 0.025  # a wave reverses the wrist's horizontal swing by this much ...
@@ -79,6 +89,8 @@ class SummaryConfig:
     wave_elevation: float = -0.6  # the arm counts as up for waving down to this elevation
     wave_angle_deg: float = 5.0  # or: the forearm tilts side to side about the elbow by this much ...
     wave_min_angle_swings: int = 7  # ... this many times (a hand wave with a still upper arm)
+    wave_hz: tuple[float, float] = (0.25, 4.0)  # ... at a rate in this range (back-and-forth cycles / s;
+    # Bandai train-split waves: 5th percentile 0.27, median 0.94, max 2.5; faster than 4 Hz is pose noise)
     kick_height: float = 0.5  # foot above the floor, as a fraction of leg length
     kick_forward: float = 0.25  # foot ahead of the pelvis, as a fraction of leg length
     kick_min_s: float = 0.1
@@ -107,6 +119,8 @@ class ArmAction:
     span: Span
     lowered: bool
     wave_swings: int = 0
+    rise: float = 0.0  # sustained rise above the arm's rest in the clip (arm lengths; 0: no rise event)
+    rise_floor: float = 0.0  # the clip's noise floor for that rise (arm lengths, jitter-scaled)
 
     @property
     def waves(self) -> bool:
@@ -225,8 +239,9 @@ def _swings(signal: np.ndarray, threshold: float) -> int:
 class _Frame:
     """Per-frame body frame and heights shared by the measurements below."""
 
-    def __init__(self, joints: np.ndarray, fps: float, skel: Skeleton, cfg: SummaryConfig):
-        self.j, self.fps, self.cfg, self.skel = joints, fps, cfg, skel
+    def __init__(self, joints: np.ndarray, fps: float, skel: Skeleton, cfg: SummaryConfig,
+                 visibility: np.ndarray | None = None):
+        self.j, self.fps, self.cfg, self.skel, self.vis = joints, fps, cfg, skel, visibility
         self._gait: tuple[int, int] | None = None
         self.ix = ix = _Joints.of(skel)
         self.n_smooth = max(1, int(round(cfg.smooth_s * fps)))
@@ -256,6 +271,10 @@ class _Frame:
 
     def frames(self, seconds: float) -> int:
         return max(1, int(round(seconds * self.fps)))
+
+    def seen(self, joint: int) -> np.ndarray:
+        """(T,) visibility of ``joint`` per frame; 1 without per-frame visibility (mocap)."""
+        return np.ones(len(self.j)) if self.vis is None else np.clip(self.vis[:, joint], 0.0, 1.0)
 
     def froude(self, speed_mps: float) -> float:
         return float(speed_mps ** 2 / (9.81 * max(self.leg_m, 1e-6)))
@@ -358,57 +377,127 @@ def _squats(f: _Frame) -> list[Span]:
     return [f.span(a, b, drop[a:b].max()) for a, b in _runs(low, f.frames(f.cfg.squat_min_s))]
 
 
-def _arms(f: _Frame) -> list[ArmAction]:
-    """Raised arms. Elevation = (wrist height - shoulder height) / arm length: -1 hanging, 0 level
-    with the shoulder, +1 straight up. Each stretch with the arm up (elevation above
-    ``wave_elevation``) that holds a raise (above ``raise_elevation`` for ``raise_min_s``) is one
-    action, and its waving is counted over the whole stretch. While travelling, chest-high raises
-    and brief shoulder-high ones are taken for arm swing and dropped."""
+@dataclass
+class ArmTrace:
+    """One arm through a clip: elevation = (wrist height - shoulder height) / arm length (-1 hanging, 0 level
+    with the shoulder, +1 straight up), which frames saw the wrist (``seen``), the arm's own rest (the
+    ``rest_quantile`` of the seen elevation; -1, hanging, when the clip cannot show one: a still pose or too
+    few seen frames), the rise above it, and the clip's jitter (see :func:`arm_trace`)."""
+
+    elevation: np.ndarray  # (T,)
+    seen: np.ndarray  # (T,) bool
+    rest: float
+    jitter: float
+
+    @property
+    def rise(self) -> np.ndarray:
+        return self.elevation - self.rest
+
+
+def arm_trace(f: _Frame, s: int, static: bool = False) -> ArmTrace:
+    """The :class:`ArmTrace` of side ``s`` (0 left, 1 right) of a clip. A frame counts as seen when the wrist's
+    mean visibility over the ``raise_min_s`` window around it is at least ``trust_visibility`` (visibility
+    flickers frame to frame; filled frames are no evidence for a claim). The jitter is
+    read on the trunk (shoulder height above the pelvis), which a gesture does not move: the clip's own
+    estimation noise, not the gesture's acceleration."""
+    cfg, ix, j = f.cfg, f.ix, f.j
+    wrist, elbow, shoulder = j[:, ix.wrist[s]], j[:, ix.elbow[s]], j[:, ix.shoulder[s]]
+    arm_m = max(float(np.median(np.linalg.norm(elbow - shoulder, axis=-1) + np.linalg.norm(wrist - elbow, axis=-1))),
+                1e-6)
+    elevation = (wrist[:, 1] - shoulder[:, 1]) / arm_m
+    n = f.frames(cfg.raise_min_s)
+    seen = uniform_filter1d(f.seen(ix.wrist[s]), min(n, len(j)), mode="nearest") >= cfg.trust_visibility
+    enough = not static and seen.sum() >= 2 * n
+    rest = float(np.percentile(elevation[seen], cfg.rest_quantile)) if enough else -1.0
+    trunk = (shoulder[:, 1] - j[:, ix.pelvis, 1]) / arm_m
+    jitter = float(np.median(np.abs(np.diff(trunk, 2)))) if len(j) > 2 else 0.0
+    return ArmTrace(elevation, seen, rest, jitter)
+
+
+def rise_floor(trace: ArmTrace, cfg: SummaryConfig, moving: bool | np.ndarray = False) -> float | np.ndarray:
+    """The rise a raise must clear: ``raise_rise`` (``raise_rise_moving`` while travelling) plus, for a clip
+    noisier than the calibration walkers, ``raise_jitter_z`` sigmas of its extra noise (a white noise's
+    sigma is its median |second difference| / 1.65)."""
+    extra = max(0.0, trace.jitter - cfg.raise_jitter_ref) / 1.65 if cfg.raise_jitter_ref > 0 else 0.0
+    return np.where(moving, cfg.raise_rise_moving, cfg.raise_rise) + cfg.raise_jitter_z * extra
+
+
+def _arms(f: _Frame, static: bool = False) -> list[ArmAction]:
+    """Raised arms, as events. A frame is *up* when the wrist was seen and is above ``raise_elevation``
+    (``raise_elevation_moving`` while travelling; or above the head by ``raise_overhead_m``); it is
+    *raised* when it is also :func:`rise_floor` above the arm's own rest in the clip. A stretch with the
+    arm up (elevation above ``wave_elevation``) is one action when it holds a raise for ``raise_min_s``,
+    or, with no rise because the clip never shows the arm down (its rest is above ``wave_elevation``: a
+    hand up all clip long, or a clip cut mid-gesture), when it is seen at shoulder height
+    (``shoulder_elevation``) that long and waves (:func:`_wave_swings`) while not travelling: a hand held
+    up without either is the person's posture (something carried), not a gesture, and is not claimed. While travelling,
+    chest-high raises and brief shoulder-high ones are taken for arm swing and dropped."""
     cfg, ix, j = f.cfg, f.ix, f.j
     out = []
     for s, side in enumerate(SIDES):
         wrist, elbow, shoulder = j[:, ix.wrist[s]], j[:, ix.elbow[s]], j[:, ix.shoulder[s]]
-        arm_m = float(np.median(np.linalg.norm(elbow - shoulder, axis=-1) + np.linalg.norm(wrist - elbow, axis=-1)))
-        elevation = (wrist[:, 1] - shoulder[:, 1]) / max(arm_m, 1e-6)
+        trace = arm_trace(f, s, static)
+        elevation, floor = trace.elevation, rise_floor(trace, cfg, f.travelling)
         overhead = wrist[:, 1] > j[:, ix.head, 1] + cfg.raise_margin_m
         outward = np.array([1.0 if side == "left" else -1.0, 1.0, 1.0])  # outward from the body is +x
         rel = f.local(wrist - shoulder) * outward
         fore = f.local(wrist - elbow) * outward
         tilt = np.degrees(np.arctan2(fore[:, 0], fore[:, 1]))  # forearm tilt out from vertical
-        raised = (elevation > cfg.raise_elevation) | (wrist[:, 1] > j[:, ix.head, 1] + cfg.raise_overhead_m)
+        high = np.where(f.travelling, cfg.raise_elevation_moving, cfg.raise_elevation)
+        up = trace.seen & ((elevation > high) | (wrist[:, 1] > j[:, ix.head, 1] + cfg.raise_overhead_m))
+        raised = up & (trace.rise > floor)
+        waving = trace.seen & (elevation > cfg.shoulder_elevation)
+        n_min = min(f.frames(cfg.raise_min_s), len(j))
         for a, b in _runs(elevation > cfg.wave_elevation, 1):
-            hold = _runs(raised[a:b], min(f.frames(cfg.raise_min_s), len(j)))
-            if not hold:
-                continue
+            hold = _runs(raised[a:b], n_min)
+            walking = f.travelling[a:b].mean() > 0.5  # (walking arms swing to and fro at 1-2 Hz themselves)
+            swings = _wave_swings(rel[a:b], tilt[a:b], cfg, f.fps, lateral=walking)
+            if not hold:  # no rise event: if the clip never shows the arm down, a wave (standing) is a gesture
+                hold = _runs(waving[a:b], n_min) if swings and not walking and trace.rest > cfg.wave_elevation else []
+                if not hold:
+                    continue
             ra, rb = a + hold[0][0], a + hold[-1][1]
             top = ra + int(np.argmax(elevation[ra:rb]))
-            level = ("overhead" if overhead[ra:rb].any() else
+            level = ("overhead" if _runs(overhead[ra:rb], n_min) else  # held above the head, not one frame
                      "shoulder" if elevation[top] > cfg.shoulder_elevation else "chest")
             moving = f.travelling[ra:rb].mean() > 0.5
             if moving and (level == "chest" or (level == "shoulder" and rb - ra < f.frames(1.0))):
                 continue  # arm swing of a walk or run
+            rise = max(float(minimum_filter1d(trace.rise[c:d], n_min, mode="nearest").max())
+                       for c, d in ((a + x, a + y) for x, y in hold))
             out_, up_, ahead = rel[top]
             direction = "up" if up_ > max(out_, ahead) else ("forward" if ahead >= out_ else "sideways")
             out.append(ArmAction(side, level, direction, f.span(ra, rb, wrist[top, 1] - shoulder[top, 1]),
-                                 lowered=bool(rb < len(j) and not raised[-1]),
-                                 wave_swings=_wave_swings(rel[a:b], tilt[a:b], cfg)))
+                                 lowered=bool(rb < len(j) and not up[-1]), wave_swings=swings,
+                                 rise=rise, rise_floor=float(floor[top])))
     return sorted(out, key=lambda x: (x.span.start_s, -x.span.size))
 
 
-def _wave_swings(rel: np.ndarray, tilt_deg: np.ndarray, cfg: SummaryConfig) -> int:
+def _wave_swings(rel: np.ndarray, tilt_deg: np.ndarray, cfg: SummaryConfig, fps: float, lateral: bool = False) -> int:
     """Swings of a raised hand: of the wrist (shoulder-relative, body frame) along the main axis of its
-    horizontal path (side to side or to and fro), or of the forearm's sideways tilt about the elbow.
-    0 unless either count reaches its minimum."""
+    horizontal path (``lateral``, for a person travelling: side to side only, as to and fro is what walking
+    arms do), or of the forearm's sideways tilt about the elbow.
+    0 unless either count reaches its minimum at a waving rate (``wave_hz``: back-and-forth cycles per
+    second over the stretch from the first to the last reversal; slower is a reach, faster is noise)."""
     if len(rel) < 4:
         return 0
+    lo, hi = cfg.wave_hz
+
+    def rate_ok(pivots: list[int]) -> bool:
+        seconds = (pivots[-2] - pivots[1]) / fps if len(pivots) > 3 else 0.0
+        return seconds > 0 and lo <= (len(pivots) - 3) / 2 / seconds <= hi
+
     plane = _moving_average(rel, 3)[:, [0, 2]]
-    plane = plane - plane.mean(axis=0)
-    _, _, vt = np.linalg.svd(plane, full_matrices=False)
-    swings = _swings(plane @ vt[0], cfg.wave_swing_m)
-    if swings >= cfg.wave_min_swings:
-        return swings
-    tilts = _swings(_moving_average(tilt_deg, 3), cfg.wave_angle_deg)
-    return tilts if tilts >= cfg.wave_min_angle_swings else 0
+    if lateral:
+        axis = plane[:, 0]
+    else:
+        plane = plane - plane.mean(axis=0)
+        axis = plane @ np.linalg.svd(plane, full_matrices=False)[2][0]
+    pivots = _zigzag(axis, cfg.wave_swing_m)
+    if len(pivots) - 2 >= cfg.wave_min_swings and rate_ok(pivots):
+        return len(pivots) - 2
+    pivots = _zigzag(_moving_average(tilt_deg, 3), cfg.wave_angle_deg)
+    return len(pivots) - 2 if len(pivots) - 2 >= cfg.wave_min_angle_swings and rate_ok(pivots) else 0
 
 
 def _legs(f: _Frame) -> list[LegAction]:
@@ -446,10 +535,13 @@ def _lean(f: _Frame) -> float:
 
 
 def summarize_motion(joints_m: np.ndarray, fps: float = 20.0, skeleton: Skeleton = SMPL22,
-                     config: SummaryConfig | None = None, *, where: str = "joints") -> MotionSummary:
+                     config: SummaryConfig | None = None, *, where: str = "joints",
+                     visibility: np.ndarray | None = None) -> MotionSummary:
     """Facts about a motion: joints (T, J, 3) metres, Y up, ``fps`` frames/s -> :class:`MotionSummary`.
 
-    T may be 1 (a still image): then only the pose and arm heights are read.
+    T may be 1 (a still image): then only the pose and arm heights are read. ``visibility`` (T, J), per
+    frame and joint (pose estimates; None for mocap): arm gestures are read only from frames that saw
+    the wrist (see :meth:`_Frame.seen`).
     Raises :class:`ShapeError` (naming ``where``) for a wrong shape or NaN/inf, and
     :class:`SkeletonError` for a skeleton without SMPL-style joint names.
     """
@@ -462,7 +554,11 @@ def summarize_motion(joints_m: np.ndarray, fps: float = 20.0, skeleton: Skeleton
         raise ShapeError(f"{where}: NaN/inf in joints at frame {int(np.argmax(bad))}")
     if not (np.isfinite(fps) and fps > 0):
         raise ShapeError(f"{where}: fps {fps} must be a positive number")
-    f = _Frame(j, float(fps), skeleton, cfg)
+    if visibility is not None:
+        visibility = np.asarray(visibility, dtype=np.float64)
+        if visibility.shape != j.shape[:2]:
+            raise ShapeError(f"{where}: visibility has shape {visibility.shape}, expected {j.shape[:2]}")
+    f = _Frame(j, float(fps), skeleton, cfg, visibility)
     still = float(np.linalg.norm(j - j[:1], axis=-1).max()) < cfg.still_m
     if len(j) < 2 or still:
         locomotion, direction, speed, distance, flight, turn = "none", "", 0.0, 0.0, 0.0, 0.0
@@ -477,4 +573,4 @@ def summarize_motion(joints_m: np.ndarray, fps: float = 20.0, skeleton: Skeleton
                          froude=f.froude(speed) if locomotion != "none" else 0.0, flight_phases=gait[0],
                          steps=gait[1],
                          lean_deg=_lean(f), turns=turns, jumps=jumps, squats=squats,
-                         arms=_arms(f), legs=legs)
+                         arms=_arms(f, still or len(j) < 2), legs=legs)

@@ -312,7 +312,7 @@ class RulesCaptioner:
 
     def summarize(self, clip: Clip) -> MotionSummary:
         return summarize_motion(clip.joints_m, clip.fps, clip.skeleton, self.summary_config(clip),
-                                where=clip_label(clip))
+                                where=clip_label(clip), visibility=clip.visibility)
 
     def caption(self, clip: Clip, frames: Sequence[np.ndarray] | None = None) -> Captions:
         return captions_from_summary(self.summarize(clip), replace(self.config, summary=self.summary_config(clip)))
