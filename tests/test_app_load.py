@@ -5,6 +5,7 @@ them; a second instance on a used port refused with one clear line. Requests go 
 
 import gc
 import json
+import math
 import os
 import threading
 import time
@@ -99,11 +100,12 @@ def _rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
-def _soak(app, seconds: float) -> list[tuple[int, float]]:
-    """Generations from 2 clients for ``seconds``; (generations served so far, RSS in MB) after each round."""
+def _soak(app, seconds: float = math.inf, generations: float = math.inf) -> list[tuple[int, float]]:
+    """Generations from 2 clients for ``seconds`` (or until ``generations``); (generations served so far, RSS in
+    MB) after each round."""
     samples, served = [], 0
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    while time.monotonic() < end and served < generations:
         out = []
         threads = [threading.Thread(target=lambda i=i: out.append(generate(app, [f"walk {i}", 1.0, i, 1.0])))
                    for i in range(2)]
@@ -125,9 +127,10 @@ def _slope_mb_per_100(samples: list[tuple[int, float]]) -> float:
     return float(np.polyfit(n, rss, 1)[0] * 100)
 
 
-def _soak_and_check(served, seconds):
+def _soak_and_check(served, seconds, warm_up=None):
     app, _, root = served
-    _soak(app, 4)  # warm up: first renders, caches, thread pools
+    # warm up: first renders, caches, thread pools (given a count, the allocator too: see WARM_UP)
+    _soak(app, seconds=4 if warm_up is None else math.inf, generations=warm_up or math.inf)
     threads_before = threading.active_count()
     samples = _soak(app, seconds)
     assert threading.active_count() <= threads_before + 4, "threads pile up"
@@ -144,23 +147,30 @@ def test_memory_is_flat_over_a_short_soak(served):
     assert last - first < 60, f"RSS grew {last - first:.0f} MB over {samples[-1][0]} generations: {samples}"
 
 
-# "Flat" for the 5-minute soak: the RSS slope over its second half (after the allocator and Gradio's bounded
-# tables have filled: about 250 generations in the in-process runs of issue 15) is under FLAT_MB_PER_100 MB per
-# 100 generations. The defect it guards against grew 9.2 MB per 100 (86 MB over 936 generations); 2 MB per 100 is
-# under a quarter of that, yet above the steps of a few MB in which glibc grows its heap, which over the ~450
-# generations of a second half would read as up to about 1 MB per 100 on a flat process.
-FLAT_MB_PER_100 = 2.0
+# "Flat" for the 5-minute soak: after WARM_UP generations, the slope of RSS against generations served over 5
+# minutes is under FLAT_MB_PER_100 MB per 100 generations. Why the warm-up: in the runs of issue 15 (in-process
+# handler, render alone, and served over HTTP) RSS first rises 20-40 MB and levels off after 200-350 generations,
+# native memory (no Python or numpy allocation grows: tracemalloc) that neither MALLOC_ARENA_MAX=2 nor a fixed
+# mmap threshold changes. Why 3: the defect grew 9.2 MB per 100 generations, steadily (86 MB over 936 in 5 min);
+# flat runs after the warm-up read up to about 1.3 MB per 100, from the few-MB steps in which the heap grows; what
+# Gradio still keeps per call (about 4 KB: a message queue per session, the newest 2,000) is 0.4 MB per 100.
+WARM_UP = 300
+FLAT_MB_PER_100 = 3.0
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(900)
-def test_memory_is_flat_over_a_five_minute_soak(served):
-    samples = _soak_and_check(served, 300)
-    second_half = [s for s in samples if s[0] > samples[-1][0] / 2]
-    assert len(second_half) >= 20, f"too few rounds to judge: {samples}"
-    slope = _slope_mb_per_100(second_half)
-    assert slope < FLAT_MB_PER_100, (f"RSS grows {slope:.2f} MB per 100 generations over the second half of "
-                                     f"{samples[-1][0]} generations (allowed {FLAT_MB_PER_100}): {samples}")
+@pytest.mark.timeout(1500)
+def test_memory_is_flat_over_a_five_minute_soak(served, record_property):
+    samples = _soak_and_check(served, 300, warm_up=WARM_UP)
+    assert len(samples) >= 20, f"too few rounds to judge: {samples}"
+    slope = _slope_mb_per_100(samples)
+    for key, value in (("generations", samples[-1][0]), ("rss_first_mb", round(samples[0][1], 1)),
+                       ("rss_last_mb", round(samples[-1][1], 1)), ("mb_per_100_generations", round(slope, 3))):
+        record_property(key, value)  # into the JUnit report: scripts/reliability_report.py lists them
+    print(f"soak after {WARM_UP} generations: {samples[-1][0]} generations in 5 min, RSS {samples[0][1]:.0f} -> "
+          f"{samples[-1][1]:.0f} MB, {slope:.2f} MB per 100 generations")
+    assert slope < FLAT_MB_PER_100, (f"RSS grows {slope:.2f} MB per 100 generations over {samples[-1][0]} "
+                                     f"generations after a warm-up of {WARM_UP} (allowed {FLAT_MB_PER_100}): {samples}")
 
 
 @pytest.mark.timeout(120)
