@@ -31,7 +31,7 @@ def theme(gr):
 
 
 def launch_options(blocks) -> dict:
-    """Keyword arguments of ``Blocks.launch`` that keep the app offline and local."""
+    """Keyword arguments of ``Blocks.launch`` that keep the app offline, local and bounded in memory."""
     gr = require_gradio()
     return {"share": False, "ssr_mode": False, "pwa": False, "mcp_server": False, "quiet": True,
             "show_error": True, "theme": theme(gr), "allowed_paths": [str(blocks.motionbase_workdir)],
