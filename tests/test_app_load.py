@@ -150,10 +150,11 @@ def test_memory_is_flat_over_a_short_soak(served):
 # "Flat" for the 5-minute soak: after WARM_UP generations, the slope of RSS against generations served over 5
 # minutes is under FLAT_MB_PER_100 MB per 100 generations. Why the warm-up: in the runs of issue 15 (in-process
 # handler, render alone, and served over HTTP) RSS first rises 20-40 MB and levels off after 200-350 generations,
-# native memory (no Python or numpy allocation grows: tracemalloc) that neither MALLOC_ARENA_MAX=2 nor a fixed
-# mmap threshold changes. Why 3: the defect grew 9.2 MB per 100 generations, steadily (86 MB over 936 in 5 min);
-# flat runs after the warm-up read up to about 1.3 MB per 100, from the few-MB steps in which the heap grows; what
-# Gradio still keeps per call (about 4 KB: a message queue per session, the newest 2,000) is 0.4 MB per 100.
+# native memory of matplotlib's drawing (render_frames alone does it; the ffmpeg encoding stays flat; no Python or
+# numpy allocation grows: tracemalloc), which neither MALLOC_ARENA_MAX=2 nor a fixed mmap threshold changes. Why 3: the defect grew 9.2 MB per 100 generations, steadily (86 MB over 936 in 5 min);
+# after the fix this soak read 0.66 MB per 100 (936 generations, 606 -> 613 MB), and windows of 100 generations
+# read up to 4, from the few-MB steps in which the heap grows; what Gradio still keeps per call (about 4 KB: a
+# message queue per session, the newest 2,000) is 0.4 MB per 100. 3 is a third of the defect, with room for steps.
 WARM_UP = 300
 FLAT_MB_PER_100 = 3.0
 
