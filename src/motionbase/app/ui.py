@@ -16,6 +16,12 @@ from .server import require_gradio
 
 TITLE = "motionbase: text to motion"
 EXAMPLES = ("a person waves the left hand", "a person walks forward", "an elderly person slowly raises both hands")
+# Gradio keeps, per session, a copy of the page's config with the last inputs and outputs (about 90 KiB for this
+# page), the newest 10,000 sessions by default; every API call without a session hash is a session of its own, so
+# a served app grew about 0.1 MB per generation (issue 15). This app keeps nothing between requests (no gr.State,
+# the handlers return plain values), so a dropped session loses only Gradio's record of its last run, whose files
+# go after AppHandlers.keep newer requests anyway: keep as many sessions as request folders.
+SESSIONS_KEPT = AppHandlers.keep
 
 
 def theme(gr):
@@ -25,10 +31,11 @@ def theme(gr):
 
 
 def launch_options(blocks) -> dict:
-    """Keyword arguments of ``Blocks.launch`` that keep the app offline and local."""
+    """Keyword arguments of ``Blocks.launch`` that keep the app offline, local and bounded in memory."""
     gr = require_gradio()
     return {"share": False, "ssr_mode": False, "pwa": False, "mcp_server": False, "quiet": True,
-            "show_error": True, "theme": theme(gr), "allowed_paths": [str(blocks.motionbase_workdir)]}
+            "show_error": True, "theme": theme(gr), "allowed_paths": [str(blocks.motionbase_workdir)],
+            "state_session_capacity": SESSIONS_KEPT}
 
 
 def build_app(generator, *, workdir=None, render=None):
