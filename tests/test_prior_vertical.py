@@ -29,12 +29,13 @@ def _clip(name: str) -> np.ndarray:
 
 
 def _peak_height_kept(truth: np.ndarray, out: np.ndarray) -> float:
-    """Mean over the truth's jumps (root > 10 cm above its standing height) of out's rise / truth's rise."""
+    """Mean over the truth's jumps (root > 10 cm above its standing height) of out's rise above its own
+    standing height / truth's rise."""
     e = excursion(truth[:, 0, 1], 20.0)
-    base = truth[:, 0, 1] - e
+    rise = excursion(out[:, 0, 1], 20.0)
     peaks, _ = find_peaks(e, height=0.1, distance=10)
     assert len(peaks) >= 8  # 01_01 has ten jumps
-    return float(np.mean([(out[p, 0, 1] - base[p]) / e[p] for p in peaks]))
+    return float(np.mean(rise[peaks] / e[peaks]))
 
 
 def test_noisy_jumps_keep_their_height(prior):
@@ -44,9 +45,9 @@ def test_noisy_jumps_keep_their_height(prior):
         noisy, vis = corrupt(jumps, np.random.default_rng(seed), noise)
         kept.append(_peak_height_kept(jumps, prior.repair(noisy, vis).astype(np.float64)))
         flat.append(_peak_height_kept(jumps, prior._finish(prior._denoise(*_validate(noisy, vis)))))
-    # measured: 0.88 / 0.87 of the jumps' rise kept; the network alone keeps 0.51 / 0.55
+    # measured: 0.90 / 0.85 of the jumps' rise kept; the network alone keeps 0.61 / 0.62
     assert min(kept) > 0.8, kept
-    assert max(flat) < 0.65, flat
+    assert max(flat) < 0.7, flat
 
 
 def test_no_rise_invented_on_noisy_motion_without_jumps(prior):
@@ -78,3 +79,20 @@ def test_restore_shifts_the_whole_body_up_only_on_large_rises():
     crouch = before.copy()
     crouch[..., 1] -= 2 * hop[:, None]  # a downward excursion is never restored
     assert np.allclose(keep_vertical_excursion(crouch, crouch * 0.9, 20.0), crouch * 0.9)
+
+
+def test_noisy_jumps_survive_the_whole_refine_step_without_penetration():
+    """--refine prior (prior, clean-up, flight height kept) on noisy CMU jumps: the captioner still finds the
+    jumps (measured 8 / 8 of the ten for seeds 0 / 1; 0 / 0 before this change), no foot under the floor."""
+    from motionbase.pipeline.caption.kinematics_summary import summarize_motion
+    from motionbase.pipeline.caption.noise_floor import calibrated_config
+    from motionbase.pipeline.refine import refine_motion
+
+    jumps, noise = _clip("01_01"), load_noise_model()
+    for seed in (0, 1):
+        noisy, vis = corrupt(jumps, np.random.default_rng(seed), noise)
+        out = refine_motion(noisy, vis, 20.0, "prior").joints
+        assert out[:, [7, 8, 10, 11], 1].min() > -1e-6  # ankles and balls of the feet on or above the floor
+        found = summarize_motion(out, 20.0, config=calibrated_config(kind="video")).jumps
+        assert len(found) >= 7 and all(j.size > 0.14 for j in found), [j.size for j in found]
+        assert _peak_height_kept(jumps, out) > 0.55  # measured 0.79 / 0.63 (0.16 / 0.01 before this change)

@@ -38,9 +38,12 @@ def excursion(height: np.ndarray, fps: float, config: VerticalConfig = VerticalC
 
 
 def keep_vertical_excursion(before: np.ndarray, after: np.ndarray, fps: float,
-                            config: VerticalConfig = VerticalConfig(), root: int = 0) -> np.ndarray:
+                            config: VerticalConfig = VerticalConfig(), root: int = 0,
+                            free: np.ndarray | None = None) -> np.ndarray:
     """Input joints ``before`` and the prior's ``after`` (T, J, 3), Y up -> ``after`` shifted up per frame
-    where the input's root rises well above its standing height (see the module docstring)."""
+    where the input's root rises well above its standing height (see the module docstring). ``free`` (T,)
+    in [0, 1] scales the shift per frame (the refine step passes 0 where a foot is planted, so a contact
+    stays on the floor)."""
     b = np.asarray(before, dtype=np.float64)
     a = np.asarray(after, dtype=np.float64)
     if len(a) < 3:
@@ -52,6 +55,8 @@ def keep_vertical_excursion(before: np.ndarray, after: np.ndarray, fps: float,
     w = w * np.clip((kept - config.agree_low) / (config.agree_high - config.agree_low), 0.0, 1.0)
     w = gaussian_filter1d(w, max(config.weight_sigma_s * fps, 1e-6), mode="nearest")
     dy = np.maximum(w * (e_in - e_out), 0.0)
+    if free is not None:
+        dy = dy * np.clip(np.asarray(free, dtype=np.float64), 0.0, 1.0)
     out = a.copy()
     out[..., 1] += dy[:, None]
     return out
