@@ -58,3 +58,15 @@ def test_hand_to_the_ear_is_worded_as_to_the_head(raise_left):
 def test_a_real_raise_above_the_head_is_unchanged(raise_left):
     assert [(a.side, a.level) for a in summarize_motion(raise_left, 20.0).arms] == [("left", "overhead")]
     assert "to the head" not in _words(raise_left)
+
+
+def test_the_vtest_phone_call_is_a_hand_to_the_head():
+    """Real video: vtest's s00-p035 holds a phone to his right ear (docs/images/vtest_p035_hand_to_ear.png);
+    the stored clip's caption said "raises the right arm out to the side" before the head level existed."""
+    from motionbase.pipeline.caption.noise_floor import calibrated_config
+
+    joints = np.load(DATA / "vtest_clips" / "s00_p035_prior.npy").astype(np.float64)
+    s = summarize_motion(joints, 20.0, config=calibrated_config(kind="video"))
+    assert [(a.side, a.level) for a in s.arms] == [("right", "head")], s.arms
+    words = " ".join(captions_from_summary(s).whole).lower()
+    assert "right hand to the head" in words and "out to the side" not in words, words
