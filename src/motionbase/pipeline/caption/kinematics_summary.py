@@ -84,9 +84,9 @@ class SummaryConfig:
     trust_visibility: float = 0.3  # a wrist seen with less mean visibility over a raise window is no evidence
     shoulder_elevation: float = -0.15  # a raise this high reaches shoulder height
     raise_margin_m: float = 0.02  # "above the head": wrist higher than the head joint by this
-    head_near: float = 0.45  # "to the head" (hand to the ear or face): wrist within this many arm lengths
+    head_near: float = 0.5  # "to the head" (hand to the ear or face): wrist within this many arm lengths
     # of the head joint in a quarter of a raise's frames (a hand out to the side is >= 1 away, on the chest
-    # >= 0.55; vtest's phone call, s00-p035: 0.38-0.49, the estimated wrist at collar height)
+    # >= 0.55; vtest's phone call, s00-p035: 0.38-0.49, a quarter under 0.44-0.46 between runs)
     wave_swing_m: float = 0.025  # a wave reverses the wrist's horizontal swing by this much ...
     wave_min_swings: int = 5  # ... this many times while the arm is up
     wave_elevation: float = -0.6  # the arm counts as up for waving down to this elevation
