@@ -55,10 +55,11 @@ def test_clean_motion_is_left_nearly_unchanged(prior, jumps):
     assert m["mpjpe_root_aligned_mm"] < 15.0, m
     assert m["mpjpe_mm"] < 0.5 * noisy["mpjpe_mm"], (m, noisy)
     # no invented or lost motion: the pelvis's ground path keeps its length within 10 %, the jumps keep most
-    # of their height (Bandai has no jumps: the prior flattens them somewhat, see docs/PRIOR.md), no added jerk
+    # of their height (Bandai has no jumps: the network flattens them, prior.vertical restores them; measured
+    # 0.87 of the root's range kept, 0.80 without the restore, see docs/PRIOR.md), no added jerk
     path = lambda j: np.linalg.norm(np.diff(j[:, 0, [0, 2]], axis=0), axis=-1).sum()  # noqa: E731
     assert path(out) == pytest.approx(path(jumps), rel=0.1)
-    assert np.ptp(out[:, 0, 1]) > 0.6 * np.ptp(jumps[:, 0, 1])
+    assert np.ptp(out[:, 0, 1]) > 0.85 * np.ptp(jumps[:, 0, 1])
     assert m["jerk_m_s3"] <= 1.1 * repair_metrics(jumps, jumps)["jerk_m_s3"]
 
 

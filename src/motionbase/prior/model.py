@@ -129,11 +129,14 @@ class MotionPrior:
     def repair(self, joints_m: np.ndarray, visibility: np.ndarray | None = None, *, finish: bool = True) -> np.ndarray:
         """(T, 22, 3) metres, Y up, 20 fps, SMPL-22 (+ optional (T, 22) visibility in [0, 1]) -> repaired
         (T, 22, 3) float32. Joints with visibility < 0.5 are ignored (NaN allowed there). ``finish=False``
-        returns the network's output without the light smoothing and rigid bones that follow it."""
+        returns the network's output without the light smoothing and rigid bones that follow it, and without
+        restoring the jumps the network flattens (:mod:`motionbase.prior.vertical`)."""
+        from .vertical import keep_vertical_excursion
+
         j, v = _validate(joints_m, visibility)
         out = self._denoise(j, v)
         if finish:
-            out = self._finish(out)
+            out = keep_vertical_excursion(fill_missing(j, v), self._finish(out), self.config.fps)
         return out.astype(np.float32)
 
     def _finish(self, joints: np.ndarray) -> np.ndarray:

@@ -84,6 +84,9 @@ class SummaryConfig:
     trust_visibility: float = 0.3  # a wrist seen with less mean visibility over a raise window is no evidence
     shoulder_elevation: float = -0.15  # a raise this high reaches shoulder height
     raise_margin_m: float = 0.02  # "above the head": wrist higher than the head joint by this
+    head_near: float = 0.5  # "to the head" (hand to the ear or face): wrist within this many arm lengths
+    # of the head joint in a quarter of a raise's frames (a hand out to the side is >= 1 away, on the chest
+    # >= 0.55; vtest's phone call, s00-p035: 0.38-0.49, a quarter under 0.44-0.46 between runs)
     wave_swing_m: float = 0.025  # a wave reverses the wrist's horizontal swing by this much ...
     wave_min_swings: int = 5  # ... this many times while the arm is up
     wave_elevation: float = -0.6  # the arm counts as up for waving down to this elevation
@@ -110,8 +113,9 @@ class Span:
 
 @dataclass
 class ArmAction:
-    """One raised arm: how high (``overhead``, ``shoulder`` or ``chest``), which way it points from the shoulder
-    (``up``, ``forward``, ``sideways``), whether it comes back down, and any waving."""
+    """One raised arm: how high (``overhead``, ``head``: the hand at the ear or face, ``shoulder`` or
+    ``chest``), which way it points from the shoulder (``up``, ``forward``, ``sideways``), whether it comes
+    back down, and any waving."""
 
     side: str
     level: str
@@ -439,6 +443,8 @@ def _arms(f: _Frame, static: bool = False) -> list[ArmAction]:
         trace = arm_trace(f, s, static)
         elevation, floor = trace.elevation, rise_floor(trace, cfg, f.travelling)
         overhead = wrist[:, 1] > j[:, ix.head, 1] + cfg.raise_margin_m
+        arm_len = float(np.median(np.linalg.norm(wrist - elbow, axis=-1) + np.linalg.norm(elbow - shoulder, axis=-1)))
+        to_head = np.linalg.norm(wrist - j[:, ix.head], axis=-1) / arm_len
         outward = np.array([1.0 if side == "left" else -1.0, 1.0, 1.0])  # outward from the body is +x
         rel = f.local(wrist - shoulder) * outward
         fore = f.local(wrist - elbow) * outward
@@ -463,6 +469,8 @@ def _arms(f: _Frame, static: bool = False) -> list[ArmAction]:
             moving = f.travelling[ra:rb].mean() > 0.5
             if moving and (level == "chest" or (level == "shoulder" and rb - ra < f.frames(1.0))):
                 continue  # arm swing of a walk or run
+            if level != "overhead" and np.percentile(to_head[ra:rb], 25) < cfg.head_near:
+                level = "head"  # the hand at the ear or face for a quarter of the raise
             rise = max(float(minimum_filter1d(trace.rise[c:d], n_min, mode="nearest").max())
                        for c, d in ((a + x, a + y) for x, y in hold))
             out_, up_, ahead = rel[top]

@@ -114,6 +114,8 @@ def _arm_event(arm: _Arm) -> str:
         return f"raises {arm.hand} above the head{down}"
     if act.level == "chest":
         return f"lifts {arm.hand} to chest height{down}"
+    if act.level == "head":  # hand to the ear or face (a phone call), not out to the side
+        return f"raises {arm.hand} to the head{down}"
     where = {"forward": "forward to shoulder height", "sideways": "out to the side"}.get(
         act.direction, "to shoulder height")
     return f"raises {arm.arm} {where}{down}"
@@ -207,7 +209,8 @@ def _arm_sentence(arm: _Arm) -> str:
         hands = "both hands wave" if arm.side == "both" else f"the {arm.side} hand waves"
         return f"{arm_word} {'are' if arm.side == 'both' else 'is'} raised {height} and {hands} back and forth"
     hand = "the hands are" if arm.side == "both" else "the hand is"
-    how = {"overhead": f"until {hand} above the head", "chest": f"until {hand} at chest height"}.get(
+    how = {"overhead": f"until {hand} above the head", "chest": f"until {hand} at chest height",
+           "head": f"until {hand} at the head"}.get(
         act.level, {"forward": "forward to shoulder height", "sideways": "out to the side to shoulder height"}
         .get(act.direction, "to shoulder height"))
     down = (", then come back down" if arm.side == "both" else ", then comes back down") if act.lowered else ""

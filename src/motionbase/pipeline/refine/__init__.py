@@ -39,8 +39,22 @@ def refine_motion(joints: np.ndarray, visibility: np.ndarray | None, fps: float,
     filled_j, filled = fill_occluded(j, visibility, fps, config.visibility)
     vis = None if visibility is None else np.where(filled, 0.0, visibility)
     out = contact_cleanup(repair_with_prior(filled_j, vis), None, fps, config, skeleton, fill=False)
+    out.joints = keep_flight_height(filled_j, out, fps)
     out.filled = filled
     return out
+
+
+def keep_flight_height(before: np.ndarray, cleaned: Cleaned, fps: float) -> np.ndarray:
+    """The clean-up's smoothing and foot locking lower short jumps again: restore the input's large upward
+    root excursions (:func:`motionbase.prior.vertical.keep_vertical_excursion`) on frames where no foot is
+    planted (faded over 0.1 s around contacts). The shift is upward only, so nothing goes below the floor."""
+    from scipy.ndimage import gaussian_filter1d
+
+    from ...prior.vertical import keep_vertical_excursion
+
+    planted = gaussian_filter1d(cleaned.contacts.any(axis=1).astype(np.float64), 0.05 * fps, mode="nearest")
+    free = np.clip(1.0 - 2.0 * planted, 0.0, 1.0)
+    return keep_vertical_excursion(before, cleaned.joints, fps, free=free)
 
 
 __all__ = ["REFINE_MODES", "Cleaned", "CleanupConfig", "check_mode", "contact_cleanup", "refine_motion"]

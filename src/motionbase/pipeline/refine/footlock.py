@@ -6,7 +6,8 @@ its positions during the contact, at height ``sole_m``), and released when the h
 ``stance_radius`` leg lengths away from it (the next part of the contact is a new step); the pin fades in and out over ``blend_s`` so the
 foot does not jump. Outside contacts a foot joint below the floor (or an ankle below ``ankle_min_m``) is
 raised to it. If a pinned foot is out of the leg's reach the whole body is lowered until it is in reach
-(root height consistent with the legs; the drop is smoothed). Between two stances a step apart the foot
+(root height consistent with the legs; the drop is smoothed, and fades out with the pins' weight, so a body
+with no foot near a contact, in flight, is not pulled down). Between two stances a step apart the foot
 is in the air: its ball is kept above a half-sine swing of ``swing_clearance_m`` (measured on mocap walks). Each leg is then re-posed by two-bone IK
 (:mod:`.ik`): hip fixed, thigh and shin keep their lengths, the foot segment moves rigidly with the ankle.
 """
@@ -108,6 +109,7 @@ def lock_feet(joints: np.ndarray, contacts: np.ndarray, fps: float, config: Foot
     if drop.any():
         n = max(1, int(round(config.drop_smooth_s * fps)))
         drop = gaussian_filter1d(maximum_filter1d(drop, 2 * n + 1), n / 2, mode="nearest")
+        drop *= np.maximum.reduce([leg[7] for leg in legs])  # not in flight: a jump keeps its height
         j[..., 1] -= drop[:, None]
     for hip, knee, ankle, toe, thigh, shin, off, w, swing in legs:
         target = j[:, ankle] + off  # pinned frames: the pin itself, whatever the body's drop
