@@ -1,12 +1,13 @@
-"""Classifier-free guidance: the negative branch's cache, no-op cases, and the generate path (both backbones)."""
+"""Classifier-free guidance: the one-pass guided loop against a from-scratch recompute and against\n``transformers``' own decoding, no-op cases, and the generate path (both backbones)."""
 
 import numpy as np
 import pytest
 import torch
+from transformers import GenerationConfig
 
 from motionbase.errors import MotionbaseError
 from motionbase.lm.generate import GenerationOptions, MotionRequest, _left_padded, _prompt_ids, text_to_motion
-from motionbase.lm.guidance import NegativePromptGuidance
+from motionbase.lm.guided_decode import guided_generate
 
 from .lm_support import one_thread, tiny_lm  # noqa: F401 (fixture)
 
@@ -18,28 +19,55 @@ def lm(request):
     return tiny_lm(request.param, K=16, P=3)
 
 
-def test_negative_branch_with_cache_equals_a_full_recompute(lm):
-    prompts = [_prompt_ids(lm, MotionRequest("t2m", caption=c), None, i)
-               for i, c in enumerate(["a person waves the left hand", "walk"])]
-    neg = [_prompt_ids(lm, MotionRequest("unconditional"), None, 0)] * 2
-    ids, mask = _left_padded(prompts, lm.tokenizer.pad_token_id)
-    neg_ids, neg_mask = _left_padded(neg, lm.tokenizer.pad_token_id)
-    L, scale, model = ids.shape[1], 2.5, lm.backbone.eval()
-    guide = NegativePromptGuidance(model, neg_ids, neg_mask, L, scale)
-    rng = torch.Generator().manual_seed(0)
-    seq = ids
+def _batch(lm, captions):
+    prompts = [_prompt_ids(lm, MotionRequest("t2m", caption=c), None, i) for i, c in enumerate(captions)]
+    neg = [_prompt_ids(lm, MotionRequest("unconditional"), None, 0)] * len(captions)
+    pad = lm.tokenizer.pad_token_id
+    return (*_left_padded(prompts, pad), *_left_padded(neg, pad))
+
+
+def _config(lm, **kw):
+    tok = lm.tokenizer
+    return GenerationConfig(max_new_tokens=12, pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, **kw)
+
+
+def _scores(model, ids, mask):
+    """Last-position log-probabilities of a whole sequence, recomputed from scratch (no cache)."""
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    return torch.log_softmax(model(input_ids=ids, attention_mask=mask, position_ids=pos).logits[:, -1], -1)
+
+
+def test_guided_tokens_follow_the_guidance_formula_recomputed_from_scratch(lm):
+    """Greedy guided decoding with the shared 2B-row cache picks, at every step, the argmax of
+    neg + scale * (cond - neg) computed by two separate full forward passes."""
+    ids, mask, neg_ids, neg_mask = _batch(lm, ["a person waves the left hand", "walk"])
+    model, scale, L = lm.backbone.eval(), 2.5, ids.shape[1]
     with torch.no_grad():
-        for _ in range(5):
-            scores = torch.randn(2, model.get_input_embeddings().num_embeddings, generator=rng)
-            got = guide(seq, scores)
-            answer = seq[:, L:]
-            full_ids = torch.cat([neg_ids, answer], 1)
-            full_mask = torch.cat([neg_mask, torch.ones_like(answer)], 1)
-            pos = (full_mask.cumsum(-1) - 1).clamp(min=0)
-            ref = torch.log_softmax(model(input_ids=full_ids, attention_mask=full_mask, position_ids=pos).logits[:, -1], -1)
-            want = ref + scale * (torch.log_softmax(scores, -1) - ref)
-            torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
-            seq = torch.cat([seq, torch.randint(0, 50, (2, 1), generator=rng)], 1)
+        out = guided_generate(model, ids, mask, neg_ids, neg_mask, scale, _config(lm, do_sample=False))
+        assert out.shape[1] > L + 3
+        for t in range(L, out.shape[1]):
+            answer = out[:, L:t]
+            ones = torch.ones_like(answer)
+            cond = _scores(model, torch.cat([ids, answer], 1), torch.cat([mask, ones], 1))
+            neg = _scores(model, torch.cat([neg_ids, answer], 1), torch.cat([neg_mask, ones], 1))
+            want = (neg + scale * (cond - neg)).argmax(-1)
+            live = ~(out[:, L:t] == lm.tokenizer.eos_token_id).any(1)
+            np.testing.assert_array_equal(out[live, t].numpy(), want[live].numpy())
+
+
+@pytest.mark.parametrize("sampling", [dict(do_sample=False), dict(do_sample=True, temperature=0.8, top_k=20, top_p=0.9)])
+def test_scale_one_reproduces_transformers_generate(lm, sampling):
+    """With scale 1 the loop is plain decoding: token for token what model.generate returns (same seed),
+    padding of finished rows and the stop included; with and without the cache."""
+    ids, mask, neg_ids, neg_mask = _batch(lm, ["a person waves the left hand", "walk", "a person jumps"])
+    model = lm.backbone.eval()
+    with torch.no_grad():
+        torch.manual_seed(7)
+        want = model.generate(input_ids=ids, attention_mask=mask, generation_config=_config(lm, **sampling))
+        for cache in (True, False):
+            torch.manual_seed(7)
+            got = guided_generate(model, ids, mask, neg_ids, neg_mask, 1.0, _config(lm, use_cache=cache, **sampling))
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
 
 
 def test_scale_one_and_a_prompt_without_sides_change_nothing(lm):

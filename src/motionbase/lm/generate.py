@@ -29,7 +29,8 @@ import torch
 from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
 
 from ..errors import MotionbaseError
-from .guidance import NEGATIVES, NegativePromptGuidance
+from .guidance import NEGATIVES
+from .guided_decode import guided_generate
 from .model import MotionLM
 from .prompts import MOTION_OUTPUT_TASKS, PART_NAMES, TEMPLATES, format_seconds, pick_template
 from .vocab import MotionVocab
@@ -343,10 +344,7 @@ def _generate(lm: MotionLM, requests: Sequence[MotionRequest], steps: Sequence[i
     processors = LogitsProcessorList()
     negatives = [_negative_prompt(lm, r, s, i, options.guidance_negative, p)
                  for i, (r, s, p) in enumerate(zip(requests, steps, prompts))] if options.guidance != 1.0 else []
-    if any(not np.array_equal(n, p) for n, p in zip(negatives, prompts)):  # else guidance changes nothing
-        neg_ids, neg_mask = _left_padded(negatives, pad)
-        processors.append(NegativePromptGuidance(lm.backbone, neg_ids.to(device), neg_mask.to(device), L,
-                                                 options.guidance))
+    guided = any(not np.array_equal(n, p) for n, p in zip(negatives, prompts))  # else guidance changes nothing
     if options.constrained:
         processors.append(MotionConstraint(lm.vocab, lm.text_vocab_size, L, torch.tensor(motion_rows),
                                            torch.tensor(min_codes), torch.tensor(max_codes), eos, pad))
@@ -359,11 +357,16 @@ def _generate(lm: MotionLM, requests: Sequence[MotionRequest], steps: Sequence[i
     was_training = model.training
     model.eval()
     try:
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), torch.no_grad():
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), torch.inference_mode():
             if options.seed is not None:
                 torch.manual_seed(options.seed)
-            out = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device),
-                                 generation_config=config, logits_processor=processors)
+            if guided:  # both branches in one forward pass per token (lm.guided_decode)
+                neg_ids, neg_mask = _left_padded(negatives, pad)
+                out = guided_generate(model, ids.to(device), mask.to(device), neg_ids.to(device),
+                                      neg_mask.to(device), options.guidance, config, processors)
+            else:
+                out = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device),
+                                     generation_config=config, logits_processor=processors)
     finally:
         model.train(was_training)
     answers = out[:, L:].cpu().numpy()
