@@ -64,14 +64,14 @@ AUG = {"mirror_prob": 0.5, "speed_range": [0.67, 1.5]}
 METHODS: dict[str, dict] = {
     "shipped": {},
     "mirror+speed": {"data": AUG},
-    "trajectory": {"model": {"trajectory_loss_weight": 1.0}},
-    "trajectory5": {"model": {"trajectory_loss_weight": 5.0}},
-    "aug+trajectory": {"data": AUG, "model": {"trajectory_loss_weight": 1.0}},
+    "trajectory": {"train": {"loss": {"trajectory_loss_weight": 1.0}}},
+    "trajectory5": {"train": {"loss": {"trajectory_loss_weight": 5.0}}},
+    "aug+trajectory": {"data": AUG, "train": {"loss": {"trajectory_loss_weight": 1.0}}},
     "window128": {"data": {"window": 128, "batch_size": 16}},
     "width128": {"model": {"width": 128}},
     "K4096": {"model": {"codebook_size": 4096}},
     "steps2x": {"steps": 2400},
-    "width128+trajectory": {"model": {"width": 128, "trajectory_loss_weight": 1.0}},
+    "width128+trajectory": {"model": {"width": 128}, "train": {"loss": {"trajectory_loss_weight": 1.0}}},
 }
 
 # Measured with code that has since changed (kept in the table, marked; cannot be rerun): name -> what differed.

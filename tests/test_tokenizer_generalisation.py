@@ -16,7 +16,7 @@ from motionbase.features.layout import FeatureLayout
 from motionbase.features.mirror import mirror_features
 from motionbase.tokenizer import MotionTokenizer
 from motionbase.tokenizer.augment import AugmentConfig, augment_window, retime
-from motionbase.tokenizer.config import TokenizerConfig
+from motionbase.tokenizer.config import TokenizerConfig, TokenizerLossConfig
 from motionbase.tokenizer.evaluate import window_bounds, windowed_mpjpe_mm
 from motionbase.tokenizer.holdout import contents, holdout_split
 from motionbase.tokenizer.losses import TokenizerLoss, trajectory_error
@@ -61,16 +61,16 @@ def test_trajectory_error_value_and_gradient():
 
 
 def test_trajectory_term_in_the_tokenizer_loss():
-    cfg = TokenizerConfig(method="lfq", encoder="2d", grouping="body", width=8, depth=1, codebook_size=16,
-                          trajectory_loss_weight=2.0)
+    cfg = TokenizerConfig(method="lfq", encoder="2d", grouping="body", width=8, depth=1, codebook_size=16)
+    weights = TokenizerLossConfig(trajectory_loss_weight=2.0)
     tok = MotionTokenizer(cfg)
-    loss = TokenizerLoss(cfg)
+    loss = TokenizerLoss(cfg, weights)
     out = tok(torch.from_numpy(walking(16))[None])
     total, logs = loss(tok, out)
     assert logs["trajectory"] > 0
     expected = sum(loss.weights()[k] * v for k, v in logs.items() if k != "total")
     assert logs["total"] == pytest.approx(expected, rel=1e-5)
-    assert "trajectory" not in TokenizerLoss(cfg.replace(trajectory_loss_weight=0.0))(tok, out)[1]
+    assert "trajectory" not in TokenizerLoss(cfg, weights.replace(trajectory_loss_weight=0.0))(tok, out)[1]
 
 
 # --- augmentation -----------------------------------------------------------------------------------------------

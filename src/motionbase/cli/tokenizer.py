@@ -102,16 +102,16 @@ def register(app: typer.Typer) -> None:
         for key, value in (("codebook_size", codebook_size), ("width", width)):
             if value is not None:
                 model[key] = value
+        loss = base.train.loss
         if perceptual is not None:
-            model["perceptual_encoder"] = str(perceptual.resolve())
-            model["perceptual_weight"] = perceptual_weight if perceptual_weight is not None else 1.0
+            loss = loss.replace(perceptual_encoder=str(perceptual.resolve()),
+                                perceptual_weight=perceptual_weight if perceptual_weight is not None else 1.0)
         elif perceptual_weight is not None:
-            model["perceptual_weight"] = perceptual_weight
+            loss = loss.replace(perceptual_weight=perceptual_weight)
         run = _override(base, preset=method, model=model, steps=steps,
                         train=_override(base.train, lr=lr, checkpoint_every=checkpoint_every, seed=seed,
-                                        progress=progress),
+                                        progress=progress, loss=loss),
                         data=_override(base.data, batch_size=batch_size, window=window, split=split))
-        run = RunConfig.from_dict(json.loads(json.dumps(run.to_dict())), source="tokenizer train options")
         tok = train_from_store(run, store, out, device=check_device(device))
         typer.echo(f"wrote {out}: {tok.config.name}, K={tok.vocab_size}, "
                    f"{sum(p.numel() for p in tok.parameters()) / 1e6:.2f} M parameters, {run.steps} steps")
@@ -203,13 +203,12 @@ def register(app: typer.Typer) -> None:
         progress: bool = typer.Option(True, help="progress bar"),
     ) -> None:
         """Train the frozen motion encoder of the tokenizer's perceptual loss (a denoising autoencoder)."""
-        from ..tokenizer.run import PERCEPTUAL_RUN, RunConfig, train_perceptual_from_store
+        from ..tokenizer.run import PERCEPTUAL_RUN, train_perceptual_from_store
 
         base = _run_config(config, out, PERCEPTUAL_RUN)
         model = {**base.model, **{k: v for k, v in (("width", width), ("embed_dim", embed_dim)) if v is not None}}
         run = _override(base, model=model, steps=steps, train=_override(base.train, lr=lr, progress=progress),
                         data=_override(base.data, batch_size=batch_size, window=window, split=split))
-        run = RunConfig.from_dict(json.loads(json.dumps(run.to_dict())), source="tokenizer train-perceptual options")
         train_perceptual_from_store(run, store, out, device=check_device(device))
         typer.echo(f"wrote {out}: perceptual encoder ({run.steps} steps); use it with "
                    f"`motionbase tokenizer train --perceptual {out}`")

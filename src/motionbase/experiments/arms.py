@@ -24,12 +24,12 @@ def tokenizer_run_config(method: str, K: int, sizes: TokenizerSizes, seed: int =
                          checkpoint_every: int | None = None, log_every: int | None = None):
     """The tokenizer training run of ``method`` at codebook size ``K`` and ``sizes`` (also the sweep's)."""
     from ..tokenizer.run import DataConfig, RunConfig
-    from ..tokenizer.train import TrainConfig
+    from ..tokenizer.train import TokenizerTrainConfig
 
     model = {"codebook_size": K, "width": sizes.width, "depth": sizes.depth}
     if method in ("vq", "rvq"):
         model["code_dim"] = sizes.width  # the paper's VQ: code width = conv width
-    train = TrainConfig(lr=sizes.lr, warmup_steps=sizes.warmup_steps, seed=seed, progress=False,
+    train = TokenizerTrainConfig(lr=sizes.lr, warmup_steps=sizes.warmup_steps, seed=seed, progress=False,
                         checkpoint_every=checkpoint_every or max(1, sizes.steps // 3),
                         log_every=log_every or max(1, sizes.steps // 10), use_accelerate=sizes.device != "cpu")
     return RunConfig(preset=method, model=model, steps=sizes.steps, train=train,

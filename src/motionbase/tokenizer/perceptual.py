@@ -32,38 +32,37 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import CheckpointError, ShapeError
+from ..config import Config, setting
 from ..quantize.base import log2_exact
-from .config import JsonConfig
 from .encdec1d import Decoder1D, Encoder1D
 from .losses import _masked_mean
 from .model import stats_arrays
-from .train import TrainConfig, fit, start_model
+from .train import TokenizerTrainConfig, fit, start_model
 from .weights import CONFIG_FILE, checkpoint_dir, load_weights, save_weights
 
 
 @dataclass(frozen=True)
-class PerceptualConfig(JsonConfig):
+class PerceptualConfig(Config):
     """Sizes and training noise of a :class:`PerceptualEncoder` (the field names the 1D encoder reads)."""
 
     owner: ClassVar[str] = "perceptual encoder"
 
-    feature_dim: int = 263
-    width: int = 128           # conv channels
-    depth: int = 2             # residual blocks per stage
-    dilation_growth: int = 3
-    alpha: int = 4             # frames per embedding vector (a power of two)
-    embed_dim: int = 64        # E
-    noise_std: float = 0.2     # training: Gaussian noise on normalised inputs (in std units)
-    frame_dropout: float = 0.1  # training: probability that an input frame is zeroed
+    feature_dim: int = setting(263, min=1)
+    width: int = setting(128, min=1)           # conv channels
+    depth: int = setting(2, min=1)             # residual blocks per stage
+    dilation_growth: int = setting(3, min=1)
+    alpha: int = 4                             # frames per embedding vector (a power of two)
+    embed_dim: int = setting(64, min=1)        # E
+    noise_std: float = setting(0.2, min=0.0)   # training: Gaussian noise on normalised inputs (in std units)
+    frame_dropout: float = setting(0.1, min=0.0)  # training: probability that an input frame is zeroed (< 1)
 
-    def __post_init__(self):
-        log2_exact(self.alpha, "alpha")
-        for name in ("feature_dim", "width", "depth", "dilation_growth", "embed_dim"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not (self.noise_std >= 0 and 0 <= self.frame_dropout < 1):
-            raise ValueError(f"noise_std must be >= 0 and frame_dropout in [0, 1), got {self.noise_std}, "
-                             f"{self.frame_dropout}")
+    def check(self) -> None:
+        try:
+            log2_exact(self.alpha, "alpha")
+        except ValueError as exc:
+            raise self.error(str(exc)) from None
+        if not self.frame_dropout < 1:
+            raise self.error(f"frame_dropout={self.frame_dropout!r}: expected less than 1")
 
     @property
     def down_stages(self) -> int:
@@ -148,7 +147,7 @@ class _DenoisingObjective:
 
 
 def train_perceptual(config: PerceptualConfig, train_windows: Iterable, steps: int, out_dir: str | Path, *,
-                     stats=None, train: TrainConfig = TrainConfig(lr=2e-4, warmup_steps=200),
+                     stats=None, train: TokenizerTrainConfig = TokenizerTrainConfig(lr=2e-4, warmup_steps=200),
                      device: str | torch.device | None = None) -> PerceptualEncoder:
     """Train a perceptual encoder for ``steps`` steps on raw feature windows (resumable like the tokenizer)."""
     out_dir = Path(out_dir)

@@ -12,113 +12,87 @@ The same machinery trains the perceptual encoder (:func:`train_perceptual_from_s
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import asdict, dataclass, field, fields
+import warnings
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import ClassVar
 
+from ..config import Config, setting
 from ..data import ClipStore
-from ..errors import CheckpointError
-from ..io import atomic_write_text
 from .augment import AugmentConfig
-from .config import PRESETS, TokenizerConfig, preset
+from .config import LOSS_KEYS, PRESETS, TokenizerConfig, preset
 from .model import MotionTokenizer
 from .perceptual import PerceptualConfig, PerceptualEncoder, train_perceptual
-from .train import TrainConfig, latest_checkpoint, train_tokenizer
+from .train import TokenizerTrainConfig, latest_checkpoint, train_tokenizer
 from .windows import StoreWindows, check_store, store_stats
 
 RUN_FILE = "run.json"
 
 
 @dataclass(frozen=True)
-class DataConfig:
+class DataConfig(Config):
     """Which windows a run trains on (T2M-GPT: windows of 64 frames, batch 256), and their augmentation
     (:class:`~.augment.AugmentConfig`: mirror probability, speed range; the defaults change nothing)."""
 
+    owner: ClassVar[str] = "tokenizer run data"
+
     split: str = "train"
-    window: int = 64       # feature rows (frames at the store's fps) per window
-    batch_size: int = 256  # windows per step and process
+    window: int = setting(64, min=1)        # feature rows (frames at the store's fps) per window
+    batch_size: int = setting(256, min=1)   # windows per step and process
     mirror_prob: float = 0.0
     speed_range: tuple[float, float] = (1.0, 1.0)
+
+    def check(self) -> None:
+        self.augment()
 
     def augment(self) -> AugmentConfig:
         return AugmentConfig(mirror_prob=self.mirror_prob, speed_range=self.speed_range)
 
 
 @dataclass(frozen=True)
-class RunConfig:
+class RunConfig(Config):
     """Everything a training run needs besides the store and the output directory.
 
     preset: a tokenizer preset (:data:`~.config.PRESETS`; or ``"perceptual"`` for the perceptual encoder);
     model: overrides of the preset's :class:`TokenizerConfig` fields (or :class:`PerceptualConfig` fields);
+    train: optimisation and loss weights (:class:`~.train.TokenizerTrainConfig`, loss weights in ``train.loss``);
     steps: optimizer steps in total (the paper: 300k at batch 256, lr 1e-4).
     """
 
-    preset: str = "lfq2d"
+    owner: ClassVar[str] = "tokenizer run"
+
+    preset: str = setting("lfq2d", choices=(*PRESETS, "perceptual"))
     model: dict = field(default_factory=dict)
-    train: TrainConfig = TrainConfig()
+    train: TokenizerTrainConfig = TokenizerTrainConfig()
     data: DataConfig = DataConfig()
-    steps: int = 300_000
+    steps: int = setting(300_000, min=1)
+
+    @classmethod
+    def upgrade(cls, d: dict, source: str) -> dict:
+        """Runs written before the model/training split kept loss weights in ``model``: move them to
+        ``train.loss`` (one deprecation line)."""
+        model = d.get("model")
+        moved = {k: model[k] for k in LOSS_KEYS if k in model} if isinstance(model, dict) else {}
+        if not moved or not isinstance(d.get("train", {}), dict):
+            return d
+        warnings.warn(f"{source}: loss settings {sorted(moved)} belong in train.loss now; moved there",
+                      FutureWarning, stacklevel=3)
+        train = dict(d.get("train", {}))
+        loss = train.get("loss", {})
+        train["loss"] = {**moved, **loss} if isinstance(loss, dict) else loss
+        return {**d, "model": {k: v for k, v in model.items() if k not in moved}, "train": train}
 
     def tokenizer_config(self) -> TokenizerConfig:
-        try:
-            return preset(self.preset, **self.model)
-        except (TypeError, ValueError) as exc:
-            raise CheckpointError(f"tokenizer run: invalid model settings for preset {self.preset!r}: {exc}") \
-                from None
+        return preset(self.preset, **self.model)
 
     def perceptual_config(self) -> PerceptualConfig:
         return PerceptualConfig.from_dict(self.model, source="perceptual run")
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict, *, source: str = "<run config>") -> RunConfig:
-        """Parse a JSON object; unknown keys or bad values -> one-line CheckpointError naming ``source``."""
-        if not isinstance(d, dict):
-            raise CheckpointError(f"{source}: expected a JSON object")
-        _check_keys(d, cls, source)
-        d = dict(d)
-        try:
-            for key, sub in (("train", TrainConfig), ("data", DataConfig)):
-                part = d.get(key, {})
-                if not isinstance(part, dict):
-                    raise CheckpointError(f"{source}: {key!r} must be a JSON object")
-                _check_keys(part, sub, f"{source}: {key}")
-                d[key] = sub(**{k: tuple(v) if isinstance(v, list) else v for k, v in part.items()})
-            run = cls(**d)
-            run.data.augment()
-        except (TypeError, ValueError) as exc:
-            raise CheckpointError(f"{source}: invalid run config ({exc})") from None
-        if run.preset not in (*PRESETS, "perceptual"):
-            raise CheckpointError(f"{source}: unknown preset {run.preset!r}; expected one of "
-                                  f"{sorted(PRESETS) + ['perceptual']}")
-        if run.steps < 1 or run.data.window < 1 or run.data.batch_size < 1:
-            raise CheckpointError(f"{source}: steps, data.window and data.batch_size must be >= 1")
-        return run
-
-    @classmethod
-    def load(cls, path: str | Path) -> RunConfig:
-        path = Path(path)
-        try:
-            d = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise CheckpointError(f"{path}: not a readable JSON run config ({exc})") from None
-        return cls.from_dict(d, source=str(path))
-
-    def save(self, path: Path) -> None:
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
-
 
 # The perceptual encoder's defaults: a small network trains in minutes on a GPU.
-PERCEPTUAL_RUN = RunConfig(preset="perceptual", steps=20_000, train=TrainConfig(lr=2e-4, warmup_steps=200))
-
-
-def _check_keys(d: dict, cls, source: str) -> None:
-    unknown = sorted(set(d) - {f.name for f in fields(cls)})
-    if unknown:
-        raise CheckpointError(f"{source}: unknown keys {unknown} (known: {sorted(f.name for f in fields(cls))})")
+PERCEPTUAL_RUN = RunConfig(preset="perceptual", steps=20_000,
+                           train=TokenizerTrainConfig(lr=2e-4, warmup_steps=200))
 
 
 def process_rank() -> int:
@@ -147,8 +121,6 @@ def _prepare(run: RunConfig, store_path: Path, out: Path, feature_dim: int, user
 
 def config_for_store(config, store_path: Path):
     """``config`` on the store's skeleton and feature width (SMPL-22 263 or SMPL-52 623): the layout is the data's."""
-    from dataclasses import replace
-
     from ..data.store import STORE_JSON, StoreInfo
 
     path = Path(store_path) / STORE_JSON
