@@ -37,7 +37,7 @@ import torch
 
 from motionbase.data.store import ClipStore
 from motionbase.evaluate.evaluator import TextMotionEvaluator, evaluator_preset
-from motionbase.evaluate.evaluator_train import TrainConfig, train_evaluator
+from motionbase.evaluate.evaluator_train import EvaluatorTrainConfig, train_evaluator
 from motionbase.evaluate.from_paths import evaluate_paths
 from motionbase.evaluate.report import to_json, to_markdown
 from motionbase.evaluate.run import RunConfig, evaluate
@@ -53,7 +53,7 @@ def train_small(store: str, out: Path, steps: int) -> Path:
     """A ``cpu``-preset evaluator trained for ``steps`` steps on the store's train split, saved to ``out``."""
     clips = captioned_clips(ClipStore.open(store), "train")
     model, losses = train_evaluator(clips.features, clips.captions, clips.labels, config=evaluator_preset("cpu"),
-                                    train=TrainConfig(steps=steps, batch_size=64, lr=1e-3), device="cpu")
+                                    train=EvaluatorTrainConfig(steps=steps, batch_size=64, lr=1e-3), device="cpu")
     model.save_pretrained(out)
     atomic_write_text(out / "train_log.json", json.dumps({"clips": len(clips), "steps": len(losses),
                                                           "losses": losses[::10]}))

@@ -52,7 +52,7 @@ from motionbase.data.store import ClipStore
 from motionbase.features.humanml3d import features_to_joints
 from motionbase.generation import MotionGenerator
 from motionbase.io import atomic_write_text
-from motionbase.lm.config import LMConfig, TrainConfig, from_dict
+from motionbase.lm.config import LMConfig, LMTrainConfig
 from motionbase.lm.data import (
     IGNORE_INDEX,
     Collator,
@@ -124,7 +124,7 @@ def motion_lm(defaults: dict, defaults_dir: Path, info, train_records) -> tuple[
 
 
 def fresh_lm(defaults: dict, info, train_records, **overrides) -> MotionLM:
-    config = replace(from_dict(LMConfig, defaults["lm"], "train_default.DEFAULTS['lm']"), **overrides)
+    config = LMConfig.from_dict(defaults["lm"], source="train_default.DEFAULTS['lm']").replace(**overrides)
     return MotionLM.build(config, info, corpus=list(caption_corpus(train_records)))
 
 
@@ -133,8 +133,8 @@ def fresh_lm(defaults: dict, info, train_records, **overrides) -> MotionLM:
 def train_run(run: Path, lm: MotionLM, train_records, steps: int, log_every: int, batch: int) -> list[dict]:
     """Train ``lm`` (a copy, via a fresh run directory) for ``steps`` steps; the run's log lines."""
     shutil.rmtree(run, ignore_errors=True)
-    cfg = TrainConfig(lr=LR, batch_size=batch, max_steps=steps, log_every=log_every, save_every=10 ** 9,
-                      mixed_precision="no", progress=False)
+    cfg = LMTrainConfig(lr=LR, batch_size=batch, max_steps=steps, log_every=log_every, save_every=10 ** 9,
+                        mixed_precision="no", progress=False)
     prepare_run(run, lm, train_records, cfg)
     train(run)
     return [json.loads(line) for line in (run / LOG_FILE).read_text().splitlines()]

@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import load_file
 
 from motionbase.errors import MotionbaseError
-from motionbase.lm.config import LoRAConfig, TrainConfig
+from motionbase.lm.config import LoRAConfig, LMTrainConfig
 from motionbase.lm.model import MotionLM
 from motionbase.lm.train import latest_checkpoint, launch, prepare_run, train
 
@@ -18,7 +18,7 @@ from .lm_support import fake_records, one_thread, tiny_lm  # noqa: F401 (fixture
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-FAST = TrainConfig(lr=3e-3, batch_size=4, max_steps=6, log_every=1, save_every=3, progress=False)
+FAST = LMTrainConfig(lr=3e-3, batch_size=4, max_steps=6, log_every=1, save_every=3, progress=False)
 
 
 def _log(run):

@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
 
         from ..data.store import ClipStore
         from ..evaluate.evaluator import evaluator_preset
-        from ..evaluate.evaluator_train import TrainConfig, train_evaluator
+        from ..evaluate.evaluator_train import EvaluatorTrainConfig, train_evaluator
         from ..evaluate.store_data import captioned_clips
         from ..io import atomic_write_text
 
@@ -68,13 +68,10 @@ def register(app: typer.Typer) -> None:
         fields = {**_config_fields(config_file), "feature_dim": int(clips.features[0].shape[1])}
         if arch is not None:
             fields["arch"] = arch
-        try:
-            config = evaluator_preset(preset, **fields)
-        except (TypeError, ValueError) as exc:
-            raise FormatError(config_file or "--preset/--arch", f"bad evaluator config ({exc})") from None
-        train = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed,
-                            glove_path=str(glove) if glove else None,
-                            max_seconds=None if max_minutes is None else 60.0 * max_minutes)
+        config = evaluator_preset(preset, source=str(config_file or "--preset/--arch"), **fields)
+        train = EvaluatorTrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed,
+                                     glove_path=str(glove) if glove else None,
+                                     max_seconds=None if max_minutes is None else 60.0 * max_minutes)
         bar = tqdm(total=steps, desc="evaluator", unit="step")
 
         def progress(step: int, loss: float) -> None:

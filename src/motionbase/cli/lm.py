@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
         """Fine-tune a causal LM on a clip store's motion codes and captions (instruction format)."""
         from ..data.length_filter import protocol_view
         from ..data.store import ClipStore
-        from ..lm.config import LMConfig, LoRAConfig, TrainConfig, from_dict
+        from ..lm.config import LMConfig, LMTrainConfig, LoRAConfig
         from ..lm.data import caption_corpus, records_from_store
         from ..lm.model import MotionLM
         from ..lm.train import RUN_FILE, launch, prepare_run
@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
                           part_tokens=part_tokens, loss_on=loss)
             if canonical_sides is not None:
                 fields["canonical_sides"] = canonical_sides
-            config = from_dict(LMConfig, fields, str(lm_config or "--lm-config")).validate()
+            config = LMConfig.from_dict(fields, source=str(lm_config or "--lm-config"))
             if canonical_sides and not mirror:
                 raise MotionbaseError("--canonical-sides needs --mirror: the mirrored clips carry the motions of "
                                       "the captions that name 'left' first")
@@ -92,13 +92,14 @@ def register(app: typer.Typer) -> None:
             if init_from is not None:
                 lm = MotionLM.from_pretrained(init_from, info)
                 if canonical_sides is not None:
-                    lm.config.canonical_sides = canonical_sides
+                    lm.config = lm.config.replace(canonical_sides=canonical_sides)
             else:
                 lm = MotionLM.build(config, info, corpus=list(caption_corpus(records)), reuse_corpus=reuse_corpus)
-            train_cfg = TrainConfig(lr=lr, batch_size=batch_size, grad_accum=grad_accum, epochs=epochs,
-                                    max_steps=max_steps, save_every=save_every, seed=seed,
-                                    lora=LoRAConfig(r=lora_r, alpha=2 * lora_r) if lora else None,
-                                    gradient_checkpointing=gradient_checkpointing, mixed_precision=mixed_precision)
+            train_cfg = LMTrainConfig(lr=lr, batch_size=batch_size, grad_accum=grad_accum, epochs=epochs,
+                                      max_steps=max_steps, save_every=save_every, seed=seed,
+                                      lora=LoRAConfig(r=lora_r, alpha=2 * lora_r) if lora else None,
+                                      gradient_checkpointing=gradient_checkpointing,
+                                      mixed_precision=mixed_precision)
             prepare_run(out, lm, records, train_cfg)
             typer.echo(f"{out}: {len(records)} clips, backbone {config.backbone}, {len(lm.tokenizer)} tokens "
                        f"({lm.vocab.mode} motion vocabulary)")

@@ -73,7 +73,7 @@ def shared_evaluator(sizes: LMSizes, store_path: Path, out: Path, given: Path | 
         return out
     from ..data.store import ClipStore
     from ..evaluate.evaluator import evaluator_preset
-    from ..evaluate.evaluator_train import TrainConfig, train_evaluator
+    from ..evaluate.evaluator_train import EvaluatorTrainConfig, train_evaluator
     from ..evaluate.store_data import captioned_clips
 
     clips = captioned_clips(ClipStore.open(store_path), "train")
@@ -83,7 +83,8 @@ def shared_evaluator(sizes: LMSizes, store_path: Path, out: Path, given: Path | 
     config = evaluator_preset("cpu", feature_dim=int(clips.features[0].shape[1]), **dims)
     steps = 2 if tiny else max(300, sizes.steps)
     model, _ = train_evaluator(clips.features, clips.captions, clips.labels, config=config,
-                               train=TrainConfig(steps=steps, batch_size=16 if tiny else 64, lr=1e-3), device="cpu")
+                               train=EvaluatorTrainConfig(steps=steps, batch_size=16 if tiny else 64, lr=1e-3),
+                               device="cpu")
     model.save_pretrained(out)
     return out
 
@@ -100,8 +101,7 @@ def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path,
     from ..data.store import ClipStore
     from ..evaluate.from_paths import evaluate_paths
     from ..evaluate.run import RunConfig
-    from ..lm.config import LMConfig, TinyBackboneConfig
-    from ..lm.config import TrainConfig as LMTrain
+    from ..lm.config import LMConfig, LMTrainConfig, TinyBackboneConfig
     from ..lm.data import caption_corpus, records_from_store
     from ..lm.loading import load_motion_tokenizer
     from ..lm.model import MotionLM
@@ -113,8 +113,8 @@ def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path,
                          tiny=TinyBackboneConfig(hidden=sizes.hidden, layers=sizes.layers, heads=sizes.heads,
                                                  context=sizes.context, text_vocab_size=320 if sizes.steps <= 2
                                                  else 2000, dropout=0.0))
-    train_cfg = LMTrain(lr=sizes.lr, batch_size=sizes.batch_size, max_steps=sizes.steps, seed=arm.seed,
-                        save_every=max(1, sizes.steps // 3), progress=False, mixed_precision="no")
+    train_cfg = LMTrainConfig(lr=sizes.lr, batch_size=sizes.batch_size, max_steps=sizes.steps, seed=arm.seed,
+                              save_every=max(1, sizes.steps // 3), progress=False, mixed_precision="no")
     if not (run_dir / RUN_FILE).exists():
         codec, info = load_motion_tokenizer(tok_dir, device)
         view = train_subset(ClipStore.open(store_path), fraction)

@@ -30,7 +30,7 @@ import torch
 
 from ..errors import CheckpointError, MotionbaseError
 from .codec import CodecInfo
-from .config import LMConfig, TinyBackboneConfig, from_dict, paper_lr, to_dict
+from .config import LMConfig, TinyBackboneConfig, paper_lr
 from .loading import check_backbone_weights
 from .prompts import InstructionEncoder
 from .text_tokenizer import ensure_pad, first_line, load_text_tokenizer, train_bpe
@@ -60,7 +60,6 @@ class MotionLM:
         corpus: caption texts; trains the text tokenizer of a tiny backbone (unless ``text_tokenizer``
             is given) and counts token frequencies for ``vocab_mode="reuse"`` (unless ``reuse_corpus``).
         """
-        config.validate()
         corpus = list(corpus) if corpus is not None else None
         tokenizer = text_tokenizer
         backbone = None
@@ -141,7 +140,7 @@ class MotionLM:
         try:
             self.backbone.save_pretrained(tmp, state_dict=state_dict)
             self.tokenizer.save_pretrained(tmp)
-            record = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "config": to_dict(self.config),
+            record = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "config": self.config.to_dict(),
                       "codec": self.codec.to_dict(), "vocab": self.vocab.to_dict()}
             (tmp / LM_FILE).write_text(json.dumps(record))
             replace_dir(tmp, path)
@@ -157,7 +156,7 @@ class MotionLM:
 
         root = Path(path)
         record = read_lm_record(root)
-        config = from_dict(LMConfig, record["config"], f"{root / LM_FILE}: config")
+        config = LMConfig.from_dict(record["config"], source=f"{root / LM_FILE}: config")
         saved = CodecInfo.from_dict(record["codec"])
         if codec is not None:
             saved.check_matches(codec, f"LM checkpoint {root}", check_hash=check_hash)
