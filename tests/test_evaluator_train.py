@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 import torch
 
+from motionbase.config import ConfigError
 from motionbase.errors import FormatError, ShapeError
 from motionbase.evaluate.evaluator import EvaluatorConfig, GuoDims, evaluator_preset
 from motionbase.evaluate.evaluator_text import build_vocabulary, caption_words
@@ -73,7 +74,7 @@ def test_presets():
     cpu = evaluator_preset("cpu", max_frames=100)
     assert (cpu.arch, cpu.embed_dim, cpu.guo, cpu.max_frames) == ("guo", 128, GuoDims(128, 128, 128, 128), 100)
     assert evaluator_preset("default") == EvaluatorConfig()
-    with pytest.raises(ValueError, match="unknown evaluator preset 'gpu'"):
+    with pytest.raises(ConfigError, match="unknown evaluator preset 'gpu'"):
         evaluator_preset("gpu")
 
 

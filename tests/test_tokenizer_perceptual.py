@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 from motionbase.cli import app
 from motionbase.data import ClipStore
 from motionbase.tokenizer import MotionTokenizer, preset
+from motionbase.tokenizer.config import TokenizerLossConfig
 from motionbase.tokenizer.losses import TokenizerLoss
 from motionbase.tokenizer.perceptual import PerceptualConfig, PerceptualEncoder
-from motionbase.tokenizer.config import TokenizerLossConfig
 from motionbase.tokenizer.train import TokenizerTrainConfig, train_tokenizer
 from motionbase.tokenizer.windows import StoreWindows, store_stats
 

@@ -32,6 +32,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from ..config import Config
 from ..errors import CheckpointError, MotionbaseError, ShapeError
 from ..features.humanml3d import features_to_joints
 from ..features.layout import FeatureLayout
@@ -76,7 +77,7 @@ class MotionEncoder(Protocol):
 
 
 @dataclass(frozen=True)
-class RunConfig:
+class RunConfig(Config):
     """How to evaluate. ``replications`` overrides the mode's count (20, or 1 in debug)."""
 
     mode: str = "no-mm"
@@ -88,7 +89,7 @@ class RunConfig:
     mm_generations: int = MM_GENERATIONS
     mm_pairs: int = MM_PAIRS
 
-    def __post_init__(self):
+    def check(self) -> None:
         if self.mode not in MODES:
             raise MotionbaseError(f"evaluation mode {self.mode!r}; expected one of {', '.join(MODES)}")
         if self.replications is not None and self.replications < 1:

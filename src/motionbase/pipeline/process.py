@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..clip import Clip, ClipMeta
+from ..config import Config
 from ..errors import FormatError, MotionbaseError
 from ..skeleton import SMPL22
 from ..skeleton.resample import resample_positions
@@ -49,7 +50,7 @@ STAGES = ("decode", "detect", "pose", "lift_clean", "refine", "caption", "body_m
 
 
 @dataclass(frozen=True)
-class PipelineConfig:
+class PipelineConfig(Config):
     """Everything a worker needs to turn one input into clips (picklable; the same on every worker)."""
 
     fps: float = 20.0  # frame rate of the stored clips
@@ -79,7 +80,7 @@ class PipelineConfig:
     cleanup: CleanupConfig = CleanupConfig()
     quality: QualityConfig = QualityConfig()
 
-    def __post_init__(self):
+    def check(self) -> None:
         check_mode(self.refine)
         if self.up not in ("auto", "level"):
             raise MotionbaseError(f"pipeline: up must be 'auto' or 'level', got {self.up!r}")

@@ -23,6 +23,7 @@ from typing import Iterator, Literal, Sequence
 
 import numpy as np
 
+from ..config import Config
 from ..errors import FormatError, MotionbaseError, ShapeError
 from ..skeleton import SMPL22, Skeleton
 from ..skeleton.smpl52 import FINGERS
@@ -32,7 +33,7 @@ VIDEO_SUFFIXES = (".gif", ".mp4")
 
 
 @dataclass(frozen=True)
-class RenderConfig:
+class RenderConfig(Config):
     """How a motion is drawn. Lengths in metres, angles in degrees, sizes in pixels.
 
     size_px: side of one square panel (rounded up to even, as yuv420p needs).
@@ -73,11 +74,11 @@ class RenderConfig:
     path_color: str = "#e08a00"
     crf: int = 23
 
-    def __post_init__(self):
+    def check(self) -> None:
         if self.camera not in ("follow", "fit"):
-            raise ValueError(f"camera must be 'follow' or 'fit', got {self.camera!r}")
+            raise self.error(f"camera must be 'follow' or 'fit', got {self.camera!r}")
         if self.size_px < 32 or self.stride < 1 or self.distance_m <= 0 or self.grid_step_m <= 0:
-            raise ValueError("size_px >= 32, stride >= 1, distance_m > 0 and grid_step_m > 0 are required")
+            raise self.error("size_px >= 32, stride >= 1, distance_m > 0 and grid_step_m > 0 are required")
 
 
 # ----------------------------------------------------------------------------- input checks
