@@ -40,7 +40,7 @@ from motionbase.evaluate.evaluator import TextMotionEvaluator, evaluator_preset
 from motionbase.evaluate.evaluator_train import EvaluatorTrainConfig, train_evaluator
 from motionbase.evaluate.from_paths import evaluate_paths
 from motionbase.evaluate.report import to_json, to_markdown
-from motionbase.evaluate.run import RunConfig, evaluate
+from motionbase.evaluate.run import EvaluationRunConfig, evaluate
 from motionbase.evaluate.store_data import captioned_clips
 from motionbase.io import atomic_write_text
 
@@ -98,11 +98,11 @@ def main() -> None:
         timings = {}
         t0 = time.perf_counter()
         report = evaluate_paths(args.store, evaluator, split=args.split, tokenizer=args.tokenizer,
-                                config=RunConfig(mode=args.mode))
+                                config=EvaluationRunConfig(mode=args.mode))
         timings[args.mode] = time.perf_counter() - t0
         t0 = time.perf_counter()
         evaluate_paths(args.store, evaluator, split=args.split, tokenizer=args.tokenizer,
-                       config=RunConfig(mode="debug"))
+                       config=EvaluationRunConfig(mode="debug"))
         timings["debug"] = time.perf_counter() - t0
 
         model = TextMotionEvaluator.from_pretrained(evaluator, device="cpu")
@@ -110,7 +110,7 @@ def main() -> None:
         untrained = TextMotionEvaluator(model.config, model.vocab, model.feature_mean.numpy(),
                                         model.feature_std.numpy()).eval()
         clips = captioned_clips(ClipStore.open(args.store), args.split)
-        baseline = evaluate(untrained, clips, config=RunConfig(mode=args.mode))
+        baseline = evaluate(untrained, clips, config=EvaluationRunConfig(mode=args.mode))
         labels = {"trained": label_accuracy(model, clips), "untrained": label_accuracy(untrained, clips)}
         log_file = Path(evaluator) / "train_log.json"
         train_log = json.loads(log_file.read_text()) if log_file.is_file() else {}

@@ -97,7 +97,7 @@ def motion_tokenizer(defaults: dict, defaults_dir: Path, work: Path):
         tok, info = load_motion_tokenizer(trained)
         return tok, info, trained, f"trained default tokenizer ({trained})"
     from motionbase.tokenizer import MotionTokenizer
-    from motionbase.tokenizer.run import RunConfig as TokenizerRun
+    from motionbase.tokenizer.run import TokenizerRunConfig as TokenizerRun
     from motionbase.tokenizer.windows import store_stats
 
     out = work / "tokenizer"
@@ -242,11 +242,11 @@ def r_precision(model_dir: Path, tok_dir: Path) -> dict:
     """R@1..3 and FID of the LM's generations on the test split (debug mode: one replication), and the
     reference rows of the same run (real motion, tokenizer reconstruction)."""
     from motionbase.evaluate.from_paths import evaluate_paths
-    from motionbase.evaluate.run import RunConfig
+    from motionbase.evaluate.run import EvaluationRunConfig
 
     t0 = time.perf_counter()
     report = evaluate_paths(STORE, EVALUATOR, split="test", tokenizer=tok_dir, lm=model_dir,
-                            config=RunConfig(mode="debug"))
+                            config=EvaluationRunConfig(mode="debug"))
     rows = {row.name: {"r_precision": np.round(np.atleast_1d(row.metrics["r_precision"].mean), 4).tolist(),
                        "fid": round(float(np.asarray(row.metrics["fid"].mean)), 3)} for row in report.rows}
     generated = [k for k in rows if "enerat" in k.lower()]

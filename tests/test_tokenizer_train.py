@@ -21,7 +21,7 @@ FEATS = np.load(DATA / "new_joint_vecs" / "000000.npy").astype(np.float32)  # (1
 STATS = (np.load(DATA / "Mean.npy"), np.load(DATA / "Std.npy"))
 CFG = preset("lfq2d", width=16, depth=1, codebook_size=64)
 FAST = TokenizerTrainConfig(warmup_steps=0, lr=1e-3, progress=False, use_accelerate=False, checkpoint_every=3,
-                   log_every=2)
+                            log_every=2)
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +56,24 @@ def test_resume_continues_exactly(tmp_path):
         train_tokenizer(CFG.replace(width=8), WINDOWS, 8, tmp_path / "b", stats=STATS, train=FAST)
     loaded = MotionTokenizer.from_pretrained(tmp_path / "a")
     assert torch.equal(loaded.encode(FEATS), straight.encode(FEATS))
+
+
+def test_a_run_resumes_when_only_a_loss_weight_changes(tmp_path):
+    train_tokenizer(CFG, WINDOWS, 4, tmp_path / "run", stats=STATS, train=FAST)
+    heavier = FAST.replace(loss=FAST.loss.replace(entropy_weight=0.5, joint_loss_weight=2.0))
+    resumed = train_tokenizer(CFG, WINDOWS, 6, tmp_path / "run", stats=STATS, train=heavier)
+    log = [json.loads(line) for line in (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [2, 4, 6]  # steps 1-4 were not redone
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").glob("step_*")) == ["step_00000004",
+                                                                                        "step_00000006"]
+    saved = json.loads((tmp_path / "run" / "train_config.json").read_text())
+    assert saved["loss"]["entropy_weight"] == 0.5 and saved["loss"]["joint_loss_weight"] == 2.0
+    assert TokenizerTrainConfig.load(tmp_path / "run" / "train_config.json") == heavier
+    model_config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert "entropy_weight" not in model_config and "perceptual_encoder" not in model_config
+    straight = train_tokenizer(CFG, WINDOWS, 6, tmp_path / "straight", stats=STATS, train=FAST)
+    assert not torch.equal(resumed.decoder.state_dict()[next(iter(resumed.decoder.state_dict()))],
+                           straight.decoder.state_dict()[next(iter(straight.decoder.state_dict()))])
 
 
 def test_accelerate_path_runs(tmp_path):

@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
         from ..errors import MotionbaseError
         from ..evaluate.from_paths import evaluate_m2t_paths, evaluate_paths
         from ..evaluate.report import to_json, to_markdown
-        from ..evaluate.run import RunConfig
+        from ..evaluate.run import EvaluationRunConfig
         from ..io import atomic_write_text
 
         say = lambda message: typer.echo(message, err=True)  # noqa: E731
@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
                 raise MotionbaseError("--task m2t needs --lm and --tokenizer (the LM writes the captions)")
             from ..evaluate.m2t import m2t_json, m2t_markdown
 
-            config = RunConfig(mode=mode, seed=seed, replications=replications)
+            config = EvaluationRunConfig(mode=mode, seed=seed, replications=replications)
             m2t = evaluate_m2t_paths(store, lm=lm, tokenizer=tokenizer, evaluator=evaluator,
                                      t2m_evaluator=t2m_evaluator, split=split, replications=config.times, seed=seed,
                                      label_keys=_label_keys(label_keys), device=check_device(device),
@@ -138,7 +138,7 @@ def register(app: typer.Typer) -> None:
             payload = m2t_json(m2t)
         elif task == "t2m":
             report = evaluate_paths(store, evaluator, split=split, tokenizer=tokenizer, lm=lm,
-                                    config=RunConfig(mode=mode, seed=seed, replications=replications),
+                                    config=EvaluationRunConfig(mode=mode, seed=seed, replications=replications),
                                     label_keys=_label_keys(label_keys), device=check_device(device), progress=say,
                                     sampling={"guidance": guidance, "guidance_negative": guidance_negative},
                                     t2m_evaluator=t2m_evaluator, length_filter=length_filter)

@@ -19,12 +19,12 @@ from ..errors import MotionbaseError
 
 def _run_config(config: Path | None, out: Path, default):
     """The run config to start from: ``--config``, else the run directory's own run.json (resume), else default."""
-    from ..tokenizer.run import RUN_FILE, RunConfig
+    from ..tokenizer.run import RUN_FILE, TokenizerRunConfig
 
     if config is not None:
-        return RunConfig.load(config)
+        return TokenizerRunConfig.load(config)
     if (out / RUN_FILE).is_file():
-        return RunConfig.load(out / RUN_FILE)
+        return TokenizerRunConfig.load(out / RUN_FILE)
     return default
 
 
@@ -92,12 +92,12 @@ def register(app: typer.Typer) -> None:
         progress: bool = typer.Option(True, help="progress bar"),
     ) -> None:
         """Train (or resume) a motion tokenizer on a clip store's training split."""
-        from ..tokenizer.run import RunConfig, train_from_store
+        from ..tokenizer.run import TokenizerRunConfig, train_from_store
 
         base = _run_config(config, out, None)
         if base is None and method is None:
             raise MotionbaseError("tokenizer train: give --method (vq, rvq, lfq1d, lfq2d, fsq) or --config")
-        base = base or RunConfig()
+        base = base or TokenizerRunConfig()
         model = dict(base.model)
         for key, value in (("codebook_size", codebook_size), ("width", width)):
             if value is not None:

@@ -82,7 +82,7 @@ class EvaluatorConfig(Config):
     word_dim: int = setting(300, min=1)
     max_words: int = setting(20, min=1)
     max_frames: int = setting(196, min=1)
-    unit_length: int = setting(4, min=1)  # lengths are cropped to a multiple (Guo: the movement encoder downsamples by 4)
+    unit_length: int = setting(4, min=1)  # lengths are cropped to a multiple (Guo: the movement encoder: / 4)
     guo: GuoDims = GuoDims()
     transformer: TransformerDims = TransformerDims()
 

@@ -77,7 +77,7 @@ class MotionEncoder(Protocol):
 
 
 @dataclass(frozen=True)
-class RunConfig(Config):
+class EvaluationRunConfig(Config):
     """How to evaluate. ``replications`` overrides the mode's count (20, or 1 in debug)."""
 
     mode: str = "no-mm"
@@ -165,7 +165,7 @@ def _finite(emb: np.ndarray, what: str, names: Sequence[str]) -> np.ndarray:
 class _Evaluation:
     """Shared state of one run: clips, caption embeddings, ground-truth embeddings, batching."""
 
-    def __init__(self, evaluator: MotionEncoder, clips: StoreClips, config: RunConfig):
+    def __init__(self, evaluator: MotionEncoder, clips: StoreClips, config: EvaluationRunConfig):
         self.evaluator, self.clips, self.config = evaluator, clips, config
         n = len(clips)
         if n < config.batch_size:
@@ -252,13 +252,13 @@ def _physics(motions: Sequence[np.ndarray], layout: FeatureLayout, fps: float) -
 
 def evaluate(evaluator: MotionEncoder, clips: StoreClips, *, fps: float = 20.0,
              layout: FeatureLayout | None = None, tokenizer=None, generator: MotionGenerator | None = None,
-             config: RunConfig | None = None, progress: Callable[[str], None] | None = None) -> EvalReport:
+             config: EvaluationRunConfig | None = None, progress: Callable[[str], None] | None = None) -> EvalReport:
     """Evaluate the rows (real motion; reconstruction with ``tokenizer``; generated with ``generator``).
 
     ``clips``: captioned clips of the evaluated split (:func:`~.store_data.captioned_clips`), raw features at
     ``fps`` in ``layout`` (default: SMPL-22's 263 features). ``progress(message)`` is called as rows start.
     """
-    config = config or RunConfig()
+    config = config or EvaluationRunConfig()
     layout = layout or FeatureLayout()
     say = progress or (lambda message: None)
     start = time.perf_counter()

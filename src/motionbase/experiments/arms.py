@@ -23,7 +23,7 @@ from .questions import Arm, LMSizes, TokenizerSizes
 def tokenizer_run_config(method: str, K: int, sizes: TokenizerSizes, seed: int = 0, *,
                          checkpoint_every: int | None = None, log_every: int | None = None):
     """The tokenizer training run of ``method`` at codebook size ``K`` and ``sizes`` (also the sweep's)."""
-    from ..tokenizer.run import DataConfig, RunConfig
+    from ..tokenizer.run import TokenizerDataConfig, TokenizerRunConfig
     from ..tokenizer.train import TokenizerTrainConfig
 
     model = {"codebook_size": K, "width": sizes.width, "depth": sizes.depth}
@@ -32,8 +32,8 @@ def tokenizer_run_config(method: str, K: int, sizes: TokenizerSizes, seed: int =
     train = TokenizerTrainConfig(lr=sizes.lr, warmup_steps=sizes.warmup_steps, seed=seed, progress=False,
                         checkpoint_every=checkpoint_every or max(1, sizes.steps // 3),
                         log_every=log_every or max(1, sizes.steps // 10), use_accelerate=sizes.device != "cpu")
-    return RunConfig(preset=method, model=model, steps=sizes.steps, train=train,
-                     data=DataConfig(window=sizes.window, batch_size=sizes.batch_size))
+    return TokenizerRunConfig(preset=method, model=model, steps=sizes.steps, train=train,
+                     data=TokenizerDataConfig(window=sizes.window, batch_size=sizes.batch_size))
 
 
 def train_tokenizer_arm(method: str, K: int, sizes: TokenizerSizes, seed: int, store_path: Path, out: Path,
@@ -100,7 +100,7 @@ def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path,
            device: str | None) -> dict:
     from ..data.store import ClipStore
     from ..evaluate.from_paths import evaluate_paths
-    from ..evaluate.run import RunConfig
+    from ..evaluate.run import EvaluationRunConfig
     from ..lm.config import LMConfig, LMTrainConfig, TinyBackboneConfig
     from ..lm.data import caption_corpus, records_from_store
     from ..lm.loading import load_motion_tokenizer
@@ -127,7 +127,7 @@ def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path,
         prepare_run(run_dir, lm, records, train_cfg)
     model_dir = train(run_dir)
     report = evaluate_paths(store_path, evaluator, split="test", tokenizer=tok_dir, lm=model_dir, device=device,
-                            config=RunConfig(mode="no-mm", seed=arm.seed, replications=sizes.replications))
+                            config=EvaluationRunConfig(mode="no-mm", seed=arm.seed, replications=sizes.replications))
     gen = next(r for r in report.rows if r.name == "generated")
     real = next(r for r in report.rows if r.name == "real motion")
     r = gen.metrics["r_precision"]

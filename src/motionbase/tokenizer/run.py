@@ -1,7 +1,7 @@
-"""A tokenizer training run on a clip store: one typed config (:class:`RunConfig`, a JSON file or CLI flags),
+"""A tokenizer training run on a clip store: one typed config (:class:`TokenizerRunConfig`, a JSON file or CLI flags),
 normalisation stats of the training split, seeded windows, :func:`~.train.train_tokenizer`; resumable.
 
-The run directory holds ``run.json`` (the :class:`RunConfig` as last started), the tokenizer checkpoint files
+The run directory holds ``run.json`` (the :class:`TokenizerRunConfig` as last started), the tokenizer checkpoint files
 (``config.json``, ``model.safetensors``, ``stats.json`` / ``stats.safetensors``) once training ends,
 ``checkpoints/`` while it runs, and ``train_log.jsonl``. Running the same command again resumes at the last
 checkpoint; a larger ``steps`` trains on. Under ``accelerate launch`` each process draws its own batches
@@ -31,7 +31,7 @@ RUN_FILE = "run.json"
 
 
 @dataclass(frozen=True)
-class DataConfig(Config):
+class TokenizerDataConfig(Config):
     """Which windows a run trains on (T2M-GPT: windows of 64 frames, batch 256), and their augmentation
     (:class:`~.augment.AugmentConfig`: mirror probability, speed range; the defaults change nothing)."""
 
@@ -51,7 +51,7 @@ class DataConfig(Config):
 
 
 @dataclass(frozen=True)
-class RunConfig(Config):
+class TokenizerRunConfig(Config):
     """Everything a training run needs besides the store and the output directory.
 
     preset: a tokenizer preset (:data:`~.config.PRESETS`; or ``"perceptual"`` for the perceptual encoder);
@@ -65,7 +65,7 @@ class RunConfig(Config):
     preset: str = setting("lfq2d", choices=(*PRESETS, "perceptual"))
     model: dict = field(default_factory=dict)
     train: TokenizerTrainConfig = TokenizerTrainConfig()
-    data: DataConfig = DataConfig()
+    data: TokenizerDataConfig = TokenizerDataConfig()
     steps: int = setting(300_000, min=1)
 
     @classmethod
@@ -91,7 +91,7 @@ class RunConfig(Config):
 
 
 # The perceptual encoder's defaults: a small network trains in minutes on a GPU.
-PERCEPTUAL_RUN = RunConfig(preset="perceptual", steps=20_000,
+PERCEPTUAL_RUN = TokenizerRunConfig(preset="perceptual", steps=20_000,
                            train=TokenizerTrainConfig(lr=2e-4, warmup_steps=200))
 
 
@@ -100,7 +100,7 @@ def process_rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
 
-def _windows(store: ClipStore, run: RunConfig, out: Path) -> StoreWindows:
+def _windows(store: ClipStore, run: TokenizerRunConfig, out: Path) -> StoreWindows:
     start = latest_checkpoint(out)
     step = int(start.name.removeprefix("step_")) if start is not None else 0  # checkpoints/step_XXXXXXXX
     d = run.data
@@ -108,7 +108,7 @@ def _windows(store: ClipStore, run: RunConfig, out: Path) -> StoreWindows:
                         seed=run.train.seed, rank=process_rank(), start_step=step, augment=d.augment())
 
 
-def _prepare(run: RunConfig, store_path: Path, out: Path, feature_dim: int, user: str):
+def _prepare(run: TokenizerRunConfig, store_path: Path, out: Path, feature_dim: int, user: str):
     """(store, stats or None when resuming): checks the store, writes run.json (the run as last started)."""
     store = ClipStore.open(store_path)
     check_store(store, feature_dim, user)
@@ -132,7 +132,7 @@ def config_for_store(config, store_path: Path):
     return replace(config, skeleton=info.skeleton, feature_dim=info.feature_dim)
 
 
-def train_from_store(run: RunConfig, store_path: str | Path, out: str | Path, *,
+def train_from_store(run: TokenizerRunConfig, store_path: str | Path, out: str | Path, *,
                      device: str | None = None) -> MotionTokenizer:
     """Train (or resume) the tokenizer of ``run`` on ``store_path``'s training split; the model lands in ``out``."""
     out = Path(out)
@@ -142,7 +142,7 @@ def train_from_store(run: RunConfig, store_path: str | Path, out: str | Path, *,
                            device=device)
 
 
-def train_perceptual_from_store(run: RunConfig, store_path: str | Path, out: str | Path, *,
+def train_perceptual_from_store(run: TokenizerRunConfig, store_path: str | Path, out: str | Path, *,
                                 device: str | None = None) -> PerceptualEncoder:
     """Train (or resume) a perceptual encoder (``run.model``: :class:`PerceptualConfig` fields)."""
     out = Path(out)

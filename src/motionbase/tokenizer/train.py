@@ -5,8 +5,8 @@ trains the perceptual encoder (:mod:`.perceptual`).
   pair, or a dict with ``features`` and optionally ``mask`` (B, T) or ``lengths`` (B,). A re-iterable (list,
   DataLoader) is cycled; a one-shot iterator that runs out raises. Pass ``windows_normalized=True`` if the
   dataset already normalises with the same stats.
-* Accelerate-ready: with ``accelerate`` installed (and ``TokenizerTrainConfig.use_accelerate``) the model and optimizer go
-  through ``Accelerator.prepare`` (devices, DDP, mixed precision); otherwise plain torch on ``device``.
+* Accelerate-ready: with ``accelerate`` installed (and ``TokenizerTrainConfig.use_accelerate``) the model and
+  optimizer go through ``Accelerator.prepare`` (devices, DDP, mixed precision); otherwise plain torch on ``device``.
 * Resumable: every ``checkpoint_every`` steps a complete checkpoint (``save_pretrained`` files plus
   ``trainer_state.pt``: optimizer, scheduler, step, RNG) is written to a temp directory and renamed to
   ``out_dir/checkpoints/step_XXXXXXXX``; then ``checkpoints/latest.json`` is replaced atomically. A rerun with the
@@ -296,7 +296,8 @@ def start_model(cls, config, stats, out_dir: Path, *, resume: bool = True):
 
 
 def train_tokenizer(config: TokenizerConfig, train_windows: Iterable, steps: int, out_dir: str | Path, *,
-                    stats=None, train: TokenizerTrainConfig = TokenizerTrainConfig(), perceptual: nn.Module | None = None,
+                    stats=None, train: TokenizerTrainConfig = TokenizerTrainConfig(),
+                    perceptual: nn.Module | None = None,
                     device: str | torch.device | None = None, resume: bool = True,
                     windows_normalized: bool = False) -> MotionTokenizer:
     """Train a tokenizer for ``steps`` optimizer steps (in total, counting resumed ones); returns it, in eval mode.
