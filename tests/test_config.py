@@ -11,7 +11,15 @@ import pytest
 from motionbase.config import Config, ConfigError, setting
 from motionbase.errors import MotionbaseError
 from motionbase.evaluate.evaluator import EvaluatorConfig, GuoDims
-from motionbase.lm.config import LMConfig, LMTrainConfig, LoRAConfig, TinyBackboneConfig
+from motionbase.lm.config import (
+    DATA_KEYS,
+    LMConfig,
+    LMDataConfig,
+    LMTrainConfig,
+    LoRAConfig,
+    TinyBackboneConfig,
+    legacy_data,
+)
 from motionbase.tokenizer.config import LOSS_KEYS, TokenizerConfig, TokenizerLossConfig, preset
 from motionbase.tokenizer.run import TokenizerRunConfig
 from motionbase.tokenizer.train import TokenizerTrainConfig
@@ -81,8 +89,10 @@ def test_nested_round_trip():
     d = json.loads(json.dumps(train.to_dict()))
     assert d["lora"] == {"r": 4, "alpha": 32, "dropout": 0.05, "target_modules": ["c_attn"]}
     assert LMTrainConfig.from_dict(d) == train and isinstance(LMTrainConfig.from_dict(d).lora, LoRAConfig)
-    lm = LMConfig(tiny=TinyBackboneConfig(hidden=32), task_weights={"t2m": 1.0})
-    assert LMConfig.from_dict(json.loads(json.dumps(lm.to_dict()))) == lm
+    lm = LMTrainConfig(data=LMDataConfig(task_weights={"t2m": 1.0}, max_length=64))
+    assert LMTrainConfig.from_dict(json.loads(json.dumps(lm.to_dict()))) == lm
+    model = LMConfig(tiny=TinyBackboneConfig(hidden=32))
+    assert LMConfig.from_dict(json.loads(json.dumps(model.to_dict()))) == model
     ev = EvaluatorConfig(arch="guo", guo=GuoDims(16, 16, 16, 24))
     assert EvaluatorConfig.from_dict(json.loads(json.dumps(ev.to_dict()))).guo == GuoDims(16, 16, 16, 24)
     run = TokenizerRunConfig(preset="vq", model={"width": 64}, steps=10,
@@ -107,7 +117,7 @@ def test_range_checks_are_declared_and_read_in_one_line():
     with pytest.raises(ConfigError, match="alpha must be a power of two"):
         TokenizerConfig(alpha=3)
     assert LMTrainConfig(max_steps=None).max_steps is None  # None passes an optional field's checks
-    for bad in (lambda: LMConfig(task_weights={"dance": 1.0}), lambda: TokenizerLossConfig(entropy_weight=-1)):
+    for bad in (lambda: LMDataConfig(task_weights={"dance": 1.0}), lambda: TokenizerLossConfig(entropy_weight=-1)):
         with pytest.raises(MotionbaseError) as info:
             bad()
         assert "\n" not in str(info.value)
@@ -141,6 +151,15 @@ def test_old_tokenizer_layouts_load():
                                    "train": {"lr": 1e-3}}, source="old/run.json")
     assert run.model == {"width": 32} and run.train.loss.trajectory_loss_weight == 2.0 and run.train.lr == 1e-3
     assert len(caught) == 1 and "old/run.json" in str(caught[0].message) and "train.loss" in str(caught[0].message)
+
+
+def test_old_lm_layouts_load():
+    """LM checkpoints written before the split carried the training examples' settings in their config."""
+    old = {**LMConfig(part_tokens="separate").to_dict(), **LMDataConfig(loss_on="motion", max_length=64).to_dict()}
+    assert set(DATA_KEYS) <= set(old)
+    assert LMConfig.from_dict(old) == LMConfig(part_tokens="separate")
+    assert LMDataConfig.from_dict(legacy_data(old)) == LMDataConfig(loss_on="motion", max_length=64)
+    assert legacy_data(LMConfig().to_dict()) == {}
 
 
 def test_config_files_round_trip_and_fail_in_one_line(tmp_path):

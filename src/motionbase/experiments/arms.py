@@ -11,7 +11,6 @@ evaluator.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +100,7 @@ def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path,
     from ..data.store import ClipStore
     from ..evaluate.from_paths import evaluate_paths
     from ..evaluate.run import EvaluationRunConfig
-    from ..lm.config import LMConfig, LMTrainConfig, TinyBackboneConfig
+    from ..lm.config import LMConfig, LMDataConfig, LMTrainConfig, TinyBackboneConfig
     from ..lm.data import caption_corpus, records_from_store
     from ..lm.loading import load_motion_tokenizer
     from ..lm.model import MotionLM
@@ -109,12 +108,13 @@ def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path,
 
     run_dir = out / "run"
     fraction = float(arm.fields.get("train_fraction", 1.0))
-    lm_config = LMConfig(backbone="tiny-gpt2", loss_on=arm.fields.get("loss_on", "whole"),
+    lm_config = LMConfig(backbone="tiny-gpt2",
                          tiny=TinyBackboneConfig(hidden=sizes.hidden, layers=sizes.layers, heads=sizes.heads,
                                                  context=sizes.context, text_vocab_size=320 if sizes.steps <= 2
                                                  else 2000, dropout=0.0))
     train_cfg = LMTrainConfig(lr=sizes.lr, batch_size=sizes.batch_size, max_steps=sizes.steps, seed=arm.seed,
-                              save_every=max(1, sizes.steps // 3), progress=False, mixed_precision="no")
+                              save_every=max(1, sizes.steps // 3), progress=False, mixed_precision="no",
+                              data=LMDataConfig(loss_on=arm.fields.get("loss_on", "whole")))
     if not (run_dir / RUN_FILE).exists():
         codec, info = load_motion_tokenizer(tok_dir, device)
         view = train_subset(ClipStore.open(store_path), fraction)
@@ -136,5 +136,5 @@ def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path,
                "fid_ci95": float(gen.metrics["fid"].ci95), "mm_dist": float(gen.metrics["mm_dist"].mean),
                "real_r_precision_top3": float(np.atleast_1d(real.metrics["r_precision"].mean)[2]),
                "test_clips": report.info["clips"], "replications": report.info["replications"]}
-    return {"config": {"lm": asdict(lm_config), "train": asdict(train_cfg), "train_fraction": fraction,
+    return {"config": {"lm": {**lm_config.to_dict(), **train_cfg.data.to_dict()}, "train": train_cfg.to_dict(), "train_fraction": fraction,
                        "tokenizer": str(tok_dir), "evaluator": str(evaluator)}, "metrics": metrics}

@@ -1,9 +1,9 @@
 """Typed configuration of the large motion model and its training run.
 
-:class:`LMConfig` says what the model *is* (backbone, how motion codes enter the vocabulary, which
-tokens carry the loss, the task mix); it is saved inside every LM checkpoint. :class:`LMTrainConfig`
-says how one training run goes (learning rate, batch, precision, LoRA, checkpoint cadence); it is saved
-in the run directory. All are :class:`~motionbase.config.Config` dataclasses: frozen, checked on construction,
+:class:`LMConfig` says what the model *is* (backbone, how motion codes enter the vocabulary, how it reads
+prompts' sides); it is saved inside every LM checkpoint. :class:`LMTrainConfig` says how one training run goes
+(learning rate, batch, precision, LoRA, checkpoint cadence, and in :class:`LMDataConfig` which tokens carry the
+loss and the task mix); it is saved in the run directory. All are :class:`~motionbase.config.Config` dataclasses: frozen, checked on construction,
 ``to_dict`` / ``from_dict`` round trips that refuse unknown keys (a typo in a config file is an error, not a
 silent default).
 """
@@ -50,9 +50,14 @@ class TinyBackboneConfig(Config):
     seed: int = 0  # initialisation seed
 
 
+# Keys that LM checkpoints written before the model/training split carried in their config: the training
+# examples' settings, now :class:`LMDataConfig` (inside :class:`LMTrainConfig`).
+DATA_KEYS = ("loss_on", "max_length", "task_weights", "caption_levels", "max_caption_tokens")
+
+
 @dataclass(frozen=True)
 class LMConfig(Config):
-    """What the motion LM is.
+    """What the motion LM is (saved in every LM checkpoint; how it trains is :class:`LMTrainConfig`).
 
     backbone: "tiny-gpt2" | "tiny-llama" | a local directory of a Hugging Face causal LM | a hub id
         (hub ids only where a hub is reachable; set HF_HUB_OFFLINE=1 to never try).
@@ -61,19 +66,12 @@ class LMConfig(Config):
         16k LFQ codebook), counted over ``reuse_corpus`` or the caption corpus.
     part_tokens: for 2D codes (P parts per time step): "shared" uses one set of K tokens for every part
         (the part is the position inside the step); "separate" gives each part its own K tokens.
-    loss_on: "whole" (every token: paper Table 10's better choice), "response" (the answer only) or
-        "motion" (the motion tokens of the answer only; motion-to-text examples then carry no loss
-        and are not sampled).
-    max_length: tokens per training example; None = the backbone's context. Longer motions are
-        cropped to a random window of whole time steps.
-    task_weights / caption_levels: sampling weights of the instruction tasks and caption levels.
-    max_caption_tokens: captions are cut to this many text tokens inside an example.
     canonical_sides: text that conditions a motion (text-to-motion, and captions of prediction and
         in-between) is always in its canonical side (:func:`motionbase.data.text.canonical_side`: "right"
         named first); a caption naming "left" first is served by the clip's mirrored twin with the mirrored
         caption (needs the mirrored clips). At generation a "left" prompt is mirrored, generated as "right",
         and the motion mirrored back: the two sides are exact mirror images and the model cannot confuse
-        them. Motion-to-text keeps both sides.
+        them. Motion-to-text keeps both sides. (A property of the model: generation reads prompts by it.)
     """
 
     owner: ClassVar[str] = "LMConfig"
@@ -81,6 +79,39 @@ class LMConfig(Config):
     backbone: str = "tiny-gpt2"
     vocab_mode: str = setting("added", choices=VOCAB_MODES)
     part_tokens: str = setting("shared", choices=PART_TOKEN_MODES)
+    canonical_sides: bool = False
+    tiny: TinyBackboneConfig = TinyBackboneConfig()
+
+    def check(self) -> None:
+        if not self.backbone.strip():
+            raise self.error("backbone is empty: expected 'tiny-gpt2', 'tiny-llama' or a path")
+
+    @classmethod
+    def upgrade(cls, d: dict, source: str) -> dict:
+        """Checkpoints written before the split carried the training examples' settings: dropped (they do not
+        change the model; :func:`legacy_data` reads them for a run that resumes)."""
+        return {k: v for k, v in d.items() if k not in DATA_KEYS}
+
+    @property
+    def is_tiny(self) -> bool:
+        return self.backbone in TINY_BACKBONES
+
+
+@dataclass(frozen=True)
+class LMDataConfig(Config):
+    """How a training run draws its instruction examples (training settings, in :class:`LMTrainConfig`).
+
+    loss_on: "whole" (every token: paper Table 10's better choice), "response" (the answer only) or
+        "motion" (the motion tokens of the answer only; motion-to-text examples then carry no loss
+        and are not sampled).
+    max_length: tokens per training example; None = the backbone's context. Longer motions are
+        cropped to a random window of whole time steps.
+    task_weights / caption_levels: sampling weights of the instruction tasks and caption levels.
+    max_caption_tokens: captions are cut to this many text tokens inside an example.
+    """
+
+    owner: ClassVar[str] = "LMDataConfig"
+
     loss_on: str = setting("whole", choices=LOSS_MODES)
     max_length: int | None = setting(None, min=8)
     task_weights: dict[str, float] = field(default_factory=lambda: {
@@ -88,14 +119,10 @@ class LMConfig(Config):
     caption_levels: dict[str, float] = field(default_factory=lambda: {
         "whole": 0.6, "upper_body": 0.1, "lower_body": 0.1, "all": 0.2})
     max_caption_tokens: int = setting(96, min=1)
-    canonical_sides: bool = False
-    tiny: TinyBackboneConfig = TinyBackboneConfig()
 
     def check(self) -> None:
         self._weights("task_weights", TASKS)
         self._weights("caption_levels", CAPTION_LEVELS)
-        if not self.backbone.strip():
-            raise self.error("backbone is empty: expected 'tiny-gpt2', 'tiny-llama' or a path")
 
     def _weights(self, name: str, allowed: tuple[str, ...]) -> None:
         weights = getattr(self, name)
@@ -105,9 +132,10 @@ class LMConfig(Config):
         if any(w < 0 for w in weights.values()) or not sum(weights.values()) > 0:
             raise self.error(f"{name}={weights}: expected non-negative weights with a positive sum")
 
-    @property
-    def is_tiny(self) -> bool:
-        return self.backbone in TINY_BACKBONES
+
+def legacy_data(config: dict) -> dict:
+    """The :class:`LMDataConfig` keys of an LM config written before the split (``{}`` for a current one)."""
+    return {k: config[k] for k in DATA_KEYS if k in config}
 
 
 @dataclass(frozen=True)
@@ -157,6 +185,7 @@ class LMTrainConfig(Config):
     seed: int = 0
     num_workers: int = setting(0, min=0)
     progress: bool = True
+    data: LMDataConfig = LMDataConfig()
 
     def check(self) -> None:
         if self.lr is not None and not self.lr > 0:

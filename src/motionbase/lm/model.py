@@ -30,7 +30,7 @@ import torch
 
 from ..errors import CheckpointError, MotionbaseError
 from .codec import CodecInfo
-from .config import LMConfig, TinyBackboneConfig, paper_lr
+from .config import LMConfig, LMDataConfig, TinyBackboneConfig, paper_lr
 from .loading import check_backbone_weights
 from .prompts import InstructionEncoder
 from .text_tokenizer import ensure_pad, first_line, load_text_tokenizer, train_bpe
@@ -97,10 +97,9 @@ class MotionLM:
                 return value
         raise MotionbaseError(f"backbone {type(self.backbone).__name__}: its config states no context length")
 
-    @property
-    def max_length(self) -> int:
-        """Tokens per training example: ``config.max_length`` capped at the context."""
-        return min(self.config.max_length or self.context_length, self.context_length)
+    def example_length(self, data: LMDataConfig) -> int:
+        """Tokens per training example: ``data.max_length`` capped at the context."""
+        return min(data.max_length or self.context_length, self.context_length)
 
     @property
     def text_vocab_size(self) -> int:

@@ -34,9 +34,9 @@ import torch
 
 from ..errors import CheckpointError, MotionbaseError
 from ..io import atomic_write_text
-from .config import LMTrainConfig, LoRAConfig
+from .config import LMTrainConfig, LoRAConfig, legacy_data
 from .data import Collator, InstructionDataset, MotionRecord, load_records, save_records
-from .model import MotionLM
+from .model import MotionLM, read_lm_record
 from .vocab import MotionVocab
 
 RUN_FILE = "run.json"
@@ -83,7 +83,10 @@ def read_run_config(run_dir: str | os.PathLike) -> LMTrainConfig:
     if not path.is_file():
         raise CheckpointError(f"{path}: missing; is {run_dir} a run directory made by prepare_run?")
     data = json.loads(path.read_text())
-    return LMTrainConfig.from_dict(data.get("train", {}), source=f"{path}: train")
+    train = data.get("train", {})
+    if isinstance(train, dict) and "data" not in train:  # a run started before the model/training split:
+        train = {**train, "data": legacy_data(read_lm_record(Path(run_dir) / BASE_DIR).get("config", {}))}
+    return LMTrainConfig.from_dict(train, source=f"{path}: train")
 
 
 def train(run_dir: str | os.PathLike, config: LMTrainConfig | None = None) -> Path:
@@ -110,7 +113,7 @@ def train(run_dir: str | os.PathLike, config: LMTrainConfig | None = None) -> Pa
         if cfg.gradient_checkpointing:
             model.enable_input_require_grads()
 
-    dataset = InstructionDataset.for_lm(load_records(run / RECORDS_FILE), lm, seed=cfg.seed)
+    dataset = InstructionDataset.for_lm(load_records(run / RECORDS_FILE), lm, cfg.data, seed=cfg.seed)
     loader = torch.utils.data.DataLoader(dataset, batch_size=cfg.batch_size, shuffle=True,
                                          collate_fn=Collator(lm.tokenizer.pad_token_id), num_workers=cfg.num_workers)
     lr = cfg.lr if cfg.lr is not None else lm.default_lr
