@@ -35,6 +35,7 @@ CONFIG_MODULES = [
     "motionbase.pipeline.caption.lmm", "motionbase.pipeline.refine.cleanup", "motionbase.pipeline.bodymodel",
     "motionbase.pipeline.pose", "motionbase.pipeline.detect", "motionbase.viz.render",
     "motionbase.defaults.familiarity", "motionbase.bodymodels.datasets", "motionbase.bodymodels.fit",
+    "motionbase.experiments.questions", "motionbase.generation",
 ]
 
 
@@ -59,11 +60,26 @@ def test_every_config_is_a_frozen_config_dataclass():
             "RulesConfig", "RenderConfig"} <= names
     for cls in configs:
         assert cls.__dataclass_params__.frozen, cls.__name__
-        cfg = cls()  # every config has defaults
+        if any(f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+               for f in dataclasses.fields(cls)):
+            continue  # sizes without defaults (experiment presets): test_experiment_sizes_round_trip
+        cfg = cls()
         first = dataclasses.fields(cls)[0].name
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(cfg, first, getattr(cfg, first))
         assert cls.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg, cls.__name__  # JSON round trip
+
+
+def test_experiment_sizes_round_trip():
+    from motionbase.experiments.questions import LM_SIZES, TOKENIZER_SIZES, LMSizes, TokenizerSizes
+
+    for sizes in TOKENIZER_SIZES.values():
+        assert TokenizerSizes.from_dict(json.loads(json.dumps(sizes.to_dict()))) == sizes
+    for sizes in LM_SIZES.values():
+        again = LMSizes.from_dict(json.loads(json.dumps(sizes.to_dict())))
+        assert again == sizes and isinstance(again.tokenizer, TokenizerSizes)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        sizes.steps = 1
 
 
 def test_no_two_configs_share_a_name():

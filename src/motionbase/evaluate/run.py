@@ -28,12 +28,12 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..config import Config
-from ..errors import CheckpointError, MotionbaseError, ShapeError
+from ..config import Config, setting
+from ..errors import CheckpointError, ShapeError
 from ..features.humanml3d import features_to_joints
 from ..features.layout import FeatureLayout
 from .metrics_physics import plausibility
@@ -80,22 +80,20 @@ class MotionEncoder(Protocol):
 class EvaluationRunConfig(Config):
     """How to evaluate. ``replications`` overrides the mode's count (20, or 1 in debug)."""
 
-    mode: str = "no-mm"
+    owner: ClassVar[str] = "evaluation"
+
+    mode: str = setting("no-mm", choices=MODES)
     seed: int = 0
-    replications: int | None = None
-    batch_size: int = R_PRECISION_BATCH
-    diversity_pairs: int | None = None  # None: 300, or T2M-GPT's 100 for 300 clips or fewer (N-1 below 101)
-    mm_texts: int = MM_TEXTS
-    mm_generations: int = MM_GENERATIONS
-    mm_pairs: int = MM_PAIRS
+    replications: int | None = setting(None, min=1)
+    batch_size: int = setting(R_PRECISION_BATCH, min=1)
+    diversity_pairs: int | None = setting(None, min=1)  # None: 300, or T2M-GPT's 100 for 300 clips or fewer
+    mm_texts: int = setting(MM_TEXTS, min=1)
+    mm_generations: int = setting(MM_GENERATIONS, min=2)
+    mm_pairs: int = setting(MM_PAIRS, min=1)
 
     def check(self) -> None:
-        if self.mode not in MODES:
-            raise MotionbaseError(f"evaluation mode {self.mode!r}; expected one of {', '.join(MODES)}")
-        if self.replications is not None and self.replications < 1:
-            raise MotionbaseError(f"replications={self.replications}; expected at least 1")
         if self.mm_generations <= self.mm_pairs:
-            raise MotionbaseError(f"mm_generations={self.mm_generations}; expected more than mm_pairs={self.mm_pairs}")
+            raise self.error(f"mm_generations={self.mm_generations}; expected more than mm_pairs={self.mm_pairs}")
 
     @property
     def times(self) -> int:

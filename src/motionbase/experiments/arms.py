@@ -136,5 +136,6 @@ def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path,
                "fid_ci95": float(gen.metrics["fid"].ci95), "mm_dist": float(gen.metrics["mm_dist"].mean),
                "real_r_precision_top3": float(np.atleast_1d(real.metrics["r_precision"].mean)[2]),
                "test_clips": report.info["clips"], "replications": report.info["replications"]}
-    return {"config": {"lm": {**lm_config.to_dict(), **train_cfg.data.to_dict()}, "train": train_cfg.to_dict(), "train_fraction": fraction,
+    return {"config": {"lm": {**lm_config.to_dict(), **train_cfg.data.to_dict()}, "train": train_cfg.to_dict(),
+                       "train_fraction": fraction,
                        "tokenizer": str(tok_dir), "evaluator": str(evaluator)}, "metrics": metrics}

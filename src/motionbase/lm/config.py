@@ -3,9 +3,9 @@
 :class:`LMConfig` says what the model *is* (backbone, how motion codes enter the vocabulary, how it reads
 prompts' sides); it is saved inside every LM checkpoint. :class:`LMTrainConfig` says how one training run goes
 (learning rate, batch, precision, LoRA, checkpoint cadence, and in :class:`LMDataConfig` which tokens carry the
-loss and the task mix); it is saved in the run directory. All are :class:`~motionbase.config.Config` dataclasses: frozen, checked on construction,
-``to_dict`` / ``from_dict`` round trips that refuse unknown keys (a typo in a config file is an error, not a
-silent default).
+loss and the task mix); it is saved in the run directory. All are :class:`~motionbase.config.Config`
+dataclasses: frozen, checked on construction, ``to_dict`` / ``from_dict`` round trips that refuse unknown keys
+(a typo in a config file is an error, not a silent default).
 """
 
 from __future__ import annotations
