@@ -35,7 +35,7 @@ CONFIG_MODULES = [
     "motionbase.pipeline.caption.lmm", "motionbase.pipeline.refine.cleanup", "motionbase.pipeline.bodymodel",
     "motionbase.pipeline.pose", "motionbase.pipeline.detect", "motionbase.viz.render",
     "motionbase.defaults.familiarity", "motionbase.bodymodels.datasets", "motionbase.bodymodels.fit",
-    "motionbase.experiments.questions", "motionbase.generation",
+    "motionbase.experiments.questions", "motionbase.generation", "motionbase.data.length_filter",
 ]
 
 
