@@ -168,9 +168,32 @@ def _from_json(hint: Any, value: Any, where: str) -> Any:
     inner = _config_in(hint)
     if inner is not None:
         return value if isinstance(value, inner) else inner.from_dict(value, source=where)
+    _check_json_type(hint, value, where)
     if isinstance(value, list) and _is_tuple(hint):
         return tuple(value)
     return value
+
+
+# what a JSON value of each plain type may be (bool is an int in Python, but not a number here)
+_JSON_TYPES: dict[type, tuple[str, Any]] = {
+    int: ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    float: ("a number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)),
+    str: ("a string", lambda v: isinstance(v, str)),
+    bool: ("true or false", lambda v: isinstance(v, bool)),
+    dict: ("a JSON object", lambda v: isinstance(v, dict)),
+    tuple: ("a JSON list", lambda v: isinstance(v, (list, tuple))),
+    list: ("a JSON list", lambda v: isinstance(v, (list, tuple))),
+}
+
+
+def _check_json_type(hint: Any, value: Any, where: str) -> None:
+    """A one-line error when ``value`` is not of the field's plain type (other hints are not checked)."""
+    kinds = [typing.get_origin(a) or a for a in _options(hint) if a is not type(None)]
+    if not kinds or not all(k in _JSON_TYPES for k in kinds):
+        return
+    if not any(_JSON_TYPES[k][1](value) for k in kinds):
+        expected = " or ".join(dict.fromkeys(_JSON_TYPES[k][0] for k in kinds))
+        raise ConfigError(f"{where}: {value!r} is not {expected}")
 
 
 def _options(hint: Any) -> tuple:
