@@ -91,7 +91,7 @@ def test_no_two_configs_share_a_name():
 def test_unknown_keys_name_the_key_and_the_config():
     with pytest.raises(ConfigError, match=r"^run\.json: unknown tokenizer config key\(s\) \['colour'\]; known: "):
         TokenizerConfig.from_dict({"colour": "red"}, source="run.json")
-    with pytest.raises(ConfigError, match=r"^x: lora: unknown LoRAConfig config key\(s\) \['rank'\]"):
+    with pytest.raises(ConfigError, match=r"^x: lora: unknown LoRAConfig key\(s\) \['rank'\]"):
         LMTrainConfig.from_dict({"lora": {"rank": 4}}, source="x")
     with pytest.raises(ConfigError, match=r"^tokenizer preset 'vq': unknown tokenizer config key\(s\) "
                                           r"\['entropy_weight'\]"):

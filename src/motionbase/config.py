@@ -122,7 +122,8 @@ def _check_keys(cls: type[Config], d: dict, source: str) -> None:
     known = sorted(f.name for f in fields(cls))  # type: ignore[arg-type]
     unknown = sorted(set(d) - set(known))
     if unknown:
-        raise ConfigError(f"{source}: unknown {cls.label()} config key(s) {unknown}; known: {known}")
+        what = f"{cls.owner} config" if cls.owner else cls.__name__
+        raise ConfigError(f"{source}: unknown {what} key(s) {unknown}; known: {known}")
 
 
 def _construct(cls: type[C], kwargs: dict, source: str) -> C:

@@ -11,7 +11,6 @@ dataclasses: frozen, checked on construction, ``to_dict`` / ``from_dict`` round 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 from ..config import Config, setting
 
@@ -36,8 +35,6 @@ class TinyBackboneConfig(Config):
     The text tokenizer of a tiny backbone is a byte-level BPE trained on the caption corpus with
     ``text_vocab_size`` entries (see :mod:`motionbase.lm.text_tokenizer`).
     """
-
-    owner: ClassVar[str] = "TinyBackboneConfig"
 
     hidden: int = setting(256, min=1)
     layers: int = setting(4, min=1)
@@ -74,8 +71,6 @@ class LMConfig(Config):
         them. Motion-to-text keeps both sides. (A property of the model: generation reads prompts by it.)
     """
 
-    owner: ClassVar[str] = "LMConfig"
-
     backbone: str = "tiny-gpt2"
     vocab_mode: str = setting("added", choices=VOCAB_MODES)
     part_tokens: str = setting("shared", choices=PART_TOKEN_MODES)
@@ -109,8 +104,6 @@ class LMDataConfig(Config):
     task_weights / caption_levels: sampling weights of the instruction tasks and caption levels.
     max_caption_tokens: captions are cut to this many text tokens inside an example.
     """
-
-    owner: ClassVar[str] = "LMDataConfig"
 
     loss_on: str = setting("whole", choices=LOSS_MODES)
     max_length: int | None = setting(None, min=8)
@@ -146,8 +139,6 @@ class LoRAConfig(Config):
     they are new (added) or repurposed (reuse) and LoRA on frozen embeddings cannot learn them.
     """
 
-    owner: ClassVar[str] = "LoRAConfig"
-
     r: int = setting(16, min=1)
     alpha: int = setting(32, min=1)
     dropout: float = setting(0.05, min=0.0, max=1.0)
@@ -164,8 +155,6 @@ class LMTrainConfig(Config):
     max_steps: stop after this many updates (None = ``epochs`` full passes).
     save_every: write a resumable checkpoint every this many updates (and at the end).
     """
-
-    owner: ClassVar[str] = "LMTrainConfig"
 
     lr: float | None = None
     batch_size: int = setting(8, min=1)
