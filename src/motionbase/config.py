@@ -6,7 +6,7 @@ A config is a frozen dataclass that derives from :class:`Config`. The base gives
   another config, or ``Config | None``, is read from a JSON object); JSON lists become tuples where the field is a
   tuple; unknown keys are an error naming the key and the config;
 * ``save(path)`` / ``load(path)``: the same, to and from a JSON file (written atomically);
-* range checks declared per field with :func:`setting` (``min``, ``max``, ``choices``, ``odd``), run on
+* range checks declared per field with :func:`setting` (``min``, ``max``, ``above``, ``choices``, ``odd``), run on
   construction, and a ``check()`` hook for the rest;
 * ``replace(**changes)``: a changed copy (configs are frozen; never assign to a field).
 
@@ -36,11 +36,12 @@ class ConfigError(CheckpointError):
 
 
 def setting(default: Any = MISSING, *, default_factory: Any = MISSING, min: float | None = None,
-            max: float | None = None, choices: tuple | None = None, odd: bool = False, doc: str = "") -> Any:
-    """A config field with its checks: ``min`` / ``max`` (inclusive), ``choices``, ``odd``. ``None`` passes the
-    checks (for optional fields)."""
-    meta = {k: v for k, v in (("min", min), ("max", max), ("choices", choices), ("odd", odd or None),
-                              ("doc", doc or None)) if v is not None}
+            max: float | None = None, above: float | None = None, choices: tuple | None = None, odd: bool = False,
+            doc: str = "") -> Any:
+    """A config field with its checks: ``min`` / ``max`` (inclusive), ``above`` (exclusive lower bound),
+    ``choices``, ``odd``. ``None`` passes the checks (for optional fields)."""
+    meta = {k: v for k, v in (("min", min), ("max", max), ("above", above), ("choices", choices),
+                              ("odd", odd or None), ("doc", doc or None)) if v is not None}
     return field(default=default, default_factory=default_factory, metadata=meta)
 
 
@@ -145,6 +146,8 @@ def _check_field(cfg: Config, f: dataclasses.Field) -> None:
             raise cfg.error(f"{name}: expected one of {', '.join(map(str, meta['choices']))}")
         if "min" in meta and value < meta["min"]:
             raise cfg.error(f"{name}: expected at least {meta['min']}")
+        if "above" in meta and not value > meta["above"]:
+            raise cfg.error(f"{name}: expected more than {meta['above']}")
         if "max" in meta and value > meta["max"]:
             raise cfg.error(f"{name}: expected at most {meta['max']}")
         if meta.get("odd") and value % 2 == 0:
