@@ -55,7 +55,8 @@ def register(app: typer.Typer) -> None:
         length_filter: LengthFilter = None,
         init_from: Path | None = typer.Option(None, "--init-from", help="start from this trained motion LM "
                                               "(fine-tune: its weights, text tokenizer and motion vocabulary; "
-                                              "--backbone and the vocabulary options are then ignored)"),
+                                              "--backbone and the vocabulary options are then ignored; the "
+                                              "examples' settings come from --lm-config and --loss)"),
         paraphrases: int = typer.Option(0, help="add this many paraphrases of the Bandai-Namco labels to each "
                                         "clip's captions (motionbase.data.paraphrase)"),
         canonical_sides: bool | None = typer.Option(None, "--canonical-sides/--no-canonical-sides",
