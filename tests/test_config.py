@@ -20,7 +20,8 @@ from motionbase.lm.config import (
     TinyBackboneConfig,
     legacy_data,
 )
-from motionbase.tokenizer.config import LOSS_KEYS, TokenizerConfig, TokenizerLossConfig, preset
+from motionbase.tokenizer.config import LOSS_KEYS, DenoisingConfig, TokenizerConfig, TokenizerLossConfig, preset
+from motionbase.tokenizer.perceptual import PerceptualConfig
 from motionbase.tokenizer.run import TokenizerRunConfig
 from motionbase.tokenizer.train import TokenizerTrainConfig
 
@@ -173,6 +174,13 @@ def test_old_tokenizer_layouts_load():
                                    "train": {"lr": 1e-3}}, source="old/run.json")
     assert run.model == {"width": 32} and run.train.loss.trajectory_loss_weight == 2.0 and run.train.lr == 1e-3
     assert len(caught) == 1 and "old/run.json" in str(caught[0].message) and "train.loss" in str(caught[0].message)
+    # the perceptual encoder's training noise: out of its config.json, and out of a run's model section
+    old = {**PerceptualConfig(width=16).to_dict(), "noise_std": 0.3, "frame_dropout": 0.2}
+    assert PerceptualConfig.from_dict(old) == PerceptualConfig(width=16)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        run = TokenizerRunConfig.from_dict({"preset": "perceptual", "model": {"width": 16, "noise_std": 0.3}})
+    assert run.model == {"width": 16} and run.train.denoising == DenoisingConfig(noise_std=0.3)
 
 
 def test_old_lm_layouts_load():

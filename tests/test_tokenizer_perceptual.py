@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from motionbase.cli import app
 from motionbase.data import ClipStore
 from motionbase.tokenizer import MotionTokenizer, preset
-from motionbase.tokenizer.config import TokenizerLossConfig
+from motionbase.tokenizer.config import DenoisingConfig, TokenizerLossConfig
 from motionbase.tokenizer.losses import TokenizerLoss
 from motionbase.tokenizer.perceptual import PerceptualConfig, PerceptualEncoder
 from motionbase.tokenizer.train import TokenizerTrainConfig, train_tokenizer
@@ -53,7 +53,7 @@ def test_train_perceptual_learns_and_loads(setup):
     def loss(model):
         torch.manual_seed(1)  # the same noise for both
         with torch.no_grad():
-            return model(batch["features"], batch["mask"], denoising=True).item()
+            return model(batch["features"], batch["mask"], denoising=DenoisingConfig()).item()
 
     assert loss(enc) < 0.7 * loss(untrained)  # the denoising autoencoder learns (0.26 vs 0.43)
     assert enc.config == PerceptualConfig(width=16, depth=1, embed_dim=8) and not enc.training

@@ -57,14 +57,17 @@ class PipelineConfig(Config):
     owner: ClassVar[str] = "pipeline"
 
     fps: float = setting(20.0, above=0.0)  # frame rate of the stored clips
-    detect_every_s: float = setting(1.0, above=0.0)  # run the person detector this often; the pose model tracks in between
+    # run the person detector this often; the pose model tracks in between
+    detect_every_s: float = setting(1.0, above=0.0)
     max_miss_s: float = 0.5  # a track ends after this long without a pose
     cut_min_s: float = 10.0  # sub-clip durations (paper A.1)
     cut_max_s: float = 60.0
     seed: int = 0
-    max_seconds: float | None = setting(None, above=0.0)  # process only the first seconds of each video (previews, tests)
+    # process only the first seconds of each video (previews, tests)
+    max_seconds: float | None = setting(None, above=0.0)
     hfov_deg: float = 60.0  # assumed horizontal field of view of every camera
-    up: str = setting("auto", choices=("auto", "level"))  # "auto": from people and floor (videos; images are level) | "level": camera held level
+    # "auto": from people and floor (videos; images are level) | "level": camera held level
+    up: str = setting("auto", choices=("auto", "level"))
     ground_depth: bool = True  # calibrate the floor from the people on it, depth from foot contact (.ground)
     static_frames: int = setting(64, min=2)  # an image becomes a clip of this many identical frames (paper A.1)
     keep_crops_s: float = 0.0  # keep a person crop this often for the captioner (0: none)

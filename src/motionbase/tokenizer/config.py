@@ -25,6 +25,8 @@ CONFIG_VERSION = 1
 
 # Keys that old (before the model/training split) config.json files carried: training settings, now in
 # :class:`TokenizerLossConfig` (inside the training config). A checkpoint's config.json drops them on load.
+# The same for the perceptual encoder: its training noise, now :class:`DenoisingConfig`.
+NOISE_KEYS = ("noise_std", "frame_dropout")
 LOSS_KEYS = ("feature_loss_weight", "joint_loss_weight", "joint_velocity_loss_weight", "trajectory_loss_weight",
              "commitment_weight", "entropy_weight", "entropy_gamma", "perceptual_weight", "perceptual_encoder")
 
@@ -104,6 +106,22 @@ class TokenizerLossConfig(Config):
     entropy_gamma: float = 1.0         # LFQ: weight of the batch entropy inside the entropy penalty
     perceptual_weight: float = setting(0.0, min=0.0)
     perceptual_encoder: str | None = None  # a PerceptualEncoder checkpoint directory (frozen)
+
+
+@dataclass(frozen=True)
+class DenoisingConfig(Config):
+    """How the perceptual encoder's inputs are corrupted in training (a denoising autoencoder): Gaussian noise on
+    the normalised features (std units) and the probability that a whole frame is zeroed. Training settings, part
+    of :class:`~motionbase.tokenizer.train.TokenizerTrainConfig`, never of the encoder's config.json."""
+
+    owner: ClassVar[str] = "denoising"
+
+    noise_std: float = setting(0.2, min=0.0)
+    frame_dropout: float = setting(0.1, min=0.0)  # < 1
+
+    def check(self) -> None:
+        if not self.frame_dropout < 1:
+            raise self.error(f"frame_dropout={self.frame_dropout!r}: expected less than 1")
 
 
 PRESETS: dict[str, dict] = {

@@ -8,7 +8,8 @@ metric's own embedding makes FID circular), so this module trains a separate one
   stride-2 stages of dilated residual blocks) mapping raw features (B, T, D) to an embedding map
   (B, ⌈T/α⌉, E) — one E-vector per α frames, so the perceptual term compares local motion, not a clip summary;
 * **objective**: a *denoising autoencoder* on feature windows of a store's train split — the input (normalised)
-  gets Gaussian noise (``noise_std``) and whole frames zeroed (``frame_dropout``), a mirror decoder
+  gets Gaussian noise (``noise_std``) and whole frames zeroed (``frame_dropout``; both :class:`DenoisingConfig`,
+  in the training config), a mirror decoder
   (:class:`~.encdec1d.Decoder1D`) must recover the clean window (smooth-L1, valid frames only). No labels, no
   pairs, cheap to train; the embedding has to keep what the motion *is* over ~α frames while ignoring
   frame-level noise, which is what a perceptual space should do. (A contrastive objective would need
@@ -31,9 +32,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..errors import CheckpointError, ShapeError
 from ..config import Config, setting
+from ..errors import CheckpointError, ShapeError
 from ..quantize.base import log2_exact
+from .config import NOISE_KEYS, DenoisingConfig
 from .encdec1d import Decoder1D, Encoder1D
 from .losses import _masked_mean
 from .model import stats_arrays
@@ -43,7 +45,8 @@ from .weights import CONFIG_FILE, checkpoint_dir, load_weights, save_weights
 
 @dataclass(frozen=True)
 class PerceptualConfig(Config):
-    """Sizes and training noise of a :class:`PerceptualEncoder` (the field names the 1D encoder reads)."""
+    """Sizes of a :class:`PerceptualEncoder` (the field names the 1D encoder reads); its training noise is
+    :class:`~.config.DenoisingConfig`, a training setting."""
 
     owner: ClassVar[str] = "perceptual encoder"
 
@@ -53,16 +56,17 @@ class PerceptualConfig(Config):
     dilation_growth: int = setting(3, min=1)
     alpha: int = 4                             # frames per embedding vector (a power of two)
     embed_dim: int = setting(64, min=1)        # E
-    noise_std: float = setting(0.2, min=0.0)   # training: Gaussian noise on normalised inputs (in std units)
-    frame_dropout: float = setting(0.1, min=0.0)  # training: probability that an input frame is zeroed (< 1)
 
     def check(self) -> None:
         try:
             log2_exact(self.alpha, "alpha")
         except ValueError as exc:
             raise self.error(str(exc)) from None
-        if not self.frame_dropout < 1:
-            raise self.error(f"frame_dropout={self.frame_dropout!r}: expected less than 1")
+
+    @classmethod
+    def upgrade(cls, d: dict, source: str) -> dict:
+        """Encoders written before the split carried their training noise: dropped (it does not change the model)."""
+        return {k: v for k, v in d.items() if k not in NOISE_KEYS}
 
     @property
     def down_stages(self) -> int:
@@ -104,16 +108,16 @@ class PerceptualEncoder(nn.Module):
         """(B, T, D) normalised features -> (B, ⌈T/α⌉, E)."""
         return self.encoder(self._pad(x))[:, :, 0]
 
-    def forward(self, feats: Tensor, mask: Tensor | None = None, *, denoising: bool = False) -> Tensor:
-        """Raw features (B, T, D) -> embeddings (B, ⌈T/α⌉, E); with ``denoising=True`` the training loss
-        instead (a forward mode, so that a DDP-wrapped model trains through its own ``forward``)."""
-        if denoising:
-            return self._denoising_loss(feats, mask)
+    def forward(self, feats: Tensor, mask: Tensor | None = None, *, denoising: DenoisingConfig | None = None
+                ) -> Tensor:
+        """Raw features (B, T, D) -> embeddings (B, ⌈T/α⌉, E); with ``denoising`` (the corruption) the training
+        loss instead (a forward mode, so that a DDP-wrapped model trains through its own ``forward``)."""
+        if denoising is not None:
+            return self._denoising_loss(feats, mask, denoising)
         return self.embed_normalized((feats - self.feature_mean) / self.feature_std)
 
-    def _denoising_loss(self, feats: Tensor, mask: Tensor | None) -> Tensor:
+    def _denoising_loss(self, feats: Tensor, mask: Tensor | None, c: DenoisingConfig) -> Tensor:
         """Corrupt the raw windows (B, T, D), encode, decode; smooth-L1 to the clean normalised input."""
-        c = self.config
         clean = (feats - self.feature_mean) / self.feature_std
         noisy = clean + c.noise_std * torch.randn_like(clean)
         if c.frame_dropout > 0:
@@ -138,8 +142,11 @@ class PerceptualEncoder(nn.Module):
 
 
 class _DenoisingObjective:
+    def __init__(self, noise: DenoisingConfig):
+        self.noise = noise
+
     def __call__(self, model, wrapped, feats, mask):
-        loss = wrapped(feats, mask, denoising=True)
+        loss = wrapped(feats, mask, denoising=self.noise)
         return loss, {"denoising": float(loss.detach()), "total": float(loss.detach())}
 
     def flush(self) -> dict[str, float]:
@@ -149,9 +156,10 @@ class _DenoisingObjective:
 def train_perceptual(config: PerceptualConfig, train_windows: Iterable, steps: int, out_dir: str | Path, *,
                      stats=None, train: TokenizerTrainConfig = TokenizerTrainConfig(lr=2e-4, warmup_steps=200),
                      device: str | torch.device | None = None) -> PerceptualEncoder:
-    """Train a perceptual encoder for ``steps`` steps on raw feature windows (resumable like the tokenizer)."""
+    """Train a perceptual encoder for ``steps`` steps on raw feature windows (resumable like the tokenizer; the
+    inputs are corrupted as ``train.denoising`` says, which may change between resumed runs)."""
     out_dir = Path(out_dir)
     torch.manual_seed(train.seed)
     model, start = start_model(PerceptualEncoder, config, stats, out_dir)
-    return fit(model, _DenoisingObjective(), train_windows, steps, out_dir, train=train, start=start,
+    return fit(model, _DenoisingObjective(train.denoising), train_windows, steps, out_dir, train=train, start=start,
                device=device, desc="train perceptual encoder")

@@ -21,7 +21,7 @@ from typing import ClassVar
 from ..config import Config, setting
 from ..data import ClipStore
 from .augment import AugmentConfig
-from .config import LOSS_KEYS, PRESETS, TokenizerConfig, preset
+from .config import LOSS_KEYS, NOISE_KEYS, PRESETS, TokenizerConfig, preset
 from .model import MotionTokenizer
 from .perceptual import PerceptualConfig, PerceptualEncoder, train_perceptual
 from .train import TokenizerTrainConfig, latest_checkpoint, train_tokenizer
@@ -70,18 +70,25 @@ class TokenizerRunConfig(Config):
 
     @classmethod
     def upgrade(cls, d: dict, source: str) -> dict:
-        """Runs written before the model/training split kept loss weights in ``model``: move them to
-        ``train.loss`` (one deprecation line)."""
-        model = d.get("model")
-        moved = {k: model[k] for k in LOSS_KEYS if k in model} if isinstance(model, dict) else {}
-        if not moved or not isinstance(d.get("train", {}), dict):
+        """Runs written before the model/training split kept loss weights (tokenizer) or training noise
+        (perceptual encoder) in ``model``: move them to ``train.loss`` / ``train.denoising`` (one deprecation
+        line)."""
+        model, train = d.get("model"), d.get("train", {})
+        if not isinstance(model, dict) or not isinstance(train, dict):
             return d
-        warnings.warn(f"{source}: loss settings {sorted(moved)} belong in train.loss now; moved there",
+        moved = {section: {k: model[k] for k in keys if k in model}
+                 for section, keys in (("loss", LOSS_KEYS), ("denoising", NOISE_KEYS))}
+        if not any(moved.values()):
+            return d
+        names = sorted(k for part in moved.values() for k in part)
+        warnings.warn(f"{source}: training settings {names} belong in train.loss / train.denoising now; moved there",
                       FutureWarning, stacklevel=3)
-        train = dict(d.get("train", {}))
-        loss = train.get("loss", {})
-        train["loss"] = {**moved, **loss} if isinstance(loss, dict) else loss
-        return {**d, "model": {k: v for k, v in model.items() if k not in moved}, "train": train}
+        train = dict(train)
+        for section, part in moved.items():
+            if part:
+                old = train.get(section, {})
+                train[section] = {**part, **old} if isinstance(old, dict) else old
+        return {**d, "model": {k: v for k, v in model.items() if k not in names}, "train": train}
 
     def tokenizer_config(self) -> TokenizerConfig:
         return preset(self.preset, **self.model)

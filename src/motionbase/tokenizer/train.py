@@ -37,7 +37,7 @@ from ..config import Config, setting
 from ..errors import CheckpointError, MotionbaseError
 from ..io import atomic_output, atomic_write_text
 from ..quantize import usage_from_counts
-from .config import TokenizerConfig, TokenizerLossConfig
+from .config import DenoisingConfig, TokenizerConfig, TokenizerLossConfig
 from .losses import TokenizerLoss
 from .model import MotionTokenizer, stats_arrays
 
@@ -50,7 +50,8 @@ LOG_FILE = "train_log.jsonl"
 class TokenizerTrainConfig(Config):
     """Optimisation settings (the paper: lr 1e-4, batch 256, 300k iterations; T2M-GPT: AdamW β (0.9, 0.99),
     warm-up, lr × 0.05 at 200k) and the loss weights (:class:`TokenizerLossConfig`). Not part of the model: a
-    run resumes when only these change. Also trains the perceptual encoder (which has no use for ``loss``)."""
+    run resumes when only these change. Also trains the perceptual encoder, whose objective's settings are
+    ``denoising`` (:class:`DenoisingConfig`; the tokenizer has no use for them, nor the encoder for ``loss``)."""
 
     owner: ClassVar[str] = "tokenizer training"
 
@@ -69,6 +70,7 @@ class TokenizerTrainConfig(Config):
     use_accelerate: bool = True
     progress: bool = True
     loss: TokenizerLossConfig = TokenizerLossConfig()
+    denoising: DenoisingConfig = DenoisingConfig()  # the perceptual encoder's training noise
 
 
 def lr_factor(step: int, train: TokenizerTrainConfig) -> float:
