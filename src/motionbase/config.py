@@ -11,8 +11,9 @@ A config is a frozen dataclass that derives from :class:`Config`. The base gives
 * ``replace(**changes)``: a changed copy (configs are frozen; never assign to a field).
 
 Every error is a :class:`ConfigError` (a :class:`~motionbase.errors.MotionbaseError`) with a one-line message that
-names the config and the field. Old file layouts are read by overriding ``upgrade(d)``, which maps an old JSON
-object to the current one before the keys are checked.
+names the config and the field. Old file layouts are read by listing keys that moved elsewhere in ``dropped``
+(ignored on reading), or by overriding ``upgrade(d)``, which maps an old JSON object to the current one before
+the keys are checked.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Config:
 
     owner: ClassVar[str] = ""            # names the config in messages ("" = the class name)
     version: ClassVar[int | None] = None  # when set, files carry "config_version" and other versions are refused
+    dropped: ClassVar[tuple[str, ...]] = ()  # keys of older layouts that from_dict ignores (moved elsewhere)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -83,7 +85,7 @@ class Config:
         if not isinstance(d, dict):
             raise ConfigError(f"{source}: expected a JSON object for the {cls.label()} config, "
                               f"got {type(d).__name__}")
-        d = cls.upgrade(dict(d), source)
+        d = cls.upgrade({k: v for k, v in d.items() if k not in cls.dropped}, source)
         version = d.pop("config_version", cls.version)
         if cls.version is not None and version != cls.version:
             raise ConfigError(f"{source}: config_version {version}, expected {cls.version}")

@@ -11,6 +11,7 @@ dataclasses: frozen, checked on construction, ``to_dict`` / ``from_dict`` round 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ..config import Config, setting
 
@@ -77,15 +78,13 @@ class LMConfig(Config):
     canonical_sides: bool = False
     tiny: TinyBackboneConfig = TinyBackboneConfig()
 
+    # checkpoints written before the split carried the training examples' settings: not the model's
+    # (:func:`legacy_data` reads them for a run that resumes)
+    dropped: ClassVar[tuple[str, ...]] = DATA_KEYS
+
     def check(self) -> None:
         if not self.backbone.strip():
             raise self.error("backbone is empty: expected 'tiny-gpt2', 'tiny-llama' or a path")
-
-    @classmethod
-    def upgrade(cls, d: dict, source: str) -> dict:
-        """Checkpoints written before the split carried the training examples' settings: dropped (they do not
-        change the model; :func:`legacy_data` reads them for a run that resumes)."""
-        return {k: v for k, v in d.items() if k not in DATA_KEYS}
 
     @property
     def is_tiny(self) -> bool:

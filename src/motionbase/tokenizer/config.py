@@ -38,6 +38,7 @@ class TokenizerConfig(Config):
 
     owner: ClassVar[str] = "tokenizer"
     version: ClassVar[int] = CONFIG_VERSION
+    dropped: ClassVar[tuple[str, ...]] = LOSS_KEYS  # old checkpoints carried the loss weights: not the model's
 
     # what
     method: str = setting("lfq", choices=METHODS)
@@ -73,11 +74,6 @@ class TokenizerConfig(Config):
                 log2_exact(self.codebook_size, "LFQ codebook_size")
         except ValueError as exc:
             raise self.error(str(exc)) from None
-
-    @classmethod
-    def upgrade(cls, d: dict, source: str) -> dict:
-        """Old checkpoints carried the loss weights too; they do not change the model and are dropped."""
-        return {k: v for k, v in d.items() if k not in LOSS_KEYS}
 
     @property
     def name(self) -> str:

@@ -49,6 +49,7 @@ class PerceptualConfig(Config):
     :class:`~.config.DenoisingConfig`, a training setting."""
 
     owner: ClassVar[str] = "perceptual encoder"
+    dropped: ClassVar[tuple[str, ...]] = NOISE_KEYS  # old encoders carried their training noise: not the model's
 
     feature_dim: int = setting(263, min=1)
     width: int = setting(128, min=1)           # conv channels
@@ -62,11 +63,6 @@ class PerceptualConfig(Config):
             log2_exact(self.alpha, "alpha")
         except ValueError as exc:
             raise self.error(str(exc)) from None
-
-    @classmethod
-    def upgrade(cls, d: dict, source: str) -> dict:
-        """Encoders written before the split carried their training noise: dropped (it does not change the model)."""
-        return {k: v for k, v in d.items() if k not in NOISE_KEYS}
 
     @property
     def down_stages(self) -> int:
