@@ -37,10 +37,10 @@ import torch
 
 from motionbase.data.store import ClipStore
 from motionbase.evaluate.evaluator import TextMotionEvaluator, evaluator_preset
-from motionbase.evaluate.evaluator_train import TrainConfig, train_evaluator
+from motionbase.evaluate.evaluator_train import EvaluatorTrainConfig, train_evaluator
 from motionbase.evaluate.from_paths import evaluate_paths
 from motionbase.evaluate.report import to_json, to_markdown
-from motionbase.evaluate.run import RunConfig, evaluate
+from motionbase.evaluate.run import EvaluationRunConfig, evaluate
 from motionbase.evaluate.store_data import captioned_clips
 from motionbase.io import atomic_write_text
 
@@ -53,7 +53,7 @@ def train_small(store: str, out: Path, steps: int) -> Path:
     """A ``cpu``-preset evaluator trained for ``steps`` steps on the store's train split, saved to ``out``."""
     clips = captioned_clips(ClipStore.open(store), "train")
     model, losses = train_evaluator(clips.features, clips.captions, clips.labels, config=evaluator_preset("cpu"),
-                                    train=TrainConfig(steps=steps, batch_size=64, lr=1e-3), device="cpu")
+                                    train=EvaluatorTrainConfig(steps=steps, batch_size=64, lr=1e-3), device="cpu")
     model.save_pretrained(out)
     atomic_write_text(out / "train_log.json", json.dumps({"clips": len(clips), "steps": len(losses),
                                                           "losses": losses[::10]}))
@@ -98,11 +98,11 @@ def main() -> None:
         timings = {}
         t0 = time.perf_counter()
         report = evaluate_paths(args.store, evaluator, split=args.split, tokenizer=args.tokenizer,
-                                config=RunConfig(mode=args.mode))
+                                config=EvaluationRunConfig(mode=args.mode))
         timings[args.mode] = time.perf_counter() - t0
         t0 = time.perf_counter()
         evaluate_paths(args.store, evaluator, split=args.split, tokenizer=args.tokenizer,
-                       config=RunConfig(mode="debug"))
+                       config=EvaluationRunConfig(mode="debug"))
         timings["debug"] = time.perf_counter() - t0
 
         model = TextMotionEvaluator.from_pretrained(evaluator, device="cpu")
@@ -110,7 +110,7 @@ def main() -> None:
         untrained = TextMotionEvaluator(model.config, model.vocab, model.feature_mean.numpy(),
                                         model.feature_std.numpy()).eval()
         clips = captioned_clips(ClipStore.open(args.store), args.split)
-        baseline = evaluate(untrained, clips, config=RunConfig(mode=args.mode))
+        baseline = evaluate(untrained, clips, config=EvaluationRunConfig(mode=args.mode))
         labels = {"trained": label_accuracy(model, clips), "untrained": label_accuracy(untrained, clips)}
         log_file = Path(evaluator) / "train_log.json"
         train_log = json.loads(log_file.read_text()) if log_file.is_file() else {}

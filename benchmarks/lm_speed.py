@@ -40,7 +40,6 @@ import platform
 import shutil
 import statistics
 import time
-from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -52,7 +51,7 @@ from motionbase.data.store import ClipStore
 from motionbase.features.humanml3d import features_to_joints
 from motionbase.generation import MotionGenerator
 from motionbase.io import atomic_write_text
-from motionbase.lm.config import LMConfig, TrainConfig, from_dict
+from motionbase.lm.config import LMConfig, LMDataConfig, LMTrainConfig, legacy_data
 from motionbase.lm.data import (
     IGNORE_INDEX,
     Collator,
@@ -97,7 +96,7 @@ def motion_tokenizer(defaults: dict, defaults_dir: Path, work: Path):
         tok, info = load_motion_tokenizer(trained)
         return tok, info, trained, f"trained default tokenizer ({trained})"
     from motionbase.tokenizer import MotionTokenizer
-    from motionbase.tokenizer.run import RunConfig as TokenizerRun
+    from motionbase.tokenizer.run import TokenizerRunConfig as TokenizerRun
     from motionbase.tokenizer.windows import store_stats
 
     out = work / "tokenizer"
@@ -124,26 +123,35 @@ def motion_lm(defaults: dict, defaults_dir: Path, info, train_records) -> tuple[
 
 
 def fresh_lm(defaults: dict, info, train_records, **overrides) -> MotionLM:
-    config = replace(from_dict(LMConfig, defaults["lm"], "train_default.DEFAULTS['lm']"), **overrides)
+    config = LMConfig.from_dict(defaults["lm"], source="train_default.DEFAULTS['lm']").replace(**overrides)
     return MotionLM.build(config, info, corpus=list(caption_corpus(train_records)))
+
+
+def default_data(defaults: dict, **overrides) -> LMDataConfig:
+    """The default model's training-example settings (the LMDataConfig keys of DEFAULTS['lm']), changed."""
+    return LMDataConfig.from_dict({**legacy_data(defaults["lm"]), **overrides},
+                                  source="train_default.DEFAULTS['lm']")
 
 
 # ---------------------------------------------------------------- 1. training throughput
 
-def train_run(run: Path, lm: MotionLM, train_records, steps: int, log_every: int, batch: int) -> list[dict]:
-    """Train ``lm`` (a copy, via a fresh run directory) for ``steps`` steps; the run's log lines."""
+def train_run(run: Path, lm: MotionLM, train_records, steps: int, log_every: int, batch: int,
+              data: LMDataConfig) -> list[dict]:
+    """Train ``lm`` (a copy, via a fresh run directory) for ``steps`` steps on examples drawn as ``data`` says; the
+    run's log lines."""
     shutil.rmtree(run, ignore_errors=True)
-    cfg = TrainConfig(lr=LR, batch_size=batch, max_steps=steps, log_every=log_every, save_every=10 ** 9,
-                      mixed_precision="no", progress=False)
+    cfg = LMTrainConfig(lr=LR, batch_size=batch, max_steps=steps, log_every=log_every, save_every=10 ** 9,
+                        mixed_precision="no", progress=False, data=data)
     prepare_run(run, lm, train_records, cfg)
     train(run)
     return [json.loads(line) for line in (run / LOG_FILE).read_text().splitlines()]
 
 
-def throughput(lm: MotionLM, train_records, work: Path, threads: int, warmup: int, steps: int, batch: int) -> dict:
+def throughput(lm: MotionLM, train_records, work: Path, threads: int, warmup: int, steps: int, batch: int,
+               data: LMDataConfig) -> dict:
     """Tokens/s over ``steps`` optimizer steps after ``warmup`` steps (log lines at both marks)."""
     torch.set_num_threads(threads)
-    log = train_run(work / f"throughput-{threads}", lm, train_records, warmup + steps, warmup, batch)
+    log = train_run(work / f"throughput-{threads}", lm, train_records, warmup + steps, warmup, batch, data)
     first, timed = log[0], log[1:]
     seconds = timed[-1]["seconds"] - first["seconds"]
     tokens = sum(line["label_tokens"] for line in timed)
@@ -214,13 +222,14 @@ def latency(lm: MotionLM, tok, threads: int, repeats: int, baseline: bool) -> di
 
 # ---------------------------------------------------------------- 3. loss ablation
 
-def motion_token_loss(lm: MotionLM, val_records) -> dict:
+def motion_token_loss(lm: MotionLM, val_records, defaults: dict) -> dict:
     """Mean cross-entropy (nats) on the motion tokens of text-to-motion examples of ``val_records``.
 
     Examples are drawn with seed 0 and the model's own text tokenizer, so both ablation arms see the same ones.
     """
-    config = replace(lm.config, loss_on="motion", task_weights={"t2m": 1.0})
-    data = InstructionDataset(val_records, lm.encoder, config, lm.max_length, lm.codec.codes_per_second, seed=0)
+    config = default_data(defaults, loss_on="motion", task_weights={"t2m": 1.0})
+    data = InstructionDataset(val_records, lm.encoder, config, lm.example_length(config), lm.codec.codes_per_second,
+                              seed=0, canonical_sides=lm.config.canonical_sides)
     collate = Collator(lm.tokenizer.pad_token_id)
     model = lm.backbone.eval()
     total, count = 0.0, 0
@@ -242,11 +251,11 @@ def r_precision(model_dir: Path, tok_dir: Path) -> dict:
     """R@1..3 and FID of the LM's generations on the test split (debug mode: one replication), and the
     reference rows of the same run (real motion, tokenizer reconstruction)."""
     from motionbase.evaluate.from_paths import evaluate_paths
-    from motionbase.evaluate.run import RunConfig
+    from motionbase.evaluate.run import EvaluationRunConfig
 
     t0 = time.perf_counter()
     report = evaluate_paths(STORE, EVALUATOR, split="test", tokenizer=tok_dir, lm=model_dir,
-                            config=RunConfig(mode="debug"))
+                            config=EvaluationRunConfig(mode="debug"))
     rows = {row.name: {"r_precision": np.round(np.atleast_1d(row.metrics["r_precision"].mean), 4).tolist(),
                        "fid": round(float(np.asarray(row.metrics["fid"].mean)), 3)} for row in report.rows}
     generated = [k for k in rows if "enerat" in k.lower()]
@@ -260,14 +269,16 @@ def ablation(defaults: dict, info, train_records, val_records, work: Path, steps
     base = fresh_lm(defaults, info, train_records)
     arms = {}
     for loss_on in ("whole", "motion"):
-        arm = MotionLM(base.backbone, base.tokenizer, base.vocab, replace(base.config, loss_on=loss_on), base.codec)
+        arm = MotionLM(base.backbone, base.tokenizer, base.vocab, base.config, base.codec)
         t0 = time.perf_counter()
-        log = train_run(work / f"ablation-{loss_on}", arm, train_records, steps, max(1, steps // 10), batch)
+        log = train_run(work / f"ablation-{loss_on}", arm, train_records, steps, max(1, steps // 10), batch,
+                        default_data(defaults, loss_on=loss_on))
         trained = MotionLM.from_pretrained(work / f"ablation-{loss_on}" / "model", info)
         arms[loss_on] = {"train_seconds": round(time.perf_counter() - t0, 1),
-                         "final_train_loss": round(log[-1]["loss"], 4), **motion_token_loss(trained, val_records)}
+                         "final_train_loss": round(log[-1]["loss"], 4),
+                         **motion_token_loss(trained, val_records, defaults)}
     return {"ran": True, "steps": steps, "batch": batch, "lr": LR, "arms": arms,
-            "untrained": motion_token_loss(base, val_records)}
+            "untrained": motion_token_loss(base, val_records, defaults)}
 
 
 # ---------------------------------------------------------------- report
@@ -393,7 +404,8 @@ def main() -> None:
     print(meta, flush=True)
 
     thread_counts = sorted({1, default_threads})
-    tput = [throughput(lm, train_records, args.work, n, max(2, args.steps // 6), args.steps, args.batch)
+    tput = [throughput(lm, train_records, args.work, n, max(2, args.steps // 6), args.steps, args.batch,
+                       default_data(defaults))
             for n in thread_counts]
     print("throughput", tput, flush=True)
     # the no-cache baseline on one thread only: on a shared machine more threads mostly add contention

@@ -64,14 +64,14 @@ AUG = {"mirror_prob": 0.5, "speed_range": [0.67, 1.5]}
 METHODS: dict[str, dict] = {
     "shipped": {},
     "mirror+speed": {"data": AUG},
-    "trajectory": {"model": {"trajectory_loss_weight": 1.0}},
-    "trajectory5": {"model": {"trajectory_loss_weight": 5.0}},
-    "aug+trajectory": {"data": AUG, "model": {"trajectory_loss_weight": 1.0}},
+    "trajectory": {"train": {"loss": {"trajectory_loss_weight": 1.0}}},
+    "trajectory5": {"train": {"loss": {"trajectory_loss_weight": 5.0}}},
+    "aug+trajectory": {"data": AUG, "train": {"loss": {"trajectory_loss_weight": 1.0}}},
     "window128": {"data": {"window": 128, "batch_size": 16}},
     "width128": {"model": {"width": 128}},
     "K4096": {"model": {"codebook_size": 4096}},
     "steps2x": {"steps": 2400},
-    "width128+trajectory": {"model": {"width": 128, "trajectory_loss_weight": 1.0}},
+    "width128+trajectory": {"model": {"width": 128}, "train": {"loss": {"trajectory_loss_weight": 1.0}}},
 }
 
 # Measured with code that has since changed (kept in the table, marked; cannot be rerun): name -> what differed.
@@ -83,7 +83,7 @@ RETIRED: dict[str, str] = {
 
 
 def recipe(method: str, seed: int = 0) -> dict:
-    """The RunConfig dict of ``method`` (SHIPPED with the method's changes) and ``seed``."""
+    """The TokenizerRunConfig dict of ``method`` (SHIPPED with the method's changes) and ``seed``."""
     run = copy.deepcopy(SHIPPED)
     for key, change in METHODS[method].items():
         if isinstance(change, dict):
@@ -101,12 +101,12 @@ def train_and_eval(method: str, seed: int, store_path: str, out: str) -> dict:
     torch.set_num_threads(1)
     from motionbase.data import ClipStore
     from motionbase.tokenizer.holdout import holdout_split
-    from motionbase.tokenizer.run import RunConfig
+    from motionbase.tokenizer.run import TokenizerRunConfig
     from motionbase.tokenizer.train import latest_checkpoint, train_tokenizer
     from motionbase.tokenizer.windows import StoreWindows, store_stats
 
     out_dir = Path(out)
-    run = RunConfig.from_dict(recipe(method, seed), source=f"{method} seed {seed}")
+    run = TokenizerRunConfig.from_dict(recipe(method, seed), source=f"{method} seed {seed}")
     split = holdout_split(ClipStore.open(store_path), HELD_OUT)
     start = latest_checkpoint(out_dir)
     step0 = int(start.name.removeprefix("step_")) if start is not None else 0

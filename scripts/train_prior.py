@@ -5,7 +5,7 @@
 Stages (each skipped when its output exists in WORK):
   noise   raw vtest tracks (tests/data/vtest_raw_tracks, or --raw) + Bandai train-split walks -> noise_model.json
   cache   Bandai train-split clips as joints (20 fps) -> WORK/cache/
-  train   the prior (PriorConfig defaults, TrainConfig --steps) -> WORK/prior/ (model.safetensors + config.json)
+  train   the prior (PriorConfig defaults, PriorTrainConfig --steps) -> WORK/prior/ (weights + config.json)
   install copy prior + noise model into src/motionbase/assets/models/prior/ with a model card (README.md)
 Uses 1 torch thread unless --threads says otherwise (the machine is shared).
 """
@@ -40,7 +40,7 @@ def main() -> None:
     from motionbase.prior.data import bandai_split, load_joints_cached
     from motionbase.prior.measure import measure_noise
     from motionbase.prior.noise import NOISE_FILE, NoiseModel
-    from motionbase.prior.train import TrainConfig, train_prior
+    from motionbase.prior.train import PriorTrainConfig, train_prior
 
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
@@ -64,7 +64,7 @@ def main() -> None:
             "licence": "CC BY-NC 4.0 (Bandai Namco Research Inc.), inherited by these weights",
             "train_clips": len(clips), "threads": args.threads}
     t0 = time.time()
-    train_prior(clips, noise, work / "prior", train=TrainConfig(steps=args.steps), meta=meta)
+    train_prior(clips, noise, work / "prior", train=PriorTrainConfig(steps=args.steps), meta=meta)
     print(f"[train] done in {time.time() - t0:.0f} s this run", flush=True)
 
     if args.install:

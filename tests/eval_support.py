@@ -11,7 +11,7 @@ import torch
 from motionbase.data.splits import assign_splits
 from motionbase.data.store import ClipStore
 from motionbase.evaluate.evaluator import EvaluatorConfig, GuoDims, TextMotionEvaluator
-from motionbase.evaluate.evaluator_train import TrainConfig, train_evaluator
+from motionbase.evaluate.evaluator_train import EvaluatorTrainConfig, train_evaluator
 from motionbase.evaluate.store_data import captioned_clips
 from motionbase.tokenizer import MotionTokenizer, preset
 
@@ -40,7 +40,7 @@ def make_world(root: Path) -> tuple[Path, TextMotionEvaluator]:
     train = captioned_clips(store, "train")
     config = EvaluatorConfig(arch="guo", embed_dim=16, word_dim=16, guo=GuoDims(16, 16, 16, 16))
     model, _ = train_evaluator(train.features, train.captions, train.labels, config=config,
-                               train=TrainConfig(steps=4, batch_size=16, lr=3e-3), device="cpu")
+                               train=EvaluatorTrainConfig(steps=4, batch_size=16, lr=3e-3), device="cpu")
     model.save_pretrained(root / "evaluator")
     torch.manual_seed(0)
     mean, std = model.feature_mean.numpy(), model.feature_std.numpy()

@@ -288,7 +288,7 @@ def test_get_captioner_and_config_checks(server):
     assert isinstance(cap, LMMCaptioner) and cap.config.max_frames == 2
     with pytest.raises(MotionbaseError, match="must start with http"):
         get_captioner("lmm", base_url="127.0.0.1:8000")
-    with pytest.raises(MotionbaseError, match="unknown option.*temprature"):
+    with pytest.raises(MotionbaseError, match="unknown LMMConfig key.*temprature"):
         get_captioner("lmm", temprature=0.1)
 
 

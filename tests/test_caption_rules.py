@@ -47,7 +47,7 @@ def test_interface():
     assert isinstance(cap, Captioner) and cap.name == "rules"
     with pytest.raises(MotionbaseError, match="unknown captioner 'nope'"):
         get_captioner("nope")
-    with pytest.raises(MotionbaseError, match="unknown option.*bogus"):
+    with pytest.raises(MotionbaseError, match="unknown RulesConfig key.*bogus"):
         get_captioner("rules", bogus=1)
 
 

@@ -74,10 +74,10 @@ def test_a_canonical_sides_lm_answers_left_with_the_mirror_of_right(world, lm_di
 
     root, _ = world
     gen = LMGenerator.from_pretrained(lm_dir, root / "tokenizer")
-    gen.lm.config.canonical_sides = True
+    gen.lm.config = gen.lm.config.replace(canonical_sides=True)
     [left] = gen.generate(["a person raises the left hand"], [40], seed=5)
     [right] = gen.generate(["a person raises the right hand"], [40], seed=5)
     np.testing.assert_allclose(left, mirror_features(right), atol=1e-6)
-    gen.lm.config.canonical_sides = False
+    gen.lm.config = gen.lm.config.replace(canonical_sides=False)
     [typed] = gen.generate(["a person raises the left hand"], [40], seed=5)
     assert not np.allclose(typed, left, atol=1e-3)

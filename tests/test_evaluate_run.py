@@ -16,7 +16,7 @@ from motionbase.errors import MotionbaseError, ShapeError
 from motionbase.evaluate.evaluator import TextMotionEvaluator
 from motionbase.evaluate.metrics_physics import plausibility
 from motionbase.evaluate.report import to_json, to_markdown
-from motionbase.evaluate.run import GENERATED, REAL, RunConfig, evaluate
+from motionbase.evaluate.run import GENERATED, REAL, EvaluationRunConfig, evaluate
 from motionbase.evaluate.store_data import captioned_clips
 from motionbase.features.humanml3d import features_to_joints
 
@@ -91,7 +91,7 @@ def test_generated_row_and_multimodality(world):
             return [of_caption[c] + (self.noise * std * rng.standard_normal(of_caption[c].shape)).astype(np.float32)
                     for c in captions]
 
-    config = RunConfig(mode="full", replications=2, mm_texts=8, mm_generations=4, mm_pairs=3)
+    config = EvaluationRunConfig(mode="full", replications=2, mm_texts=8, mm_generations=4, mm_pairs=3)
     same = evaluate(model, clips, generator=Lookup(0.0), config=config)
     noisy = evaluate(model, clips, generator=Lookup(2.0), config=config)
     rows = {r.name: r for r in same.rows}
@@ -112,7 +112,7 @@ def test_generated_row_and_multimodality(world):
             return out
 
     with pytest.raises(ShapeError, match="generated: motion 3 has NaN/inf at frame 5"):
-        evaluate(model, clips, generator=Broken(0.0), config=RunConfig(mode="debug"))
+        evaluate(model, clips, generator=Broken(0.0), config=EvaluationRunConfig(mode="debug"))
 
 
 def saved_variant(root, model, name, *, feature_dim=None, std_scale=1.0, nan=False):
@@ -156,4 +156,4 @@ def test_too_few_distinct_labels(world):
     root, model = world
     clips = captioned_clips(ClipStore.open(root / "store"), "test", label_keys=("style",))
     with pytest.raises(ShapeError, match="1 distinct style labels, expected at least 32"):
-        evaluate(model, clips, config=RunConfig(mode="debug"))
+        evaluate(model, clips, config=EvaluationRunConfig(mode="debug"))

@@ -10,12 +10,13 @@ import pyarrow as pa
 import pytest
 import torch
 
+from motionbase.config import ConfigError
 from motionbase.errors import FormatError, ShapeError
 from motionbase.evaluate.evaluator import EvaluatorConfig, GuoDims, evaluator_preset
 from motionbase.evaluate.evaluator_text import build_vocabulary, caption_words
 from motionbase.evaluate.evaluator_tmr import TransformerDims
 from motionbase.evaluate.evaluator_train import (
-    TrainConfig,
+    EvaluatorTrainConfig,
     contrastive_loss,
     feature_stats,
     train_evaluator,
@@ -52,7 +53,7 @@ def tiny(arch):
 def test_training_learns_to_retrieve(arch):
     feats, caps, labels = dataset()
     model, losses = train_evaluator(feats, caps, labels, config=tiny(arch),
-                                    train=TrainConfig(steps=60, batch_size=8, lr=3e-3), device="cpu")
+                                    train=EvaluatorTrainConfig(steps=60, batch_size=8, lr=3e-3), device="cpu")
     assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:10])
     text = model.encode_text([c[0] for c in caps])
     motion = model.encode_motion(feats)
@@ -65,7 +66,7 @@ def test_training_learns_to_retrieve(arch):
 def test_training_is_seeded():
     feats, caps, labels = dataset()
     runs = [train_evaluator(feats, caps, labels, config=tiny("tmr"), device="cpu",
-                            train=TrainConfig(steps=3, batch_size=8, seed=5))[1] for _ in range(2)]
+                            train=EvaluatorTrainConfig(steps=3, batch_size=8, seed=5))[1] for _ in range(2)]
     assert runs[0] == runs[1]
 
 
@@ -73,14 +74,14 @@ def test_presets():
     cpu = evaluator_preset("cpu", max_frames=100)
     assert (cpu.arch, cpu.embed_dim, cpu.guo, cpu.max_frames) == ("guo", 128, GuoDims(128, 128, 128, 128), 100)
     assert evaluator_preset("default") == EvaluatorConfig()
-    with pytest.raises(ValueError, match="unknown evaluator preset 'gpu'"):
+    with pytest.raises(ConfigError, match="unknown evaluator preset 'gpu'"):
         evaluator_preset("gpu")
 
 
 def test_training_stops_at_the_time_limit():
     feats, caps, labels = dataset()
     _, losses = train_evaluator(feats, caps, labels, config=tiny("guo"), device="cpu",
-                                train=TrainConfig(steps=1000, batch_size=8, max_seconds=0.0))
+                                train=EvaluatorTrainConfig(steps=1000, batch_size=8, max_seconds=0.0))
     assert len(losses) == 1
 
 
@@ -89,13 +90,14 @@ def test_glove_rows_initialise_word_vectors(tmp_path):
     glove = tmp_path / "glove.txt"
     glove.write_text("person " + " ".join(["0.5"] * 16) + "\nzebra " + " ".join(["1"] * 16) + "\n")
     model, _ = train_evaluator(feats, caps, labels, config=tiny("guo"), device="cpu",
-                               train=TrainConfig(steps=0, glove_path=str(glove)))
+                               train=EvaluatorTrainConfig(steps=0, glove_path=str(glove)))
     row = model.vocab.ids(["person"])[0]
     np.testing.assert_allclose(model.word_emb.weight[row].detach().numpy(), 0.5)
     assert (model.word_emb.weight[0] == 0).all()  # <pad>
     glove.write_text("person 0.5 0.5\n")
     with pytest.raises(FormatError, match="line 1: 2 numbers for 'person', expected 16"):
-        train_evaluator(feats, caps, labels, config=tiny("guo"), train=TrainConfig(steps=0, glove_path=str(glove)))
+        train_evaluator(feats, caps, labels, config=tiny("guo"),
+                        train=EvaluatorTrainConfig(steps=0, glove_path=str(glove)))
 
 
 def test_contrastive_loss_by_hand():

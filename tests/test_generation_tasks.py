@@ -194,9 +194,9 @@ def test_app_task_handler(gen, tmp_path):
 @pytest.fixture
 def canonical(gen):
     """The tiny generator as a model trained with ``LMConfig.canonical_sides``."""
-    gen.lm.config.canonical_sides = True
+    gen.lm.config = gen.lm.config.replace(canonical_sides=True)
     yield gen
-    gen.lm.config.canonical_sides = False
+    gen.lm.config = gen.lm.config.replace(canonical_sides=False)
 
 
 def test_canonical_sides_make_left_the_exact_mirror_of_right(canonical):

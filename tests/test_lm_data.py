@@ -1,6 +1,5 @@
 """Instruction examples, templates, label masking, records on disk and the code cache."""
 
-import dataclasses
 
 import numpy as np
 import pytest
@@ -8,6 +7,7 @@ import torch
 
 from motionbase.errors import CheckpointError, MotionbaseError
 from motionbase.lm.codec import CodecInfo
+from motionbase.lm.config import LMDataConfig
 from motionbase.lm.data import (
     IGNORE_INDEX,
     CodeCache,
@@ -37,9 +37,10 @@ def lm():
     return tiny_lm("tiny-gpt2", K=16, P=2, part_tokens="separate")
 
 
-def _dataset(lm, records, **overrides):
-    config = dataclasses.replace(lm.config, **overrides)
-    return InstructionDataset(records, lm.encoder, config, lm.max_length, lm.codec.codes_per_second, seed=3)
+def _dataset(lm, records, canonical_sides=False, **overrides):
+    data = LMDataConfig(**overrides)
+    return InstructionDataset(records, lm.encoder, data, lm.example_length(data), lm.codec.codes_per_second, seed=3,
+                              canonical_sides=canonical_sides)
 
 
 def test_every_template_is_well_formed():
@@ -62,7 +63,7 @@ def test_examples_cover_every_task_and_caption_level(lm):
     for i in range(len(ds)):
         encoded, task = ds.example(i)
         tasks.add(task)
-        assert len(encoded) <= lm.max_length
+        assert len(encoded) <= lm.example_length(LMDataConfig())
         texts.append(lm.tokenizer.decode(encoded.ids, skip_special_tokens=True))
     assert tasks == set(TEMPLATES)
     joined = "\n".join(texts)
@@ -99,7 +100,7 @@ def test_long_motions_are_cropped_to_max_length(lm):
     ds = _dataset(lm, records, loss_on="whole")
     for i in range(len(ds)):
         encoded, task = ds.example(i)
-        assert len(encoded) <= lm.max_length
+        assert len(encoded) <= lm.example_length(LMDataConfig())
         assert (np.isin(encoded.ids, lm.vocab.code_ids)).sum() >= 2 * {"prediction": 2, "inbetween": 3}.get(task, 1)
 
 

@@ -10,15 +10,15 @@ import torch
 from safetensors.torch import load_file
 
 from motionbase.errors import MotionbaseError
-from motionbase.lm.config import LoRAConfig, TrainConfig
+from motionbase.lm.config import LMDataConfig, LMTrainConfig, LoRAConfig
 from motionbase.lm.model import MotionLM
-from motionbase.lm.train import latest_checkpoint, launch, prepare_run, train
+from motionbase.lm.train import latest_checkpoint, launch, prepare_run, read_run_config, train
 
 from .lm_support import fake_records, one_thread, tiny_lm  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-FAST = TrainConfig(lr=3e-3, batch_size=4, max_steps=6, log_every=1, save_every=3, progress=False)
+FAST = LMTrainConfig(lr=3e-3, batch_size=4, max_steps=6, log_every=1, save_every=3, progress=False)
 
 
 def _log(run):
@@ -31,8 +31,8 @@ def _weights(path):
 
 @pytest.mark.parametrize("backbone,loss_on", [("tiny-gpt2", "whole"), ("tiny-llama", "motion")])
 def test_tiny_overfit_loss_drops(tmp_path, backbone, loss_on):
-    lm = tiny_lm(backbone, K=16, P=2, loss_on=loss_on)
-    cfg = dataclasses.replace(FAST, lr=1e-2, max_steps=30)
+    lm = tiny_lm(backbone, K=16, P=2)
+    cfg = dataclasses.replace(FAST, lr=1e-2, max_steps=30, data=LMDataConfig(loss_on=loss_on))
     run = prepare_run(tmp_path / "run", lm, fake_records(4, K=16, P=2), cfg)
     model_dir = train(run)
     log = _log(run)
@@ -42,8 +42,24 @@ def test_tiny_overfit_loss_drops(tmp_path, backbone, loss_on):
         assert log[-1]["loss"] < math.log(16)
     assert all(x["world_size"] == 1 and x["label_tokens"] > 0 for x in log)
     trained = MotionLM.from_pretrained(model_dir, lm.codec)
-    assert trained.config.loss_on == loss_on and trained.backbone.config.use_cache
+    assert read_run_config(run).data.loss_on == loss_on and trained.backbone.config.use_cache
+    assert "loss_on" not in json.loads((model_dir / "motion_lm.json").read_text())["config"]
     assert latest_checkpoint(run).name == "step-00000030"
+
+
+def test_a_run_started_before_the_split_resumes_with_its_data_settings(tmp_path):
+    """Old runs kept loss_on / task weights in base/motion_lm.json and no "data" in run.json."""
+    run = prepare_run(tmp_path / "run", tiny_lm("tiny-gpt2", K=16), fake_records(4), FAST)
+    run_json = json.loads((run / "run.json").read_text())
+    del run_json["train"]["data"]
+    (run / "run.json").write_text(json.dumps(run_json))
+    record = json.loads((run / "base" / "motion_lm.json").read_text())
+    record["config"].update(loss_on="motion", max_length=96, task_weights={"t2m": 1.0})
+    (run / "base" / "motion_lm.json").write_text(json.dumps(record))
+    cfg = read_run_config(run)
+    assert (cfg.data.loss_on, cfg.data.max_length, cfg.data.task_weights) == ("motion", 96, {"t2m": 1.0})
+    assert cfg.replace(data=FAST.data) == FAST
+    assert MotionLM.from_pretrained(run / "base").config == tiny_lm("tiny-gpt2", K=16).config
 
 
 def test_lora_trains_adapters_and_motion_rows_only(tmp_path):

@@ -157,8 +157,8 @@ def test_bad_input_fails_with_one_line_errors(trained, tmp_path):
     fails(ShapeError, f"clip {test_id!r} has NaN/inf features at frame 5", "tokenizer", "eval", "--ckpt",
           trained / "tok", "--store", bad)
     fails(MotionbaseError, "give --method", "tokenizer", "train", "--store", bad, "--out", tmp_path / "t2")
-    fails(CheckpointError, "unknown keys ['colour']", "tokenizer", "train", "--store", bad, "--out",
-          tmp_path / "t3", "--config", write_json(tmp_path / "c.json", {"colour": 1}))
+    fails(CheckpointError, "unknown tokenizer run config key(s) ['colour']", "tokenizer", "train", "--store", bad,
+          "--out", tmp_path / "t3", "--config", write_json(tmp_path / "c.json", {"colour": 1}))
 
 
 def test_codebook_report_counts_rvq_layers_separately():

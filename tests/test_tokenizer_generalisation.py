@@ -16,11 +16,11 @@ from motionbase.features.layout import FeatureLayout
 from motionbase.features.mirror import mirror_features
 from motionbase.tokenizer import MotionTokenizer
 from motionbase.tokenizer.augment import AugmentConfig, augment_window, retime
-from motionbase.tokenizer.config import TokenizerConfig
+from motionbase.tokenizer.config import TokenizerConfig, TokenizerLossConfig
 from motionbase.tokenizer.evaluate import window_bounds, windowed_mpjpe_mm
 from motionbase.tokenizer.holdout import contents, holdout_split
 from motionbase.tokenizer.losses import TokenizerLoss, trajectory_error
-from motionbase.tokenizer.run import RunConfig
+from motionbase.tokenizer.run import TokenizerRunConfig
 from motionbase.tokenizer.windows import StoreWindows
 
 from .tokenizer_support import tiny_store
@@ -61,16 +61,16 @@ def test_trajectory_error_value_and_gradient():
 
 
 def test_trajectory_term_in_the_tokenizer_loss():
-    cfg = TokenizerConfig(method="lfq", encoder="2d", grouping="body", width=8, depth=1, codebook_size=16,
-                          trajectory_loss_weight=2.0)
+    cfg = TokenizerConfig(method="lfq", encoder="2d", grouping="body", width=8, depth=1, codebook_size=16)
+    weights = TokenizerLossConfig(trajectory_loss_weight=2.0)
     tok = MotionTokenizer(cfg)
-    loss = TokenizerLoss(cfg)
+    loss = TokenizerLoss(cfg, weights)
     out = tok(torch.from_numpy(walking(16))[None])
     total, logs = loss(tok, out)
     assert logs["trajectory"] > 0
     expected = sum(loss.weights()[k] * v for k, v in logs.items() if k != "total")
     assert logs["total"] == pytest.approx(expected, rel=1e-5)
-    assert "trajectory" not in TokenizerLoss(cfg.replace(trajectory_loss_weight=0.0))(tok, out)[1]
+    assert "trajectory" not in TokenizerLoss(cfg, weights.replace(trajectory_loss_weight=0.0))(tok, out)[1]
 
 
 # --- augmentation -----------------------------------------------------------------------------------------------
@@ -139,12 +139,12 @@ def test_store_windows_unaugmented_unchanged_and_augmented_reproducible(tmp_path
 
 
 def test_augment_config_in_run_json():
-    run = RunConfig.from_dict({"data": {"mirror_prob": 0.5, "speed_range": [0.8, 1.25]}})
+    run = TokenizerRunConfig.from_dict({"data": {"mirror_prob": 0.5, "speed_range": [0.8, 1.25]}})
     assert run.data.augment() == AugmentConfig(0.5, (0.8, 1.25))
     from motionbase.errors import CheckpointError
 
     with pytest.raises(CheckpointError, match="mirror_prob"):
-        RunConfig.from_dict({"data": {"mirror_prob": 2.0}})
+        TokenizerRunConfig.from_dict({"data": {"mirror_prob": 2.0}})
 
 
 # --- windowed MPJPE ---------------------------------------------------------------------------------------------
@@ -204,4 +204,4 @@ def test_benchmark_baseline_is_the_shipped_recipe():
     bench = load("_tokenizer_generalisation", ROOT / "benchmarks" / "tokenizer_generalisation.py")
     script = load("_train_default", ROOT / "scripts" / "train_default.py")
     assert bench.SHIPPED == script.DEFAULTS["tokenizer"]
-    RunConfig.from_dict(bench.recipe("aug+trajectory", 1))
+    TokenizerRunConfig.from_dict(bench.recipe("aug+trajectory", 1))

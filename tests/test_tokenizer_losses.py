@@ -10,6 +10,7 @@ from torch import nn
 from motionbase.errors import CheckpointError
 from motionbase.features.humanml3d import features_to_joints
 from motionbase.tokenizer import MotionTokenizer, TokenizerOutput, preset
+from motionbase.tokenizer.config import TokenizerLossConfig
 from motionbase.tokenizer.losses import TokenizerLoss
 
 DATA = Path(__file__).parent / "data" / "humanml3d"
@@ -17,9 +18,12 @@ FEATS = torch.from_numpy(np.load(DATA / "new_joint_vecs" / "000000.npy").astype(
 STATS = (np.load(DATA / "Mean.npy"), np.load(DATA / "Std.npy"))
 
 
-def model(**kw) -> MotionTokenizer:
+def model() -> MotionTokenizer:
     torch.manual_seed(0)
-    return MotionTokenizer(preset("lfq2d", width=16, depth=1, codebook_size=64, **kw), stats=STATS)
+    return MotionTokenizer(preset("lfq2d", width=16, depth=1, codebook_size=64), stats=STATS)
+
+
+NO_JOINTS = TokenizerLossConfig(joint_loss_weight=0.0, joint_velocity_loss_weight=0.0)
 
 
 def fake_output(tok, recon_raw, target_raw, losses=None) -> TokenizerOutput:
@@ -45,8 +49,8 @@ def test_joint_terms_are_metres_of_recovered_joints():
 
 
 def test_mask_ignores_padded_frames():
-    tok = model(joint_loss_weight=0.0, joint_velocity_loss_weight=0.0)
-    loss = TokenizerLoss(tok.config)
+    tok = model()
+    loss = TokenizerLoss(tok.config, NO_JOINTS)
     target = FEATS[None, :30]
     recon = target + 0.01 * torch.randn_like(target)
     plain = loss.terms(tok, fake_output(tok, recon, target))["features"]
@@ -59,8 +63,8 @@ def test_mask_ignores_padded_frames():
 
 
 def test_entropy_commitment_and_total():
-    tok = model(entropy_gamma=0.5, joint_loss_weight=0.0, joint_velocity_loss_weight=0.0)
-    loss = TokenizerLoss(tok.config)
+    tok = model()
+    loss = TokenizerLoss(tok.config, NO_JOINTS.replace(entropy_gamma=0.5))
     q = {"commitment": torch.tensor(2.0), "per_sample_entropy": torch.tensor(1.0), "batch_entropy": torch.tensor(4.0)}
     total, logs = loss(tok, fake_output(tok, FEATS[None, :8], FEATS[None, :8], q))
     assert logs["entropy"] == pytest.approx(1.0 - 0.5 * 4.0)
@@ -70,10 +74,11 @@ def test_entropy_commitment_and_total():
 
 def test_perceptual_hook_is_frozen_and_passes_gradients():
     encoder = nn.Sequential(nn.Linear(263, 8), nn.Tanh())
-    tok = model(perceptual_weight=1.0, joint_loss_weight=0.0, joint_velocity_loss_weight=0.0)
+    tok = model()
+    weights = NO_JOINTS.replace(perceptual_weight=1.0)
     with pytest.raises(CheckpointError, match="perceptual"):
-        TokenizerLoss(tok.config)
-    loss = TokenizerLoss(tok.config, perceptual=encoder)
+        TokenizerLoss(tok.config, weights)
+    loss = TokenizerLoss(tok.config, weights, perceptual=encoder)
     assert not any(p.requires_grad for p in encoder.parameters()) and not encoder.training
     tok.train()
     out = tok(FEATS[None, :16])

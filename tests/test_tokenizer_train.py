@@ -10,7 +10,7 @@ import torch
 from motionbase.errors import CheckpointError, MotionbaseError
 from motionbase.tokenizer import MotionTokenizer, preset
 from motionbase.tokenizer.train import (
-    TrainConfig,
+    TokenizerTrainConfig,
     latest_checkpoint,
     lr_factor,
     train_tokenizer,
@@ -20,8 +20,8 @@ DATA = Path(__file__).parent / "data" / "humanml3d"
 FEATS = np.load(DATA / "new_joint_vecs" / "000000.npy").astype(np.float32)  # (116, 263)
 STATS = (np.load(DATA / "Mean.npy"), np.load(DATA / "Std.npy"))
 CFG = preset("lfq2d", width=16, depth=1, codebook_size=64)
-FAST = TrainConfig(warmup_steps=0, lr=1e-3, progress=False, use_accelerate=False, checkpoint_every=3,
-                   log_every=2)
+FAST = TokenizerTrainConfig(warmup_steps=0, lr=1e-3, progress=False, use_accelerate=False, checkpoint_every=3,
+                            log_every=2)
 
 
 @pytest.fixture(autouse=True)
@@ -58,10 +58,28 @@ def test_resume_continues_exactly(tmp_path):
     assert torch.equal(loaded.encode(FEATS), straight.encode(FEATS))
 
 
+def test_a_run_resumes_when_only_a_loss_weight_changes(tmp_path):
+    train_tokenizer(CFG, WINDOWS, 4, tmp_path / "run", stats=STATS, train=FAST)
+    heavier = FAST.replace(loss=FAST.loss.replace(entropy_weight=0.5, joint_loss_weight=2.0))
+    resumed = train_tokenizer(CFG, WINDOWS, 6, tmp_path / "run", stats=STATS, train=heavier)
+    log = [json.loads(line) for line in (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [2, 4, 6]  # steps 1-4 were not redone
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").glob("step_*")) == ["step_00000004",
+                                                                                        "step_00000006"]
+    saved = json.loads((tmp_path / "run" / "train_config.json").read_text())
+    assert saved["loss"]["entropy_weight"] == 0.5 and saved["loss"]["joint_loss_weight"] == 2.0
+    assert TokenizerTrainConfig.load(tmp_path / "run" / "train_config.json") == heavier
+    model_config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert "entropy_weight" not in model_config and "perceptual_encoder" not in model_config
+    straight = train_tokenizer(CFG, WINDOWS, 6, tmp_path / "straight", stats=STATS, train=FAST)
+    assert not torch.equal(resumed.decoder.state_dict()[next(iter(resumed.decoder.state_dict()))],
+                           straight.decoder.state_dict()[next(iter(straight.decoder.state_dict()))])
+
+
 def test_accelerate_path_runs(tmp_path):
     pytest.importorskip("accelerate")
     model = train_tokenizer(CFG, WINDOWS, 2, tmp_path, stats=STATS,
-                            train=TrainConfig(progress=False, use_accelerate=True, log_every=1), device="cpu")
+                            train=TokenizerTrainConfig(progress=False, use_accelerate=True, log_every=1), device="cpu")
     assert (tmp_path / "model.safetensors").is_file() and not model.training
 
 
@@ -75,7 +93,7 @@ def test_bad_sources(tmp_path):
 
 
 def test_lr_schedule():
-    t = TrainConfig(lr=1e-4, warmup_steps=10, lr_milestones=(100,), lr_gamma=0.05)
+    t = TokenizerTrainConfig(lr=1e-4, warmup_steps=10, lr_milestones=(100,), lr_gamma=0.05)
     assert lr_factor(0, t) == pytest.approx(0.1)
     assert lr_factor(9, t) == lr_factor(99, t) == 1.0
     assert lr_factor(100, t) == pytest.approx(0.05)
@@ -94,7 +112,7 @@ def _overfit(tmp_path, name: str, steps: int, frames: int) -> tuple[float, float
         return float((((tok.reconstruct(clip) - x[0]) / torch.from_numpy(STATS[1])) ** 2).mean())
 
     trained = train_tokenizer(cfg, [x], steps, tmp_path, stats=STATS,
-                              train=TrainConfig(warmup_steps=0, lr=3e-3, progress=False, use_accelerate=False,
+                              train=TokenizerTrainConfig(warmup_steps=0, lr=3e-3, progress=False, use_accelerate=False,
                                                 checkpoint_every=10 ** 9, seed=0))
     return err(untrained), err(trained)
 

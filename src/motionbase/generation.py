@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import Config
 from .defaults.familiarity import CAPTIONS_FILE, CaptionIndex, FamiliarityConfig, FamiliarityReport
 from .errors import MotionbaseError, ShapeError
 from .io import atomic_save_npy, atomic_write_text
@@ -82,8 +83,8 @@ class PartEdit:
     parts: tuple[str, ...]
 
 
-@dataclass
-class Sampling:
+@dataclass(frozen=True)
+class Sampling(Config):
     """How to sample codes. temperature 0 means greedy (argmax); seed None means a fresh random one."""
 
     seed: int | None = None

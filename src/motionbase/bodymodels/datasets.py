@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..clip import Captions, Clip, ClipMeta
+from ..config import Config
 from ..data.text import mirror_caption
 from ..errors import BodyModelError, FormatError
 from ..features.humanml3d import joints_to_features
@@ -43,7 +44,7 @@ _BAD_ID_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 @dataclass(frozen=True)
-class BodyImportConfig:
+class BodyImportConfig(Config):
     """body_models: the model folder (None: ``$MOTIONBASE_BODY_MODELS``); skeleton: ``smpl22`` (body, 263-dim
     features) or ``smpl52`` (body + hands, 623-dim); mirror: also store ``M``-prefixed left/right mirrors."""
 

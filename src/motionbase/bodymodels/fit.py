@@ -15,13 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import Config
 from ..errors import BodyModelError, ShapeError
 from ..pipeline.bodymodel import _yaw_axis_angle, lbfgs_rounds
 from .files import SMPL52_FROM, BodyModel
 
 
 @dataclass(frozen=True)
-class WholeBodyFitConfig:
+class WholeBodyFitConfig(Config):
     num_betas: int = 10
     steps: int = 4  # L-BFGS rounds: orientation and translation first, then everything (restarted)
     max_iter: int = 60  # L-BFGS iterations per round

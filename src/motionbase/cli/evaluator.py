@@ -10,6 +10,7 @@ import typer
 from ..devices import check_device
 
 from ..errors import FormatError
+from .options import CpuDevice, Device, LengthFilter, Seed, Store, TrainSplit
 
 
 def _config_fields(config_file: Path | None) -> dict:
@@ -31,9 +32,10 @@ def register(app: typer.Typer) -> None:
 
     @group.command("train")
     def train_cmd(
-        store: Path = typer.Option(..., "--store", help="clip store directory"),
+        *,
+        store: Store,
         out: Path = typer.Option(..., "--out", help="checkpoint directory to write"),
-        split: str = typer.Option("train", help="store split to train on ('' for all clips)"),
+        split: TrainSplit = "train",
         preset: str = typer.Option("default", help="'default' (TMR-style, GPU-sized) or 'cpu' (Guo-style, 128 wide)"),
         arch: str | None = typer.Option(None, help="override the preset's arch: 'tmr' or 'guo'"),
         config_file: Path | None = typer.Option(None, "--config", help="JSON of EvaluatorConfig fields "
@@ -45,18 +47,16 @@ def register(app: typer.Typer) -> None:
         label_keys: str = typer.Option("content,style", help="manifest label keys whose values make a clip's "
                                        "label (clips of one label are not negatives); '' for none"),
         glove: Path | None = typer.Option(None, help="GloVe text file (word_dim-d) to initialise word vectors"),
-        seed: int = typer.Option(0, help="random seed"),
-        device: str | None = typer.Option(None, help="torch device (default: cuda if available)"),
-        length_filter: bool | None = typer.Option(None, "--length-filter/--no-length-filter",
-                                                  help="HumanML3D's 40-199-frame filter (default: on for "
-                                                  "HumanML3D stores)"),
+        seed: Seed = 0,
+        device: Device = None,
+        length_filter: LengthFilter = None,
     ) -> None:
         """Train a text–motion evaluator on a clip store and save it as safetensors + config."""
         from tqdm import tqdm
 
         from ..data.store import ClipStore
         from ..evaluate.evaluator import evaluator_preset
-        from ..evaluate.evaluator_train import TrainConfig, train_evaluator
+        from ..evaluate.evaluator_train import EvaluatorTrainConfig, train_evaluator
         from ..evaluate.store_data import captioned_clips
         from ..io import atomic_write_text
 
@@ -68,13 +68,10 @@ def register(app: typer.Typer) -> None:
         fields = {**_config_fields(config_file), "feature_dim": int(clips.features[0].shape[1])}
         if arch is not None:
             fields["arch"] = arch
-        try:
-            config = evaluator_preset(preset, **fields)
-        except (TypeError, ValueError) as exc:
-            raise FormatError(config_file or "--preset/--arch", f"bad evaluator config ({exc})") from None
-        train = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed,
-                            glove_path=str(glove) if glove else None,
-                            max_seconds=None if max_minutes is None else 60.0 * max_minutes)
+        config = evaluator_preset(preset, source=str(config_file or "--preset/--arch"), **fields)
+        train = EvaluatorTrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed,
+                                     glove_path=str(glove) if glove else None,
+                                     max_seconds=None if max_minutes is None else 60.0 * max_minutes)
         bar = tqdm(total=steps, desc="evaluator", unit="step")
 
         def progress(step: int, loss: float) -> None:
@@ -95,10 +92,11 @@ def register(app: typer.Typer) -> None:
 
     @app.command("evaluate")
     def evaluate_cmd(
+        *,
         evaluator: Path | None = typer.Option(None, "--evaluator", help="text–motion evaluator checkpoint directory"),
         t2m_evaluator: Path | None = typer.Option(None, "--t2m-evaluator", help="folder with the published T2M "
                                                   "evaluator (finest.tar, meta/, glove/; instead of --evaluator)"),
-        store: Path = typer.Option(..., "--store", help="clip store directory"),
+        store: Store,
         task: str = typer.Option("t2m", help="t2m (text to motion: Table 3) or m2t (motion to text: captions)"),
         split: str = typer.Option("test", help="split to evaluate: 'test', or 'unseen' for held-out subsets"),
         tokenizer: Path | None = typer.Option(None, "--tokenizer", help="motion tokenizer checkpoint: adds the "
@@ -106,14 +104,12 @@ def register(app: typer.Typer) -> None:
         lm: Path | None = typer.Option(None, "--lm", help="motion LM checkpoint: adds the generated row"),
         mode: str = typer.Option("no-mm", help="debug (1 replication), no-mm (20), full (20 + MultiModality)"),
         replications: int | None = typer.Option(None, help="override the mode's number of replications"),
-        length_filter: bool | None = typer.Option(None, "--length-filter/--no-length-filter",
-                                                  help="HumanML3D's 40-199-frame filter (default: on for "
-                                                  "HumanML3D stores)"),
+        length_filter: LengthFilter = None,
         label_keys: str = typer.Option("content,style", help="manifest label keys: R-precision batches hold "
                                        "distinct values of them; '' for plain random batches"),
         seed: int = typer.Option(0, help="random seed of the replications"),
         json_out: Path | None = typer.Option(None, "--json", help="write all numbers (every replication) here"),
-        device: str | None = typer.Option(None, help="torch device (default: cpu)"),
+        device: CpuDevice = None,
         guidance: float = typer.Option(1.0, help="--lm: classifier-free guidance scale (1 = none)"),
         guidance_negative: str = typer.Option("unconditional", help="--lm: guidance against 'unconditional' or "
                                               "'mirrored' (left/right swapped) prompts"),
@@ -123,7 +119,7 @@ def register(app: typer.Typer) -> None:
         from ..errors import MotionbaseError
         from ..evaluate.from_paths import evaluate_m2t_paths, evaluate_paths
         from ..evaluate.report import to_json, to_markdown
-        from ..evaluate.run import RunConfig
+        from ..evaluate.run import EvaluationRunConfig
         from ..io import atomic_write_text
 
         say = lambda message: typer.echo(message, err=True)  # noqa: E731
@@ -132,7 +128,7 @@ def register(app: typer.Typer) -> None:
                 raise MotionbaseError("--task m2t needs --lm and --tokenizer (the LM writes the captions)")
             from ..evaluate.m2t import m2t_json, m2t_markdown
 
-            config = RunConfig(mode=mode, seed=seed, replications=replications)
+            config = EvaluationRunConfig(mode=mode, seed=seed, replications=replications)
             m2t = evaluate_m2t_paths(store, lm=lm, tokenizer=tokenizer, evaluator=evaluator,
                                      t2m_evaluator=t2m_evaluator, split=split, replications=config.times, seed=seed,
                                      label_keys=_label_keys(label_keys), device=check_device(device),
@@ -141,7 +137,7 @@ def register(app: typer.Typer) -> None:
             payload = m2t_json(m2t)
         elif task == "t2m":
             report = evaluate_paths(store, evaluator, split=split, tokenizer=tokenizer, lm=lm,
-                                    config=RunConfig(mode=mode, seed=seed, replications=replications),
+                                    config=EvaluationRunConfig(mode=mode, seed=seed, replications=replications),
                                     label_keys=_label_keys(label_keys), device=check_device(device), progress=say,
                                     sampling={"guidance": guidance, "guidance_negative": guidance_negative},
                                     t2m_evaluator=t2m_evaluator, length_filter=length_filter)

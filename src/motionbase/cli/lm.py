@@ -11,6 +11,7 @@ from ..devices import check_device
 
 from ..errors import MotionbaseError
 from ..lm.loading import default_cache_root, load_motion_tokenizer
+from .options import CpuDevice, LengthFilter, RunDir, Seed, Store, TokenizerDir, TrainSplit
 
 
 def register(app: typer.Typer) -> None:
@@ -19,19 +20,21 @@ def register(app: typer.Typer) -> None:
 
     @group.command("train")
     def train_cmd(
-        tokenizer: Path = typer.Option(..., "--tokenizer", help="motion tokenizer checkpoint directory"),
+        *,
+        tokenizer: TokenizerDir,
         backbone: str = typer.Option(..., "--backbone", help="local HF causal LM directory, 'tiny' (= tiny-gpt2), "
                                      "'tiny-llama', or a hub id where a hub is reachable"),
-        store: Path = typer.Option(..., "--store", help="clip store directory"),
-        out: Path = typer.Option(..., "--out", help="run directory (re-run the same command to resume)"),
-        split: str = typer.Option("train", help="store split to train on ('' for all clips)"),
+        store: Store,
+        out: RunDir,
+        split: TrainSplit = "train",
         vocab_mode: str = typer.Option("added", help="'added' (new tokens) or 'reuse' (least frequent text tokens)"),
         part_tokens: str = typer.Option("shared", help="2D codes: 'shared' or 'separate' tokens per part"),
         loss: str = typer.Option("whole", help="'whole', 'response' or 'motion' (paper Table 10)"),
         corpus: Path | None = typer.Option(None, help="text file (one text per line) to count token frequencies "
                                            "over for --vocab-mode reuse (default: the captions)"),
-        lm_config: Path | None = typer.Option(None, "--lm-config", help="JSON of LMConfig fields (tiny sizes, "
-                                              "task weights, max_length, ...); the options above override it"),
+        lm_config: Path | None = typer.Option(None, "--lm-config", help="JSON of LMConfig fields (tiny sizes, ...) "
+                                              "and LMDataConfig fields (task weights, max_length, ...); the "
+                                              "options above override it"),
         lr: float | None = typer.Option(None, help="learning rate (default: paper's, 2e-4 GPT-2 / 2e-5 Llama)"),
         batch_size: int = typer.Option(8, help="examples per process per micro-batch"),
         grad_accum: int = typer.Option(1, help="micro-batches per optimizer step"),
@@ -46,15 +49,14 @@ def register(app: typer.Typer) -> None:
         accelerate_config: str | None = typer.Option(None, help="cpu | ddp | zero2 | zero3 | fsdp | a YAML file"),
         cpu: bool = typer.Option(False, help="several CPU processes (DDP over gloo) instead of GPUs"),
         cache: Path | None = typer.Option(None, help="code cache root (default $MOTIONBASE_CACHE/lm_codes)"),
-        device: str | None = typer.Option(None, help="device for encoding the clips (default: cpu)"),
-        seed: int = typer.Option(0, help="random seed"),
+        device: CpuDevice = None,
+        seed: Seed = 0,
         mirror: bool = typer.Option(False, help="also train on left-right mirrored clips with mirrored captions"),
-        length_filter: bool | None = typer.Option(None, "--length-filter/--no-length-filter",
-                                                  help="HumanML3D's 40-199-frame filter (default: on for "
-                                                  "HumanML3D stores)"),
+        length_filter: LengthFilter = None,
         init_from: Path | None = typer.Option(None, "--init-from", help="start from this trained motion LM "
                                               "(fine-tune: its weights, text tokenizer and motion vocabulary; "
-                                              "--backbone and the vocabulary options are then ignored)"),
+                                              "--backbone and the vocabulary options are then ignored; the "
+                                              "examples' settings come from --lm-config and --loss)"),
         paraphrases: int = typer.Option(0, help="add this many paraphrases of the Bandai-Namco labels to each "
                                         "clip's captions (motionbase.data.paraphrase)"),
         canonical_sides: bool | None = typer.Option(None, "--canonical-sides/--no-canonical-sides",
@@ -66,7 +68,7 @@ def register(app: typer.Typer) -> None:
         """Fine-tune a causal LM on a clip store's motion codes and captions (instruction format)."""
         from ..data.length_filter import protocol_view
         from ..data.store import ClipStore
-        from ..lm.config import LMConfig, LoRAConfig, TrainConfig, from_dict
+        from ..lm.config import LMConfig, LMDataConfig, LMTrainConfig, LoRAConfig, legacy_data
         from ..lm.data import caption_corpus, records_from_store
         from ..lm.model import MotionLM
         from ..lm.train import RUN_FILE, launch, prepare_run
@@ -75,11 +77,15 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{out}: resuming the run there (its run.json and base model are used as they are)")
         else:
             fields = _read_json(lm_config) if lm_config is not None else {}
+            data = {**legacy_data(fields), "loss_on": loss}  # the training examples' settings
+            fields = {k: v for k, v in fields.items() if k not in data}
             fields.update(backbone="tiny-gpt2" if backbone == "tiny" else backbone, vocab_mode=vocab_mode,
-                          part_tokens=part_tokens, loss_on=loss)
+                          part_tokens=part_tokens)
             if canonical_sides is not None:
                 fields["canonical_sides"] = canonical_sides
-            config = from_dict(LMConfig, fields, str(lm_config or "--lm-config")).validate()
+            source = str(lm_config or "--lm-config")
+            config = LMConfig.from_dict(fields, source=source)
+            data_cfg = LMDataConfig.from_dict(data, source=source)
             if canonical_sides and not mirror:
                 raise MotionbaseError("--canonical-sides needs --mirror: the mirrored clips carry the motions of "
                                       "the captions that name 'left' first")
@@ -92,13 +98,14 @@ def register(app: typer.Typer) -> None:
             if init_from is not None:
                 lm = MotionLM.from_pretrained(init_from, info)
                 if canonical_sides is not None:
-                    lm.config.canonical_sides = canonical_sides
+                    lm.config = lm.config.replace(canonical_sides=canonical_sides)
             else:
                 lm = MotionLM.build(config, info, corpus=list(caption_corpus(records)), reuse_corpus=reuse_corpus)
-            train_cfg = TrainConfig(lr=lr, batch_size=batch_size, grad_accum=grad_accum, epochs=epochs,
-                                    max_steps=max_steps, save_every=save_every, seed=seed,
-                                    lora=LoRAConfig(r=lora_r, alpha=2 * lora_r) if lora else None,
-                                    gradient_checkpointing=gradient_checkpointing, mixed_precision=mixed_precision)
+            train_cfg = LMTrainConfig(lr=lr, batch_size=batch_size, grad_accum=grad_accum, epochs=epochs,
+                                      max_steps=max_steps, save_every=save_every, seed=seed,
+                                      lora=LoRAConfig(r=lora_r, alpha=2 * lora_r) if lora else None,
+                                      gradient_checkpointing=gradient_checkpointing,
+                                      mixed_precision=mixed_precision, data=data_cfg)
             prepare_run(out, lm, records, train_cfg)
             typer.echo(f"{out}: {len(records)} clips, backbone {config.backbone}, {len(lm.tokenizer)} tokens "
                        f"({lm.vocab.mode} motion vocabulary)")

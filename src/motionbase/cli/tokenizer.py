@@ -13,18 +13,31 @@ from pathlib import Path
 import typer
 
 from ..devices import check_device
-
 from ..errors import MotionbaseError
+from .options import (
+    Device,
+    JsonOut,
+    Lr,
+    OptionalSeed,
+    Progress,
+    RunDir,
+    RunSplit,
+    Steps,
+    Store,
+    Width,
+    Window,
+    WindowBatch,
+)
 
 
 def _run_config(config: Path | None, out: Path, default):
     """The run config to start from: ``--config``, else the run directory's own run.json (resume), else default."""
-    from ..tokenizer.run import RUN_FILE, RunConfig
+    from ..tokenizer.run import RUN_FILE, TokenizerRunConfig
 
     if config is not None:
-        return RunConfig.load(config)
+        return TokenizerRunConfig.load(config)
     if (out / RUN_FILE).is_file():
-        return RunConfig.load(out / RUN_FILE)
+        return TokenizerRunConfig.load(out / RUN_FILE)
     return default
 
 
@@ -69,63 +82,67 @@ def register(app: typer.Typer) -> None:
 
     @group.command("train")
     def train_cmd(
-        store: Path = typer.Option(..., "--store", help="clip store directory"),
-        out: Path = typer.Option(..., "--out", help="run directory (re-run the same command to resume)"),
+        *,
+        store: Store,
+        out: RunDir,
         method: str | None = typer.Option(None, "--method", help="vq | rvq | lfq1d | lfq2d | fsq (a preset)"),
         codebook_size: int | None = typer.Option(None, "--codebook-size", "-K", help="codes K (RVQ: per layer)"),
         config: Path | None = typer.Option(None, "--config", help="JSON run config {preset, model: {TokenizerConfig "
                                            "fields}, train: {...}, data: {split, window, batch_size}, steps}; "
                                            "the flags override it"),
-        steps: int | None = typer.Option(None, help="optimizer steps in total (default 300000, the paper's)"),
-        batch_size: int | None = typer.Option(None, help="windows per step and process (default 256)"),
-        window: int | None = typer.Option(None, help="frames per training window (default 64)"),
-        width: int | None = typer.Option(None, help="conv channels (default 512)"),
-        lr: float | None = typer.Option(None, help="learning rate (default 1e-4)"),
-        split: str | None = typer.Option(None, help="store split to train on (default train; '' for all clips)"),
+        steps: Steps = None,
+        batch_size: WindowBatch = None,
+        window: Window = None,
+        width: Width = None,
+        lr: Lr = None,
+        split: RunSplit = None,
         checkpoint_every: int | None = typer.Option(None, help="steps between resumable checkpoints"),
         perceptual: Path | None = typer.Option(None, "--perceptual", help="perceptual encoder directory "
                                                "(tokenizer train-perceptual); frozen during training"),
         perceptual_weight: float | None = typer.Option(None, help="weight of the perceptual term (default 1.0 "
                                                        "with --perceptual)"),
-        seed: int | None = typer.Option(None, help="random seed"),
-        device: str | None = typer.Option(None, help="cpu | cuda (default: what is there)"),
-        progress: bool = typer.Option(True, help="progress bar"),
+        seed: OptionalSeed = None,
+        device: Device = None,
+        progress: Progress = True,
     ) -> None:
-        """Train (or resume) a motion tokenizer on a clip store's training split."""
-        from ..tokenizer.run import RunConfig, train_from_store
+        """Train (or resume) a motion tokenizer on a clip store's training split.
+
+        The run config's defaults (the paper's): 300000 steps of 256 windows of 64 frames, lr 1e-4, width 512."""
+        from ..tokenizer.run import TokenizerRunConfig, train_from_store
 
         base = _run_config(config, out, None)
         if base is None and method is None:
             raise MotionbaseError("tokenizer train: give --method (vq, rvq, lfq1d, lfq2d, fsq) or --config")
-        base = base or RunConfig()
+        base = base or TokenizerRunConfig()
         model = dict(base.model)
         for key, value in (("codebook_size", codebook_size), ("width", width)):
             if value is not None:
                 model[key] = value
+        loss = base.train.loss
         if perceptual is not None:
-            model["perceptual_encoder"] = str(perceptual.resolve())
-            model["perceptual_weight"] = perceptual_weight if perceptual_weight is not None else 1.0
+            loss = loss.replace(perceptual_encoder=str(perceptual.resolve()),
+                                perceptual_weight=perceptual_weight if perceptual_weight is not None else 1.0)
         elif perceptual_weight is not None:
-            model["perceptual_weight"] = perceptual_weight
+            loss = loss.replace(perceptual_weight=perceptual_weight)
         run = _override(base, preset=method, model=model, steps=steps,
                         train=_override(base.train, lr=lr, checkpoint_every=checkpoint_every, seed=seed,
-                                        progress=progress),
+                                        progress=progress, loss=loss),
                         data=_override(base.data, batch_size=batch_size, window=window, split=split))
-        run = RunConfig.from_dict(json.loads(json.dumps(run.to_dict())), source="tokenizer train options")
         tok = train_from_store(run, store, out, device=check_device(device))
         typer.echo(f"wrote {out}: {tok.config.name}, K={tok.vocab_size}, "
                    f"{sum(p.numel() for p in tok.parameters()) / 1e6:.2f} M parameters, {run.steps} steps")
 
     @group.command("eval")
     def eval_cmd(
+        *,
         ckpt: Path = typer.Option(..., "--ckpt", help="tokenizer checkpoint directory"),
-        store: Path = typer.Option(..., "--store", help="clip store directory"),
+        store: Store,
         split: str = typer.Option("test", help="store split ('' for all clips)"),
-        json_out: Path | None = typer.Option(None, "--json", help="write the metrics as JSON here"),
+        json_out: JsonOut = None,
         usage_tokens: int = typer.Option(4096, help="tokens for the fixed-size codebook utilisation"),
         evaluator: Path | None = typer.Option(None, "--evaluator", help="motion evaluator directory, for FID"),
         batch_size: int = typer.Option(32, help="clips per forward pass (equal lengths only)"),
-        device: str | None = typer.Option(None, help="cpu | cuda"),
+        device: Device = None,
     ) -> None:
         """Reconstruction MPJPE (global and root-aligned, per part), codebook utilisation, perplexity, FID."""
         from ..data import ClipStore
@@ -149,14 +166,15 @@ def register(app: typer.Typer) -> None:
 
     @group.command("mix")
     def mix_cmd(
+        *,
         ckpt: Path = typer.Option(..., "--ckpt", help="2D tokenizer checkpoint directory (grouping 'body' for "
                                   "body parts)"),
-        store: Path = typer.Option(..., "--store", help="clip store directory"),
+        store: Store,
         a: str = typer.Option(..., "--a", help="id of clip A (keeps its other parts)"),
         b: str = typer.Option(..., "--b", help="id of clip B (gives the parts)"),
         parts: str = typer.Option(..., "--parts", help="comma-separated components from B, e.g. left_arm,right_arm"),
         out: Path = typer.Option(..., "--out", help=".npy (mixed features) or .mp4/.gif (A | B | mix)"),
-        device: str | None = typer.Option(None, help="cpu | cuda"),
+        device: Device = None,
     ) -> None:
         """Re-decode clip A with some parts' codes taken from clip B (part-level control)."""
         import numpy as np
@@ -188,28 +206,30 @@ def register(app: typer.Typer) -> None:
 
     @group.command("train-perceptual")
     def train_perceptual_cmd(
-        store: Path = typer.Option(..., "--store", help="clip store directory"),
-        out: Path = typer.Option(..., "--out", help="run directory (re-run to resume)"),
+        *,
+        store: Store,
+        out: RunDir,
         config: Path | None = typer.Option(None, "--config", help="JSON run config (preset 'perceptual', model: "
                                            "PerceptualConfig fields, train, data, steps); flags override it"),
-        steps: int | None = typer.Option(None, help="optimizer steps (default 20000)"),
-        batch_size: int | None = typer.Option(None, help="windows per step (default 256)"),
-        window: int | None = typer.Option(None, help="frames per window (default 64)"),
-        width: int | None = typer.Option(None, help="conv channels (default 128)"),
+        steps: Steps = None,
+        batch_size: WindowBatch = None,
+        window: Window = None,
+        width: Width = None,
         embed_dim: int | None = typer.Option(None, help="embedding size E (default 64)"),
-        lr: float | None = typer.Option(None, help="learning rate (default 2e-4)"),
-        split: str | None = typer.Option(None, help="store split (default train)"),
-        device: str | None = typer.Option(None, help="cpu | cuda"),
-        progress: bool = typer.Option(True, help="progress bar"),
+        lr: Lr = None,
+        split: RunSplit = None,
+        device: Device = None,
+        progress: Progress = True,
     ) -> None:
-        """Train the frozen motion encoder of the tokenizer's perceptual loss (a denoising autoencoder)."""
-        from ..tokenizer.run import PERCEPTUAL_RUN, RunConfig, train_perceptual_from_store
+        """Train the frozen motion encoder of the tokenizer's perceptual loss (a denoising autoencoder).
+
+        The run config's defaults: 20000 steps of 256 windows of 64 frames, lr 2e-4, width 128."""
+        from ..tokenizer.run import PERCEPTUAL_RUN, train_perceptual_from_store
 
         base = _run_config(config, out, PERCEPTUAL_RUN)
         model = {**base.model, **{k: v for k, v in (("width", width), ("embed_dim", embed_dim)) if v is not None}}
         run = _override(base, model=model, steps=steps, train=_override(base.train, lr=lr, progress=progress),
                         data=_override(base.data, batch_size=batch_size, window=window, split=split))
-        run = RunConfig.from_dict(json.loads(json.dumps(run.to_dict())), source="tokenizer train-perceptual options")
         train_perceptual_from_store(run, store, out, device=check_device(device))
         typer.echo(f"wrote {out}: perceptual encoder ({run.steps} steps); use it with "
                    f"`motionbase tokenizer train --perceptual {out}`")

@@ -12,26 +12,28 @@ otherwise (:func:`default_on`), e.g. for stores of clips cut from HumanML3D by o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..config import Config, setting
 from ..errors import MotionbaseError
 
 HML3D_SOURCE = "humanml3d"
 
 
 @dataclass(frozen=True)
-class LengthFilter:
+class LengthFilter(Config):
     """Keep clips with ``min_frames <= feature rows <= max_frames`` (defaults: Guo's 40 and 199)."""
 
-    min_frames: int = 40
-    max_frames: int = 199
+    owner: ClassVar[str] = "length filter"
 
-    def __post_init__(self):
-        if not 1 <= self.min_frames <= self.max_frames:
-            raise MotionbaseError(f"length filter {self.min_frames}..{self.max_frames} frames: expected "
-                                  "1 <= min_frames <= max_frames")
+    min_frames: int = setting(40, min=1)
+    max_frames: int = setting(199, min=1)
+
+    def check(self) -> None:
+        if self.min_frames > self.max_frames:
+            raise self.error(f"{self.min_frames}..{self.max_frames} frames: expected min_frames <= max_frames")
 
     def describe(self) -> str:
         return f"{self.min_frames}-{self.max_frames} feature frames (HumanML3D protocol)"

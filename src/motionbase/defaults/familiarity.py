@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import Config
 from ..errors import FormatError
 from ..io import atomic_write_text
 
@@ -60,7 +61,7 @@ def terms(text: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class FamiliarityConfig:
+class FamiliarityConfig(Config):
     """threshold: cosine similarity (0..1) below which a prompt is unfamiliar. nearest: captions to show.
     known: topics (or frequent words) to list."""
 

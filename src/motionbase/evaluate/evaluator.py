@@ -28,14 +28,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import torch
 from torch import nn
 
+from ..config import Config, ConfigError, setting
 from ..errors import CheckpointError, ShapeError
 from ..io import atomic_write_text
 from .evaluator_batch import MAX_RMS_Z, check_features, normalised_batch
@@ -58,8 +59,8 @@ class MotionTextEncoder(Protocol):
     def encode_motion(self, features: Sequence[np.ndarray]) -> np.ndarray: ...
 
 
-@dataclass
-class GuoDims:
+@dataclass(frozen=True)
+class GuoDims(Config):
     """Sizes of the Guo-style encoders (the established evaluator: 512 / 512 / 512 / 1024)."""
 
     text_hidden: int = 512
@@ -68,28 +69,22 @@ class GuoDims:
     motion_hidden: int = 1024
 
 
-@dataclass
-class EvaluatorConfig:
+@dataclass(frozen=True)
+class EvaluatorConfig(Config):
     """Architecture and input conventions of an evaluator (saved as ``config.json``)."""
 
-    arch: str = "tmr"  # "guo" | "tmr"
-    feature_dim: int = 263
-    feature_layout: str = "smpl22"  # skeleton name of the HumanML3D-style layout the features follow
-    embed_dim: int = 256
-    word_dim: int = 300
-    max_words: int = 20
-    max_frames: int = 196
-    unit_length: int = 4  # lengths are cropped to a multiple (Guo: the movement encoder downsamples by 4)
-    guo: GuoDims = field(default_factory=GuoDims)
-    transformer: TransformerDims = field(default_factory=TransformerDims)
+    owner: ClassVar[str] = "evaluator"
 
-    def __post_init__(self):
-        if isinstance(self.guo, dict):
-            self.guo = GuoDims(**self.guo)
-        if isinstance(self.transformer, dict):
-            self.transformer = TransformerDims(**self.transformer)
-        if self.arch not in ARCHS:
-            raise ValueError(f"unknown evaluator arch {self.arch!r}; expected one of {ARCHS}")
+    arch: str = setting("tmr", choices=ARCHS)  # "guo" | "tmr"
+    feature_dim: int = setting(263, min=1)
+    feature_layout: str = "smpl22"  # skeleton name of the HumanML3D-style layout the features follow
+    embed_dim: int = setting(256, min=1)
+    word_dim: int = setting(300, min=1)
+    max_words: int = setting(20, min=1)
+    max_frames: int = setting(196, min=1)
+    unit_length: int = setting(4, min=1)  # lengths are cropped to a multiple (Guo: the movement encoder: / 4)
+    guo: GuoDims = GuoDims()
+    transformer: TransformerDims = TransformerDims()
 
 
 # Named configurations. "default": the full-size TMR-style evaluator (a GPU job: ~20 s a step on a shared
@@ -102,11 +97,13 @@ EVALUATOR_PRESETS: dict[str, dict] = {
 }
 
 
-def evaluator_preset(name: str, **overrides) -> EvaluatorConfig:
-    """The named configuration of :data:`EVALUATOR_PRESETS` with ``overrides`` (EvaluatorConfig fields) applied."""
+def evaluator_preset(name: str, *, source: str | None = None, **overrides) -> EvaluatorConfig:
+    """The named configuration of :data:`EVALUATOR_PRESETS` with ``overrides`` (EvaluatorConfig fields, nested
+    ones as dicts or objects) applied; ``source`` names where the overrides came from in error messages."""
     if name not in EVALUATOR_PRESETS:
-        raise ValueError(f"unknown evaluator preset {name!r}; expected one of {sorted(EVALUATOR_PRESETS)}")
-    return EvaluatorConfig(**{**EVALUATOR_PRESETS[name], **overrides})
+        raise ConfigError(f"unknown evaluator preset {name!r}; expected one of {sorted(EVALUATOR_PRESETS)}")
+    return EvaluatorConfig.from_dict({**EVALUATOR_PRESETS[name], **overrides},
+                                     source=source or f"evaluator preset {name!r}")
 
 
 class TextMotionEvaluator(nn.Module):
@@ -225,7 +222,7 @@ class TextMotionEvaluator(nn.Module):
 
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / CONFIG_FILE, json.dumps(asdict(self.config), indent=2))
+        self.config.save(out / CONFIG_FILE)
         atomic_write_text(out / VOCAB_FILE, json.dumps(list(self.vocab.words)))
         state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
         tmp = out / f".{WEIGHTS_FILE}.tmp"
@@ -244,11 +241,11 @@ class TextMotionEvaluator(nn.Module):
             if not (root / name).is_file():
                 raise CheckpointError(f"{root / name}: missing; an evaluator checkpoint needs "
                                       f"{CONFIG_FILE}, {VOCAB_FILE} and {WEIGHTS_FILE}")
+        config = EvaluatorConfig.load(root / CONFIG_FILE)
         try:
-            config = EvaluatorConfig(**json.loads((root / CONFIG_FILE).read_text()))
             vocab = Vocabulary(tuple(json.loads((root / VOCAB_FILE).read_text())))
         except (ValueError, TypeError) as exc:
-            raise CheckpointError(f"{root}: unreadable evaluator config or vocabulary ({exc})") from None
+            raise CheckpointError(f"{root / VOCAB_FILE}: unreadable evaluator vocabulary ({exc})") from None
         try:
             state = load_file(str(root / WEIGHTS_FILE))
         except (SafetensorError, OSError) as exc:

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..config import Config
 
-@dataclass
-class TransformerDims:
+
+@dataclass(frozen=True)
+class TransformerDims(Config):
     latent_dim: int = 256
     ff_dim: int = 1024
     num_layers: int = 6

@@ -14,11 +14,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
+from ..config import Config, setting
 from ..errors import ShapeError
 from .evaluator import EvaluatorConfig, TextMotionEvaluator, default_device
 from .evaluator_batch import check_features
@@ -27,18 +29,20 @@ from .evaluator_text import build_vocabulary, read_glove
 STD_FLOOR = 1e-3  # per-dim std below this (constant dims) is raised to it
 
 
-@dataclass
-class TrainConfig:
+@dataclass(frozen=True)
+class EvaluatorTrainConfig(Config):
     """Optimisation settings (not saved with the model)."""
 
-    steps: int = 20000
-    batch_size: int = 64
+    owner: ClassVar[str] = "evaluator training"
+
+    steps: int = setting(20000, min=0)
+    batch_size: int = setting(64, min=1)
     lr: float = 1e-4
     weight_decay: float = 1e-4
     temperature: float = 0.1
     grad_clip: float = 1.0
     seed: int = 0
-    min_word_count: int = 1
+    min_word_count: int = setting(1, min=1)
     glove_path: str | None = None  # GloVe text file with config.word_dim-dim vectors; None: learn from scratch
     max_seconds: float | None = None  # stop after this much wall time (s), even before ``steps``
 
@@ -100,7 +104,8 @@ def contrastive_loss(text: torch.Tensor, motion: torch.Tensor, temperature: floa
 
 def train_evaluator(features: Sequence[np.ndarray], captions: Sequence[Sequence[str] | str],
                     labels: Sequence | None = None, *, config: EvaluatorConfig | None = None,
-                    train: TrainConfig | None = None, mean: np.ndarray | None = None, std: np.ndarray | None = None,
+                    train: EvaluatorTrainConfig | None = None, mean: np.ndarray | None = None,
+                    std: np.ndarray | None = None,
                     device: str | torch.device | None = None,
                     progress: Callable[[int, float], None] | None = None) -> tuple[TextMotionEvaluator, list[float]]:
     """Train an evaluator; returns it (in eval mode, on ``device``) and the loss of every step.
@@ -111,7 +116,7 @@ def train_evaluator(features: Sequence[np.ndarray], captions: Sequence[Sequence[
     ``train.max_seconds`` is set, at the first step that ends past that wall time (len(losses) says which).
     """
     config = config or EvaluatorConfig()
-    train = train or TrainConfig()
+    train = train or EvaluatorTrainConfig()
     caps = _check_inputs(features, captions, labels)
     feats = check_features(features, config.feature_dim, config.unit_length, what="training clip")
     if mean is None or std is None:

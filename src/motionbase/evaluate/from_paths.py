@@ -11,13 +11,13 @@ import os
 from collections.abc import Callable, Sequence
 
 from ..errors import CheckpointError, MotionbaseError
-from .run import EvalReport, RunConfig, evaluate
+from .run import EvalReport, EvaluationRunConfig, evaluate
 from .store_data import LABEL_KEYS, captioned_clips
 
 
 def evaluate_paths(store: str | os.PathLike, evaluator: str | os.PathLike | None, *, split: str = "test",
                    tokenizer: str | os.PathLike | None = None, lm: str | os.PathLike | None = None,
-                   config: RunConfig | None = None, label_keys: Sequence[str] = LABEL_KEYS,
+                   config: EvaluationRunConfig | None = None, label_keys: Sequence[str] = LABEL_KEYS,
                    device: str | None = None, progress: Callable[[str], None] | None = None,
                    sampling: dict | None = None, t2m_evaluator: str | os.PathLike | None = None,
                    length_filter: bool | None = None) -> EvalReport:

@@ -28,11 +28,12 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import CheckpointError, MotionbaseError, ShapeError
+from ..config import Config, setting
+from ..errors import CheckpointError, ShapeError
 from ..features.humanml3d import features_to_joints
 from ..features.layout import FeatureLayout
 from .metrics_physics import plausibility
@@ -76,25 +77,23 @@ class MotionEncoder(Protocol):
 
 
 @dataclass(frozen=True)
-class RunConfig:
+class EvaluationRunConfig(Config):
     """How to evaluate. ``replications`` overrides the mode's count (20, or 1 in debug)."""
 
-    mode: str = "no-mm"
-    seed: int = 0
-    replications: int | None = None
-    batch_size: int = R_PRECISION_BATCH
-    diversity_pairs: int | None = None  # None: 300, or T2M-GPT's 100 for 300 clips or fewer (N-1 below 101)
-    mm_texts: int = MM_TEXTS
-    mm_generations: int = MM_GENERATIONS
-    mm_pairs: int = MM_PAIRS
+    owner: ClassVar[str] = "evaluation"
 
-    def __post_init__(self):
-        if self.mode not in MODES:
-            raise MotionbaseError(f"evaluation mode {self.mode!r}; expected one of {', '.join(MODES)}")
-        if self.replications is not None and self.replications < 1:
-            raise MotionbaseError(f"replications={self.replications}; expected at least 1")
+    mode: str = setting("no-mm", choices=MODES)
+    seed: int = 0
+    replications: int | None = setting(None, min=1)
+    batch_size: int = setting(R_PRECISION_BATCH, min=1)
+    diversity_pairs: int | None = setting(None, min=1)  # None: 300, or T2M-GPT's 100 for 300 clips or fewer
+    mm_texts: int = setting(MM_TEXTS, min=1)
+    mm_generations: int = setting(MM_GENERATIONS, min=2)
+    mm_pairs: int = setting(MM_PAIRS, min=1)
+
+    def check(self) -> None:
         if self.mm_generations <= self.mm_pairs:
-            raise MotionbaseError(f"mm_generations={self.mm_generations}; expected more than mm_pairs={self.mm_pairs}")
+            raise self.error(f"mm_generations={self.mm_generations}; expected more than mm_pairs={self.mm_pairs}")
 
     @property
     def times(self) -> int:
@@ -164,7 +163,7 @@ def _finite(emb: np.ndarray, what: str, names: Sequence[str]) -> np.ndarray:
 class _Evaluation:
     """Shared state of one run: clips, caption embeddings, ground-truth embeddings, batching."""
 
-    def __init__(self, evaluator: MotionEncoder, clips: StoreClips, config: RunConfig):
+    def __init__(self, evaluator: MotionEncoder, clips: StoreClips, config: EvaluationRunConfig):
         self.evaluator, self.clips, self.config = evaluator, clips, config
         n = len(clips)
         if n < config.batch_size:
@@ -251,13 +250,13 @@ def _physics(motions: Sequence[np.ndarray], layout: FeatureLayout, fps: float) -
 
 def evaluate(evaluator: MotionEncoder, clips: StoreClips, *, fps: float = 20.0,
              layout: FeatureLayout | None = None, tokenizer=None, generator: MotionGenerator | None = None,
-             config: RunConfig | None = None, progress: Callable[[str], None] | None = None) -> EvalReport:
+             config: EvaluationRunConfig | None = None, progress: Callable[[str], None] | None = None) -> EvalReport:
     """Evaluate the rows (real motion; reconstruction with ``tokenizer``; generated with ``generator``).
 
     ``clips``: captioned clips of the evaluated split (:func:`~.store_data.captioned_clips`), raw features at
     ``fps`` in ``layout`` (default: SMPL-22's 263 features). ``progress(message)`` is called as rows start.
     """
-    config = config or RunConfig()
+    config = config or EvaluationRunConfig()
     layout = layout or FeatureLayout()
     say = progress or (lambda message: None)
     start = time.perf_counter()

@@ -11,7 +11,6 @@ evaluator.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +22,17 @@ from .questions import Arm, LMSizes, TokenizerSizes
 def tokenizer_run_config(method: str, K: int, sizes: TokenizerSizes, seed: int = 0, *,
                          checkpoint_every: int | None = None, log_every: int | None = None):
     """The tokenizer training run of ``method`` at codebook size ``K`` and ``sizes`` (also the sweep's)."""
-    from ..tokenizer.run import DataConfig, RunConfig
-    from ..tokenizer.train import TrainConfig
+    from ..tokenizer.run import TokenizerDataConfig, TokenizerRunConfig
+    from ..tokenizer.train import TokenizerTrainConfig
 
     model = {"codebook_size": K, "width": sizes.width, "depth": sizes.depth}
     if method in ("vq", "rvq"):
         model["code_dim"] = sizes.width  # the paper's VQ: code width = conv width
-    train = TrainConfig(lr=sizes.lr, warmup_steps=sizes.warmup_steps, seed=seed, progress=False,
+    train = TokenizerTrainConfig(lr=sizes.lr, warmup_steps=sizes.warmup_steps, seed=seed, progress=False,
                         checkpoint_every=checkpoint_every or max(1, sizes.steps // 3),
                         log_every=log_every or max(1, sizes.steps // 10), use_accelerate=sizes.device != "cpu")
-    return RunConfig(preset=method, model=model, steps=sizes.steps, train=train,
-                     data=DataConfig(window=sizes.window, batch_size=sizes.batch_size))
+    return TokenizerRunConfig(preset=method, model=model, steps=sizes.steps, train=train,
+                     data=TokenizerDataConfig(window=sizes.window, batch_size=sizes.batch_size))
 
 
 def train_tokenizer_arm(method: str, K: int, sizes: TokenizerSizes, seed: int, store_path: Path, out: Path,
@@ -73,7 +72,7 @@ def shared_evaluator(sizes: LMSizes, store_path: Path, out: Path, given: Path | 
         return out
     from ..data.store import ClipStore
     from ..evaluate.evaluator import evaluator_preset
-    from ..evaluate.evaluator_train import TrainConfig, train_evaluator
+    from ..evaluate.evaluator_train import EvaluatorTrainConfig, train_evaluator
     from ..evaluate.store_data import captioned_clips
 
     clips = captioned_clips(ClipStore.open(store_path), "train")
@@ -83,7 +82,8 @@ def shared_evaluator(sizes: LMSizes, store_path: Path, out: Path, given: Path | 
     config = evaluator_preset("cpu", feature_dim=int(clips.features[0].shape[1]), **dims)
     steps = 2 if tiny else max(300, sizes.steps)
     model, _ = train_evaluator(clips.features, clips.captions, clips.labels, config=config,
-                               train=TrainConfig(steps=steps, batch_size=16 if tiny else 64, lr=1e-3), device="cpu")
+                               train=EvaluatorTrainConfig(steps=steps, batch_size=16 if tiny else 64, lr=1e-3),
+                               device="cpu")
     model.save_pretrained(out)
     return out
 
@@ -99,9 +99,8 @@ def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path,
            device: str | None) -> dict:
     from ..data.store import ClipStore
     from ..evaluate.from_paths import evaluate_paths
-    from ..evaluate.run import RunConfig
-    from ..lm.config import LMConfig, TinyBackboneConfig
-    from ..lm.config import TrainConfig as LMTrain
+    from ..evaluate.run import EvaluationRunConfig
+    from ..lm.config import LMConfig, LMDataConfig, LMTrainConfig, TinyBackboneConfig
     from ..lm.data import caption_corpus, records_from_store
     from ..lm.loading import load_motion_tokenizer
     from ..lm.model import MotionLM
@@ -109,12 +108,13 @@ def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path,
 
     run_dir = out / "run"
     fraction = float(arm.fields.get("train_fraction", 1.0))
-    lm_config = LMConfig(backbone="tiny-gpt2", loss_on=arm.fields.get("loss_on", "whole"),
+    lm_config = LMConfig(backbone="tiny-gpt2",
                          tiny=TinyBackboneConfig(hidden=sizes.hidden, layers=sizes.layers, heads=sizes.heads,
                                                  context=sizes.context, text_vocab_size=320 if sizes.steps <= 2
                                                  else 2000, dropout=0.0))
-    train_cfg = LMTrain(lr=sizes.lr, batch_size=sizes.batch_size, max_steps=sizes.steps, seed=arm.seed,
-                        save_every=max(1, sizes.steps // 3), progress=False, mixed_precision="no")
+    train_cfg = LMTrainConfig(lr=sizes.lr, batch_size=sizes.batch_size, max_steps=sizes.steps, seed=arm.seed,
+                              save_every=max(1, sizes.steps // 3), progress=False, mixed_precision="no",
+                              data=LMDataConfig(loss_on=arm.fields.get("loss_on", "whole")))
     if not (run_dir / RUN_FILE).exists():
         codec, info = load_motion_tokenizer(tok_dir, device)
         view = train_subset(ClipStore.open(store_path), fraction)
@@ -127,7 +127,7 @@ def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path,
         prepare_run(run_dir, lm, records, train_cfg)
     model_dir = train(run_dir)
     report = evaluate_paths(store_path, evaluator, split="test", tokenizer=tok_dir, lm=model_dir, device=device,
-                            config=RunConfig(mode="no-mm", seed=arm.seed, replications=sizes.replications))
+                            config=EvaluationRunConfig(mode="no-mm", seed=arm.seed, replications=sizes.replications))
     gen = next(r for r in report.rows if r.name == "generated")
     real = next(r for r in report.rows if r.name == "real motion")
     r = gen.metrics["r_precision"]
@@ -136,5 +136,6 @@ def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path,
                "fid_ci95": float(gen.metrics["fid"].ci95), "mm_dist": float(gen.metrics["mm_dist"].mean),
                "real_r_precision_top3": float(np.atleast_1d(real.metrics["r_precision"].mean)[2]),
                "test_clips": report.info["clips"], "replications": report.info["replications"]}
-    return {"config": {"lm": asdict(lm_config), "train": asdict(train_cfg), "train_fraction": fraction,
+    return {"config": {"lm": {**lm_config.to_dict(), **train_cfg.data.to_dict()}, "train": train_cfg.to_dict(),
+                       "train_fraction": fraction,
                        "tokenizer": str(tok_dir), "evaluator": str(evaluator)}, "metrics": metrics}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..config import Config
 from ..errors import MotionbaseError
 
 PRESETS = ("tiny", "small", "full")
@@ -30,7 +31,9 @@ NOT_BUILT = {
 
 
 @dataclass(frozen=True)
-class TokenizerSizes:
+class TokenizerSizes(Config):
+    """The tokenizer arms' budget and sizes of an experiment preset."""
+
     steps: int
     width: int
     depth: int
@@ -42,7 +45,9 @@ class TokenizerSizes:
 
 
 @dataclass(frozen=True)
-class LMSizes:
+class LMSizes(Config):
+    """The LM arms' budget and sizes of an experiment preset (and the tokenizer they share)."""
+
     steps: int
     hidden: int
     layers: int

@@ -29,7 +29,7 @@ from ..data.text import first_side
 from ..errors import CheckpointError, MotionbaseError, ShapeError
 from ..io import atomic_output, atomic_write_text
 from .codec import CodecInfo, MotionCodec
-from .config import LMConfig
+from .config import LMDataConfig
 from .prompts import (
     PART_NAMES,
     ROLE_EOS,
@@ -92,8 +92,10 @@ def labels_for(encoded: Encoded, loss_on: str) -> np.ndarray:
 class ExampleSampler:
     """Draws one instruction example (task, caption level, template, crop) for a record."""
 
-    def __init__(self, encoder: InstructionEncoder, config: LMConfig, max_length: int, codes_per_second: float):
+    def __init__(self, encoder: InstructionEncoder, config: LMDataConfig, max_length: int, codes_per_second: float,
+                 canonical_sides: bool = False):
         self.encoder, self.config, self.max_length, self.cps = encoder, config, max_length, codes_per_second
+        self.canonical_sides = canonical_sides
 
     def tasks_for(self, record: MotionRecord) -> tuple[list[str], np.ndarray]:
         """Tasks ``record`` can serve and their normalised weights (may be empty)."""
@@ -109,7 +111,7 @@ class ExampleSampler:
         """The captions ``task`` may use: all of them, or only those in the canonical side
         (:attr:`LMConfig.canonical_sides`) where the text conditions the motion."""
         caps = record.captions
-        if not self.config.canonical_sides or task not in TEXT_CONDITIONED:
+        if not self.canonical_sides or task not in TEXT_CONDITIONED:
             return caps
         return Captions([c for c in caps.whole if first_side(c) != "left"],
                         {k: v for k, v in caps.parts.items() if first_side(v) != "left"})
@@ -205,18 +207,22 @@ class InstructionDataset(torch.utils.data.Dataset):
     step are dropped (``dropped`` counts them). Call :meth:`set_epoch` so each epoch draws anew.
     """
 
-    def __init__(self, records: Sequence[MotionRecord], encoder: InstructionEncoder, config: LMConfig,
-                 max_length: int, codes_per_second: float, seed: int = 0):
+    def __init__(self, records: Sequence[MotionRecord], encoder: InstructionEncoder, config: LMDataConfig,
+                 max_length: int, codes_per_second: float, seed: int = 0, *, canonical_sides: bool = False):
         self.records = [r for r in records if len(r.codes) >= 1]
         self.dropped = len(records) - len(self.records)
         if not self.records:
             raise MotionbaseError(f"no trainable clips: all {len(records)} record(s) have zero motion time steps")
-        self.sampler = ExampleSampler(encoder, config, max_length, codes_per_second)
+        self.sampler = ExampleSampler(encoder, config, max_length, codes_per_second, canonical_sides)
         self.loss_on, self.seed, self.epoch = config.loss_on, seed, 0
 
     @classmethod
-    def for_lm(cls, records: Sequence[MotionRecord], lm: MotionLM, seed: int = 0) -> InstructionDataset:
-        return cls(records, lm.encoder, lm.config, lm.max_length, lm.codec.codes_per_second, seed)
+    def for_lm(cls, records: Sequence[MotionRecord], lm: MotionLM, data: LMDataConfig | None = None,
+               seed: int = 0) -> InstructionDataset:
+        """The examples of ``records`` for ``lm`` drawn as ``data`` says (default: :class:`LMDataConfig`'s)."""
+        data = data or LMDataConfig()
+        return cls(records, lm.encoder, data, lm.example_length(data), lm.codec.codes_per_second, seed,
+                   canonical_sides=lm.config.canonical_sides)
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)

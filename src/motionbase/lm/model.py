@@ -30,7 +30,7 @@ import torch
 
 from ..errors import CheckpointError, MotionbaseError
 from .codec import CodecInfo
-from .config import LMConfig, TinyBackboneConfig, from_dict, paper_lr, to_dict
+from .config import LMConfig, LMDataConfig, TinyBackboneConfig, paper_lr
 from .loading import check_backbone_weights
 from .prompts import InstructionEncoder
 from .text_tokenizer import ensure_pad, first_line, load_text_tokenizer, train_bpe
@@ -60,7 +60,6 @@ class MotionLM:
         corpus: caption texts; trains the text tokenizer of a tiny backbone (unless ``text_tokenizer``
             is given) and counts token frequencies for ``vocab_mode="reuse"`` (unless ``reuse_corpus``).
         """
-        config.validate()
         corpus = list(corpus) if corpus is not None else None
         tokenizer = text_tokenizer
         backbone = None
@@ -98,10 +97,9 @@ class MotionLM:
                 return value
         raise MotionbaseError(f"backbone {type(self.backbone).__name__}: its config states no context length")
 
-    @property
-    def max_length(self) -> int:
-        """Tokens per training example: ``config.max_length`` capped at the context."""
-        return min(self.config.max_length or self.context_length, self.context_length)
+    def example_length(self, data: LMDataConfig) -> int:
+        """Tokens per training example: ``data.max_length`` capped at the context."""
+        return min(data.max_length or self.context_length, self.context_length)
 
     @property
     def text_vocab_size(self) -> int:
@@ -141,7 +139,7 @@ class MotionLM:
         try:
             self.backbone.save_pretrained(tmp, state_dict=state_dict)
             self.tokenizer.save_pretrained(tmp)
-            record = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "config": to_dict(self.config),
+            record = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "config": self.config.to_dict(),
                       "codec": self.codec.to_dict(), "vocab": self.vocab.to_dict()}
             (tmp / LM_FILE).write_text(json.dumps(record))
             replace_dir(tmp, path)
@@ -157,7 +155,7 @@ class MotionLM:
 
         root = Path(path)
         record = read_lm_record(root)
-        config = from_dict(LMConfig, record["config"], f"{root / LM_FILE}: config")
+        config = LMConfig.from_dict(record["config"], source=f"{root / LM_FILE}: config")
         saved = CodecInfo.from_dict(record["codec"])
         if codec is not None:
             saved.check_matches(codec, f"LM checkpoint {root}", check_hash=check_hash)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import Config
 from ..errors import CheckpointError
 
 MAP_FILE = "prompt_map.safetensors"
@@ -33,7 +34,7 @@ _WORD = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True)
-class PromptMapConfig:
+class PromptMapConfig(Config):
     min_similarity: float = 0.55  # cosine below which the prompt is left as typed
 
 

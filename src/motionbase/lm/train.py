@@ -3,7 +3,7 @@
 A run directory is self-contained, so every process of a distributed launch (and a resumed run)
 starts from the same files::
 
-    run.json          the TrainConfig (written by prepare_run)
+    run.json          the LMTrainConfig (written by prepare_run)
     base/             the MotionLM before training (vocabulary added or reused, tokenizer included)
     records.npz       the training records: motion codes + captions (see motionbase.lm.data)
     checkpoints/step-00000100/   accelerate state (model, optimizer, RNG, scheduler) + trainer_state.json
@@ -34,9 +34,9 @@ import torch
 
 from ..errors import CheckpointError, MotionbaseError
 from ..io import atomic_write_text
-from .config import LoRAConfig, TrainConfig, from_dict, to_dict
+from .config import LMTrainConfig, LoRAConfig, legacy_data
 from .data import Collator, InstructionDataset, MotionRecord, load_records, save_records
-from .model import MotionLM
+from .model import MotionLM, read_lm_record
 from .vocab import MotionVocab
 
 RUN_FILE = "run.json"
@@ -61,13 +61,12 @@ class TrainerState:
 
 
 def prepare_run(run_dir: str | os.PathLike, lm: MotionLM, records: Sequence[MotionRecord],
-                config: TrainConfig) -> Path:
+                config: LMTrainConfig) -> Path:
     """Write ``run.json``, ``base/`` and ``records.npz`` of a new run into ``run_dir``.
 
     Refuses a directory that already holds a run (resume it with :func:`train` instead).
     """
     run = Path(run_dir)
-    config.validate()
     if (run / RUN_FILE).exists():
         raise MotionbaseError(f"{run}: already holds a training run; resume it (train) or choose a new --out")
     if not records:
@@ -75,19 +74,22 @@ def prepare_run(run_dir: str | os.PathLike, lm: MotionLM, records: Sequence[Moti
     run.mkdir(parents=True, exist_ok=True)
     lm.save_pretrained(run / BASE_DIR)
     save_records(run / RECORDS_FILE, records)
-    _write_json(run / RUN_FILE, {"format": "motionbase-lm-run", "version": 1, "train": to_dict(config)})
+    _write_json(run / RUN_FILE, {"format": "motionbase-lm-run", "version": 1, "train": config.to_dict()})
     return run
 
 
-def read_run_config(run_dir: str | os.PathLike) -> TrainConfig:
+def read_run_config(run_dir: str | os.PathLike) -> LMTrainConfig:
     path = Path(run_dir) / RUN_FILE
     if not path.is_file():
         raise CheckpointError(f"{path}: missing; is {run_dir} a run directory made by prepare_run?")
     data = json.loads(path.read_text())
-    return from_dict(TrainConfig, data.get("train", {}), f"{path}: train").validate()
+    train = data.get("train", {})
+    if isinstance(train, dict) and "data" not in train:  # a run started before the model/training split:
+        train = {**train, "data": legacy_data(read_lm_record(Path(run_dir) / BASE_DIR).get("config", {}))}
+    return LMTrainConfig.from_dict(train, source=f"{path}: train")
 
 
-def train(run_dir: str | os.PathLike, config: TrainConfig | None = None) -> Path:
+def train(run_dir: str | os.PathLike, config: LMTrainConfig | None = None) -> Path:
     """Train the run in ``run_dir`` (resuming from its newest checkpoint); return the ``model/`` path.
 
     ``config`` overrides ``run.json`` (e.g. a larger ``max_steps`` to train on).
@@ -97,7 +99,7 @@ def train(run_dir: str | os.PathLike, config: TrainConfig | None = None) -> Path
     from transformers import get_scheduler
 
     run = Path(run_dir)
-    cfg = (config or read_run_config(run)).validate()
+    cfg = config or read_run_config(run)
     accelerator = Accelerator(gradient_accumulation_steps=cfg.grad_accum, mixed_precision=_mixed_precision(cfg),
                               dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True))
     set_seed(cfg.seed)
@@ -111,7 +113,7 @@ def train(run_dir: str | os.PathLike, config: TrainConfig | None = None) -> Path
         if cfg.gradient_checkpointing:
             model.enable_input_require_grads()
 
-    dataset = InstructionDataset.for_lm(load_records(run / RECORDS_FILE), lm, seed=cfg.seed)
+    dataset = InstructionDataset.for_lm(load_records(run / RECORDS_FILE), lm, cfg.data, seed=cfg.seed)
     loader = torch.utils.data.DataLoader(dataset, batch_size=cfg.batch_size, shuffle=True,
                                          collate_fn=Collator(lm.tokenizer.pad_token_id), num_workers=cfg.num_workers)
     lr = cfg.lr if cfg.lr is not None else lm.default_lr
@@ -173,7 +175,7 @@ def apply_lora(model, vocab: MotionVocab, lora: LoRAConfig):
     except ImportError:
         raise MotionbaseError("LoRA needs the 'peft' package (pip install peft)") from None
     cfg = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, task_type="CAUSAL_LM",
-                     target_modules=lora.target_modules or "all-linear",
+                     target_modules=list(lora.target_modules) if lora.target_modules else "all-linear",
                      trainable_token_indices=sorted(set(vocab.all_ids.tolist())))
     return get_peft_model(model, cfg)
 
@@ -287,7 +289,7 @@ class _Log:
         return loss
 
 
-def _mixed_precision(cfg: TrainConfig) -> str | None:
+def _mixed_precision(cfg: LMTrainConfig) -> str | None:
     if cfg.mixed_precision != "auto":
         return cfg.mixed_precision
     if os.environ.get("ACCELERATE_MIXED_PRECISION"):

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import Config
 from ..errors import CheckpointError, ShapeError
 from ..io import atomic_output
 from .video import require
@@ -30,7 +31,7 @@ NUM_BODY = 22  # pelvis + 21 body joints, SMPL-X's first 22 joints = SMPL-22's o
 
 
 @dataclass(frozen=True)
-class SmplxFitConfig:
+class SmplxFitConfig(Config):
     num_betas: int = 10
     gender: str = "neutral"  # used when the model path is a folder (SMPLX_<GENDER>.npz)
     steps: int = 4  # L-BFGS rounds: orientation and translation first, then everything (restarted)

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from ..config import Config
 from ..errors import ShapeError
 from ..skeleton import SMPL22, Skeleton
 
 
 @dataclass(frozen=True)
-class CleanConfig:
+class CleanConfig(Config):
     """Thresholds and filter widths (seconds are converted with the track's frame rate)."""
 
     min_conf: float = 0.5  # a key joint counts as seen at this confidence (MediaPipe visibility)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import Config
 from .video import require_cv2
 
 
@@ -60,7 +61,7 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float = 0.45) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class DetectConfig:
+class DetectConfig(Config):
     """HOG settings (OpenCV's defaults for ``detectMultiScale``) and post-processing thresholds."""
 
     win_stride: int = 8  # pixels between detection windows

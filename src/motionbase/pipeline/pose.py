@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import Config
 from ..errors import MotionbaseError
 from .video import require, require_cv2
 
@@ -33,7 +34,7 @@ def require_mediapipe():
 
 
 @dataclass(frozen=True)
-class PoseConfig:
+class PoseConfig(Config):
     crop_px: int = 256  # side of the square crop given to MediaPipe (its landmark model's input size)
     margin: float = 1.3  # crop side = margin * the longer side of the person's box
     recentre: float = 0.15  # move the crop when the box centre drifts this fraction of the crop side

@@ -26,10 +26,12 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 from ..clip import Clip, ClipMeta
+from ..config import Config, setting
 from ..errors import FormatError, MotionbaseError
 from ..skeleton import SMPL22
 from ..skeleton.resample import resample_positions
@@ -49,20 +51,25 @@ STAGES = ("decode", "detect", "pose", "lift_clean", "refine", "caption", "body_m
 
 
 @dataclass(frozen=True)
-class PipelineConfig:
+class PipelineConfig(Config):
     """Everything a worker needs to turn one input into clips (picklable; the same on every worker)."""
 
-    fps: float = 20.0  # frame rate of the stored clips
-    detect_every_s: float = 1.0  # run the person detector this often; the pose model tracks in between
+    owner: ClassVar[str] = "pipeline"
+
+    fps: float = setting(20.0, above=0.0)  # frame rate of the stored clips
+    # run the person detector this often; the pose model tracks in between
+    detect_every_s: float = setting(1.0, above=0.0)
     max_miss_s: float = 0.5  # a track ends after this long without a pose
     cut_min_s: float = 10.0  # sub-clip durations (paper A.1)
     cut_max_s: float = 60.0
     seed: int = 0
-    max_seconds: float | None = None  # process only the first seconds of each video (previews, tests)
+    # process only the first seconds of each video (previews, tests)
+    max_seconds: float | None = setting(None, above=0.0)
     hfov_deg: float = 60.0  # assumed horizontal field of view of every camera
-    up: str = "auto"  # "auto": from people and floor (videos; images are level) | "level": camera held level
+    # "auto": from people and floor (videos; images are level) | "level": camera held level
+    up: str = setting("auto", choices=("auto", "level"))
     ground_depth: bool = True  # calibrate the floor from the people on it, depth from foot contact (.ground)
-    static_frames: int = 64  # an image becomes a clip of this many identical frames (paper A.1)
+    static_frames: int = setting(64, min=2)  # an image becomes a clip of this many identical frames (paper A.1)
     keep_crops_s: float = 0.0  # keep a person crop this often for the captioner (0: none)
     source: str = ""  # clip source ("" -> "video" or "image")
     subset: str | None = None  # clip subset (None -> the input's folder name)
@@ -79,14 +86,8 @@ class PipelineConfig:
     cleanup: CleanupConfig = CleanupConfig()
     quality: QualityConfig = QualityConfig()
 
-    def __post_init__(self):
+    def check(self) -> None:
         check_mode(self.refine)
-        if self.up not in ("auto", "level"):
-            raise MotionbaseError(f"pipeline: up must be 'auto' or 'level', got {self.up!r}")
-        if not (self.fps > 0 and self.detect_every_s > 0 and self.static_frames >= 2
-                and (self.max_seconds is None or self.max_seconds > 0)):
-            raise MotionbaseError("pipeline: fps, detect_every_s and max_seconds must be positive and "
-                                  "static_frames at least 2")
 
 
 @dataclass

@@ -25,11 +25,12 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from ..config import Config
 from .detect import iou_matrix, overlap_of_smaller
 
 
 @dataclass(frozen=True)
-class TrackConfig:
+class TrackConfig(Config):
     match_iou: float = 0.3  # a detection continues a track at this IoU with the track's predicted box
     new_overlap: float = 0.5  # a detection covering this much of a live track (or vice versa) starts none
     duplicate_iou: float = 0.6  # two live tracks overlapping this much: the younger one ends

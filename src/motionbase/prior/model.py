@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
+from ..config import Config, setting
 from ..errors import CheckpointError, MotionbaseError, ShapeError
 from .canon import fill_missing, from_canonical, to_canonical, window_frame
 
@@ -29,23 +31,21 @@ class PriorUnavailable(MotionbaseError):
     """No motion prior could be loaded (not shipped in this install, or an incomplete checkpoint)."""
 
 
-@dataclass
-class PriorConfig:
-    hidden: int = 96
+@dataclass(frozen=True)
+class PriorConfig(Config):
+    """The prior network's sizes and its inference-time finishing (saved under "config" in config.json)."""
+
+    owner: ClassVar[str] = "motion prior"
+
+    hidden: int = setting(96, min=1)
     dilations: tuple[int, ...] = (1, 2, 4, 8, 1, 2, 4, 8)
-    kernel: int = 5
-    window: int = 64  # frames at 20 fps
+    kernel: int = setting(5, min=1, odd=True)
+    window: int = setting(64, min=1)  # frames at 20 fps
     fps: float = 20.0
     # finishing of the network's output (inference only): light Gaussian smoothing, one length per bone
     finish_sigma_root_s: float = 0.1
     finish_sigma_pose_s: float = 0.06
     finish_rigid_bones: bool = True
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "PriorConfig":
-        data = dict(data)
-        data["dilations"] = tuple(data.get("dilations", cls.dilations))
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 class _Block(nn.Module):
@@ -183,7 +183,7 @@ class MotionPrior:
         d.mkdir(parents=True, exist_ok=True)
         with atomic_output(d / WEIGHTS) as tmp:
             save_file({k: t.contiguous() for k, t in self.net.state_dict().items()}, str(tmp))
-        cfg = {"config": asdict(self.config), "meta": self.meta}
+        cfg = {"config": self.config.to_dict(), "meta": self.meta}
         with atomic_output(d / CONFIG) as tmp:
             Path(tmp).write_text(json.dumps(cfg, indent=1))
 
@@ -200,7 +200,7 @@ class MotionPrior:
                 raise PriorUnavailable(f"{d / WEIGHTS}: a Git LFS pointer, not weights; run `git lfs pull`")
         try:
             data = json.loads((d / CONFIG).read_text())
-            net = PriorNet(PriorConfig.from_dict(data["config"]))
+            net = PriorNet(PriorConfig.from_dict(data["config"], source=f"{d / CONFIG}: config"))
             net.load_state_dict(load_file(str(d / WEIGHTS)))
         except (ValueError, KeyError, RuntimeError, TypeError) as exc:
             raise CheckpointError(f"{d}: motion prior checkpoint does not load ({str(exc).splitlines()[0]})") from None

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import ClassVar
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
+from ..config import Config, setting
 from ..skeleton.definition import get_skeleton
 from ..skeleton.resample import resample_positions
 from .model import MotionPrior, PriorConfig, PriorNet, prepare_window
@@ -23,10 +25,15 @@ from .noise import NoiseModel, corrupt
 MIRROR = list(get_skeleton("smpl22").mirror)
 
 
-@dataclass
-class TrainConfig:
-    steps: int = 2000
-    batch: int = 32
+@dataclass(frozen=True)
+class PriorTrainConfig(Config):
+    """Training of the motion prior: steps, batch, augmentation ranges and noise strength (not saved with the
+    model's ``config``; recorded in its ``meta``)."""
+
+    owner: ClassVar[str] = "prior training"
+
+    steps: int = setting(2000, min=1)
+    batch: int = setting(32, min=1)
     lr: float = 2e-3
     seed: int = 0
     speed: tuple[float, float] = (0.7, 1.4)  # retiming factor range
@@ -36,10 +43,10 @@ class TrainConfig:
     hop_fraction: float = 0.3  # windows given a ballistic hop (Bandai has no jumps; vertical motion is real)
     hop_seconds: tuple[float, float] = (0.3, 0.7)  # flight time; peak height g t^2 / 8 = 0.11 .. 0.6 m
     vel_weight: float = 1.0
-    save_every: int = 100
+    save_every: int = setting(100, min=1)
 
 
-def augment(clip: np.ndarray, window: int, rng: np.random.Generator, cfg: TrainConfig) -> np.ndarray:
+def augment(clip: np.ndarray, window: int, rng: np.random.Generator, cfg: PriorTrainConfig) -> np.ndarray:
     """A random ``window``-frame piece of ``clip`` (20 fps), retimed, mirrored, rotated, scaled."""
     speed = rng.uniform(*cfg.speed)
     need = int(np.ceil(window * speed)) + 2
@@ -67,7 +74,7 @@ def augment(clip: np.ndarray, window: int, rng: np.random.Generator, cfg: TrainC
 
 
 def make_batch(clips: list[np.ndarray], noise: NoiseModel, window: int, rng: np.random.Generator,
-               cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+               cfg: PriorTrainConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(inputs (B, W, 88), filled canonical noisy joints (B, W, 66), clean canonical targets (B, W, 66))."""
     xs, bases, ys = [], [], []
     for _ in range(cfg.batch):
@@ -85,7 +92,7 @@ def make_batch(clips: list[np.ndarray], noise: NoiseModel, window: int, rng: np.
 
 
 def train_prior(clips: list[np.ndarray], noise: NoiseModel, out: Path, *, config: PriorConfig = PriorConfig(),
-                train: TrainConfig = TrainConfig(), meta: dict | None = None) -> MotionPrior:
+                train: PriorTrainConfig = PriorTrainConfig(), meta: dict | None = None) -> MotionPrior:
     """Train (or resume) a prior on clean 20 fps ``clips``; checkpoints in ``out``; returns the prior."""
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(train.seed)
@@ -98,8 +105,8 @@ def train_prior(clips: list[np.ndarray], noise: NoiseModel, out: Path, *, config
         resumed = MotionPrior.from_pretrained(out)
         net = resumed.net.train()
         history = resumed.meta.get("train_config_history", [])
-        if resumed.meta.get("train_config") != json.loads(json.dumps(asdict(train))):
-            history.append({"from_step": step, "train_config": asdict(train)})
+        if resumed.meta.get("train_config") != train.to_dict():
+            history.append({"from_step": step, "train_config": train.to_dict()})
         meta = dict(meta or {}, train_config_history=history)
     opt = torch.optim.AdamW(net.parameters(), lr=train.lr, weight_decay=1e-4)
     sched = lambda s: train.lr * min(1.0, (s + 1) / 50) * 0.5 * (1 + np.cos(np.pi * s / train.steps))  # noqa: E731
@@ -111,7 +118,7 @@ def train_prior(clips: list[np.ndarray], noise: NoiseModel, out: Path, *, config
 
     def save():
         meta_all = dict(meta or {}, steps=step, train_seconds=round(seconds + time.time() - t0, 1),
-                        train_config=asdict(train))
+                        train_config=train.to_dict())
         MotionPrior(net, meta_all).save_pretrained(out)
         net.train()
         state_file.write_text(json.dumps({"step": step, "seconds": seconds + time.time() - t0,

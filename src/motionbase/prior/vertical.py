@@ -18,9 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, median_filter
 
+from ..config import Config
+
 
 @dataclass(frozen=True)
-class VerticalConfig:
+class VerticalConfig(Config):
     sigma_s: float = 0.1  # smoothing of the root heights compared (removes white jitter)
     baseline_s: float = 2.5  # rolling median window: the local standing height
     low_m: float = 0.05  # excursion above which the input is trusted (3x the measured vertical noise)

@@ -1,7 +1,7 @@
 """Motion tokenizers: features (B, T, D) -> codes (B, T/α, S) -> features.
 
 See docs/TOKENIZERS.md for the methods (VQ, RVQ, 1D-LFQ, 2D-LFQ, FSQ) and their losses. Training and evaluation on
-a clip store: :mod:`.run` (``RunConfig``, ``train_from_store``), :mod:`.windows` (stats, seeded windows),
+a clip store: :mod:`.run` (``TokenizerRunConfig``, ``train_from_store``), :mod:`.windows` (stats, seeded windows),
 :mod:`.evaluate` (``evaluate_tokenizer``), :mod:`.perceptual` (the perceptual-loss encoder), :mod:`.train` (the loop).
 """
 

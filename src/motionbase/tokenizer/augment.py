@@ -23,24 +23,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import Config
 from ..errors import ShapeError
 from ..features.layout import FeatureLayout
 from ..features.mirror import mirror_features
 
 
 @dataclass(frozen=True)
-class AugmentConfig:
+class AugmentConfig(Config):
     """mirror_prob: probability that a window is mirrored; speed_range: (low, high) — each window's speed factor is
     drawn log-uniformly from it ((1, 1): no re-timing)."""
 
     mirror_prob: float = 0.0
     speed_range: tuple[float, float] = (1.0, 1.0)
 
-    def __post_init__(self):
+    def check(self) -> None:
         object.__setattr__(self, "speed_range", tuple(float(v) for v in self.speed_range))
         lo, hi = self.speed_range
         if not (0.0 <= self.mirror_prob <= 1.0) or not (0 < lo <= hi):
-            raise ValueError(f"augmentation needs 0 <= mirror_prob <= 1 and 0 < speed low <= high, got "
+            raise self.error(f"augmentation needs 0 <= mirror_prob <= 1 and 0 < speed low <= high, got "
                              f"mirror_prob={self.mirror_prob}, speed_range={self.speed_range}")
 
     @property

@@ -5,19 +5,16 @@
 per frame component). The paper's five tokenizers are :data:`PRESETS`: ``vq``, ``rvq``, ``lfq1d``, ``lfq2d``
 (the paper's "2D-LFQ") and ``fsq``; other combinations (2D-FSQ, 2D-VQ) are valid ablations.
 
-Units: ``fps`` in frames/s of the *feature rows*; ``alpha`` is the temporal downsampling (a power of two);
-loss weights are dimensionless multipliers of the terms documented in :mod:`motionbase.tokenizer.losses`.
+Units: ``fps`` in frames/s of the *feature rows*; ``alpha`` is the temporal downsampling (a power of two).
+The loss weights are training settings (:class:`TokenizerLossConfig`), not part of the model.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import ClassVar
 
-from ..errors import CheckpointError
-from ..io import atomic_write_text
+from ..config import Config, ConfigError, build, setting
 from ..quantize.base import log2_exact
 from ..quantize.lfq import BATCH_ENTROPY_MODES
 
@@ -26,107 +23,57 @@ ENCODERS = ("1d", "2d")
 GROUPINGS = ("feature", "body")
 CONFIG_VERSION = 1
 
-
-class JsonConfig:
-    """JSON files for frozen config dataclasses: ``to_dict`` / ``from_dict`` / ``save`` / ``load``, with one-line
-    :class:`CheckpointError` messages for unreadable files, unknown keys, another ``config_version`` or invalid
-    values. JSON lists become tuples."""
-
-    owner: ClassVar[str] = "model"   # names the config in messages: "<owner> config"
-    version: ClassVar[int] = 1
-
-    def to_dict(self) -> dict:
-        d = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}  # type: ignore[call-overload]
-        return {"config_version": self.version, **d}
-
-    @classmethod
-    def from_dict(cls, d: dict, *, source: str = "<dict>"):
-        d = dict(d)
-        version = d.pop("config_version", cls.version)
-        if version != cls.version:
-            raise CheckpointError(f"{source}: config_version {version}, expected {cls.version}")
-        unknown = sorted(set(d) - {f.name for f in fields(cls)})  # type: ignore[arg-type]
-        if unknown:
-            raise CheckpointError(f"{source}: unknown {cls.owner} config keys {unknown}")
-        d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
-        try:
-            return cls(**d)
-        except (TypeError, ValueError) as exc:
-            raise CheckpointError(f"{source}: invalid {cls.owner} config: {exc}") from None
-
-    def save(self, path: str | Path) -> None:
-        atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
-
-    @classmethod
-    def load(cls, path: str | Path):
-        path = Path(path)
-        try:
-            d = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise CheckpointError(f"{path}: missing (a {cls.owner} checkpoint needs config.json)") from None
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
-        if not isinstance(d, dict):
-            raise CheckpointError(f"{path}: expected a JSON object")
-        return cls.from_dict(d, source=str(path))
+# Keys that old (before the model/training split) config.json files carried: training settings, now in
+# :class:`TokenizerLossConfig` (inside the training config). A checkpoint's config.json drops them on load.
+# The same for the perceptual encoder: its training noise, now :class:`DenoisingConfig`.
+NOISE_KEYS = ("noise_std", "frame_dropout")
+LOSS_KEYS = ("feature_loss_weight", "joint_loss_weight", "joint_velocity_loss_weight", "trajectory_loss_weight",
+             "commitment_weight", "entropy_weight", "entropy_gamma", "perceptual_weight", "perceptual_encoder")
 
 
 @dataclass(frozen=True)
-class TokenizerConfig(JsonConfig):
+class TokenizerConfig(Config):
+    """What rebuilds a tokenizer: data layout, encoder/decoder and quantizer (a checkpoint's ``config.json``).
+    Loss weights are training settings: :class:`TokenizerLossConfig`."""
+
     owner: ClassVar[str] = "tokenizer"
     version: ClassVar[int] = CONFIG_VERSION
+    dropped: ClassVar[tuple[str, ...]] = LOSS_KEYS  # old checkpoints carried the loss weights: not the model's
 
     # what
-    method: str = "lfq"
-    encoder: str = "2d"
-    feature_dim: int = 263
+    method: str = setting("lfq", choices=METHODS)
+    encoder: str = setting("2d", choices=ENCODERS)
+    feature_dim: int = setting(263, min=1)
     skeleton: str = "smpl22"
-    fps: float = 20.0
+    fps: float = setting(20.0, min=1e-9)
     # encoder / decoder (T2M-GPT's defaults)
     alpha: int = 4
-    width: int = 512
-    depth: int = 3
-    dilation_growth: int = 3
-    grouping: str = "feature"          # 2d only: "feature" (the paper's components) or "body" (our parts)
-    part_kernel: int = 3               # 2d only: conv kernel across components (1 = components never mix)
+    width: int = setting(512, min=1)
+    depth: int = setting(3, min=1)
+    dilation_growth: int = setting(3, min=1)
+    grouping: str = setting("feature", choices=GROUPINGS)  # 2d only: "feature" (the paper's components) or "body"
+    part_kernel: int = setting(3, min=1, odd=True)  # 2d only: conv kernel across components (1 = never mix)
     # quantizer
-    codebook_size: int = 16384         # K (LFQ: a power of two; FSQ: target size, see fsq_levels)
-    code_dim: int = 512                # VQ / RVQ code vector width (LFQ: log2 K, FSQ: len(levels))
-    num_quantizers: int = 6            # RVQ
-    quantize_dropout_prob: float = 0.2  # RVQ
+    codebook_size: int = setting(16384, min=1)  # K (LFQ: a power of two; FSQ: target size, see fsq_levels)
+    code_dim: int = setting(512, min=1)         # VQ / RVQ code vector width (LFQ: log2 K, FSQ: len(levels))
+    num_quantizers: int = setting(6, min=1)     # RVQ
+    quantize_dropout_prob: float = setting(0.2, min=0.0, max=1.0)  # RVQ
     ema_decay: float = 0.99            # VQ / RVQ
     kmeans_init: bool = True           # VQ / RVQ
     dead_code_threshold: float = 2.0   # VQ / RVQ: EMA usage below which a code is reset
     fsq_levels: tuple[int, ...] | None = None
     lfq_inv_temperature: float = 100.0
-    entropy_gamma: float = 1.0         # LFQ: weight of the batch entropy inside the entropy penalty
-    batch_entropy: str = "auto"        # LFQ: "auto" | "exact" | "per_bit"
-    # loss weights
-    feature_loss_weight: float = 1.0
-    joint_loss_weight: float = 1.0
-    joint_velocity_loss_weight: float = 1.0
-    trajectory_loss_weight: float = 0.0  # root trajectory integrated over the window (m); see tokenizer.losses
-    commitment_weight: float = 0.02
-    entropy_weight: float = 0.1
-    perceptual_weight: float = 0.0
-    perceptual_encoder: str | None = None  # training only: a PerceptualEncoder checkpoint directory (frozen)
+    batch_entropy: str = setting("auto", choices=BATCH_ENTROPY_MODES)  # LFQ: "auto" | "exact" | "per_bit"
 
-    def __post_init__(self):
+    def check(self) -> None:
         if self.fsq_levels is not None:
             object.__setattr__(self, "fsq_levels", tuple(int(v) for v in self.fsq_levels))
-        for name, allowed in (("method", METHODS), ("encoder", ENCODERS), ("grouping", GROUPINGS),
-                              ("batch_entropy", BATCH_ENTROPY_MODES)):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name}={getattr(self, name)!r}; expected one of {allowed}")
-        log2_exact(self.alpha, "alpha")
-        for name in ("feature_dim", "width", "depth", "dilation_growth", "codebook_size", "code_dim",
-                     "num_quantizers", "part_kernel"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.part_kernel % 2 == 0:
-            raise ValueError(f"part_kernel must be odd, got {self.part_kernel}")
-        if self.method == "lfq":
-            log2_exact(self.codebook_size, "LFQ codebook_size")
+        try:
+            log2_exact(self.alpha, "alpha")
+            if self.method == "lfq":
+                log2_exact(self.codebook_size, "LFQ codebook_size")
+        except ValueError as exc:
+            raise self.error(str(exc)) from None
 
     @property
     def name(self) -> str:
@@ -137,8 +84,40 @@ class TokenizerConfig(JsonConfig):
     def down_stages(self) -> int:
         return log2_exact(self.alpha, "alpha")
 
-    def replace(self, **changes) -> TokenizerConfig:
-        return replace(self, **changes)
+
+@dataclass(frozen=True)
+class TokenizerLossConfig(Config):
+    """Weights of the tokenizer's loss terms (dimensionless multipliers of the terms documented in
+    :mod:`motionbase.tokenizer.losses`) and the frozen perceptual encoder it compares with: training settings,
+    part of :class:`~motionbase.tokenizer.train.TokenizerTrainConfig`, never of a checkpoint's config.json."""
+
+    owner: ClassVar[str] = "tokenizer loss"
+
+    feature_loss_weight: float = setting(1.0, min=0.0)
+    joint_loss_weight: float = setting(1.0, min=0.0)
+    joint_velocity_loss_weight: float = setting(1.0, min=0.0)
+    trajectory_loss_weight: float = setting(0.0, min=0.0)  # root trajectory integrated over the window (m)
+    commitment_weight: float = setting(0.02, min=0.0)
+    entropy_weight: float = setting(0.1, min=0.0)
+    entropy_gamma: float = 1.0         # LFQ: weight of the batch entropy inside the entropy penalty
+    perceptual_weight: float = setting(0.0, min=0.0)
+    perceptual_encoder: str | None = None  # a PerceptualEncoder checkpoint directory (frozen)
+
+
+@dataclass(frozen=True)
+class DenoisingConfig(Config):
+    """How the perceptual encoder's inputs are corrupted in training (a denoising autoencoder): Gaussian noise on
+    the normalised features (std units) and the probability that a whole frame is zeroed. Training settings, part
+    of :class:`~motionbase.tokenizer.train.TokenizerTrainConfig`, never of the encoder's config.json."""
+
+    owner: ClassVar[str] = "denoising"
+
+    noise_std: float = setting(0.2, min=0.0)
+    frame_dropout: float = setting(0.1, min=0.0)  # < 1
+
+    def check(self) -> None:
+        if not self.frame_dropout < 1:
+            raise self.error(f"frame_dropout={self.frame_dropout!r}: expected less than 1")
 
 
 PRESETS: dict[str, dict] = {
@@ -157,5 +136,5 @@ PRESETS: dict[str, dict] = {
 def preset(name: str, **overrides) -> TokenizerConfig:
     """The named paper configuration (:data:`PRESETS`), with ``overrides`` applied."""
     if name not in PRESETS:
-        raise ValueError(f"unknown tokenizer preset {name!r}; expected one of {sorted(PRESETS)}")
-    return TokenizerConfig(**{**PRESETS[name], **overrides})
+        raise ConfigError(f"unknown tokenizer preset {name!r}; expected one of {sorted(PRESETS)}")
+    return build(TokenizerConfig, f"tokenizer preset {name!r}", **{**PRESETS[name], **overrides})

@@ -35,7 +35,7 @@ from ..errors import CheckpointError
 from ..features.humanml3d import features_to_joints, recover_root
 from ..features.layout import FeatureLayout
 from ..skeleton import get_skeleton
-from .config import TokenizerConfig
+from .config import TokenizerConfig, TokenizerLossConfig
 from .model import MotionTokenizer, TokenizerOutput
 
 
@@ -71,23 +71,25 @@ def trajectory_error(recon: Tensor, target: Tensor, mask: Tensor | None, layout:
 class TokenizerLoss:
     """Weighted tokenizer loss for one config; call as ``loss(model, output, mask) -> (total, terms)``.
 
-    ``perceptual``: a motion encoder taking raw features (B, T, D); it is frozen here. Without one, and with
-    ``perceptual_weight > 0``, the encoder at ``config.perceptual_encoder`` is loaded.
+    ``loss``: the weights (default: :class:`TokenizerLossConfig`'s). ``perceptual``: a motion encoder taking raw
+    features (B, T, D); it is frozen here. Without one, and with ``loss.perceptual_weight > 0``, the encoder at
+    ``loss.perceptual_encoder`` is loaded.
     """
 
-    def __init__(self, config: TokenizerConfig, *, perceptual: nn.Module | None = None,
-                 joints_fn: Callable[[Tensor], Tensor] | None = None):
-        self.config = config
-        if config.perceptual_weight > 0 and perceptual is None:
-            if not config.perceptual_encoder:
+    def __init__(self, config: TokenizerConfig, loss: TokenizerLossConfig | None = None, *,
+                 perceptual: nn.Module | None = None, joints_fn: Callable[[Tensor], Tensor] | None = None):
+        loss = loss or TokenizerLossConfig()
+        self.config, self.loss = config, loss
+        if loss.perceptual_weight > 0 and perceptual is None:
+            if not loss.perceptual_encoder:
                 raise CheckpointError("perceptual_weight > 0 needs a perceptual motion encoder (perceptual_encoder: "
                                       "a directory written by `motionbase tokenizer train-perceptual`)")
             from .perceptual import PerceptualEncoder
 
-            perceptual = PerceptualEncoder.from_pretrained(config.perceptual_encoder)
+            perceptual = PerceptualEncoder.from_pretrained(loss.perceptual_encoder)
             perceptual.check_features(config.feature_dim)
         self.perceptual = frozen(perceptual) if perceptual is not None else None
-        if joints_fn is None and (config.joint_loss_weight > 0 or config.joint_velocity_loss_weight > 0):
+        if joints_fn is None and (loss.joint_loss_weight > 0 or loss.joint_velocity_loss_weight > 0):
             layout = FeatureLayout(get_skeleton(config.skeleton))
             if layout.dim != config.feature_dim:
                 raise ValueError(f"joint losses need the {config.skeleton} feature layout ({layout.dim} columns), "
@@ -98,7 +100,7 @@ class TokenizerLoss:
         self.joints_fn = joints_fn
 
     def terms(self, model: MotionTokenizer, out: TokenizerOutput, mask: Tensor | None = None) -> dict[str, Tensor]:
-        c = self.config
+        c, w = self.config, self.loss
         t: dict[str, Tensor] = {"features": _masked_mean(F.smooth_l1_loss(out.recon, out.target, reduction="none"),
                                                          mask)}
         if self.joints_fn is not None:
@@ -107,14 +109,14 @@ class TokenizerLoss:
             t["joints"] = _masked_mean(_distance(jp, jt), mask)
             vel_mask = None if mask is None else mask[:, 1:] & mask[:, :-1]
             t["joint_velocity"] = _masked_mean(_distance(jp.diff(dim=1), jt.diff(dim=1)), vel_mask)
-        if c.trajectory_loss_weight > 0:
+        if w.trajectory_loss_weight > 0:
             t["trajectory"] = trajectory_error(model.denormalize(out.recon), model.denormalize(out.target),
                                                mask, FeatureLayout(get_skeleton(c.skeleton)))
         q = out.losses
         if "commitment" in q:
             t["commitment"] = q["commitment"]
         if "per_sample_entropy" in q:
-            t["entropy"] = q["per_sample_entropy"] - c.entropy_gamma * q["batch_entropy"]
+            t["entropy"] = q["per_sample_entropy"] - w.entropy_gamma * q["batch_entropy"]
         if self.perceptual is not None:
             recon = out.recon if mask is None else torch.where(mask[..., None], out.recon, out.target)
             t["perceptual"] = F.mse_loss(self.perceptual(model.denormalize(recon)),
@@ -122,7 +124,7 @@ class TokenizerLoss:
         return t
 
     def weights(self) -> dict[str, float]:
-        c = self.config
+        c = self.loss
         return {"features": c.feature_loss_weight, "joints": c.joint_loss_weight,
                 "joint_velocity": c.joint_velocity_loss_weight, "trajectory": c.trajectory_loss_weight,
                 "commitment": c.commitment_weight,

@@ -8,7 +8,8 @@ metric's own embedding makes FID circular), so this module trains a separate one
   stride-2 stages of dilated residual blocks) mapping raw features (B, T, D) to an embedding map
   (B, ⌈T/α⌉, E) — one E-vector per α frames, so the perceptual term compares local motion, not a clip summary;
 * **objective**: a *denoising autoencoder* on feature windows of a store's train split — the input (normalised)
-  gets Gaussian noise (``noise_std``) and whole frames zeroed (``frame_dropout``), a mirror decoder
+  gets Gaussian noise (``noise_std``) and whole frames zeroed (``frame_dropout``; both :class:`DenoisingConfig`,
+  in the training config), a mirror decoder
   (:class:`~.encdec1d.Decoder1D`) must recover the clean window (smooth-L1, valid frames only). No labels, no
   pairs, cheap to train; the embedding has to keep what the motion *is* over ~α frames while ignoring
   frame-level noise, which is what a perceptual space should do. (A contrastive objective would need
@@ -31,39 +32,37 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..config import Config, setting
 from ..errors import CheckpointError, ShapeError
 from ..quantize.base import log2_exact
-from .config import JsonConfig
+from .config import NOISE_KEYS, DenoisingConfig
 from .encdec1d import Decoder1D, Encoder1D
 from .losses import _masked_mean
 from .model import stats_arrays
-from .train import TrainConfig, fit, start_model
+from .train import TokenizerTrainConfig, fit, start_model
 from .weights import CONFIG_FILE, checkpoint_dir, load_weights, save_weights
 
 
 @dataclass(frozen=True)
-class PerceptualConfig(JsonConfig):
-    """Sizes and training noise of a :class:`PerceptualEncoder` (the field names the 1D encoder reads)."""
+class PerceptualConfig(Config):
+    """Sizes of a :class:`PerceptualEncoder` (the field names the 1D encoder reads); its training noise is
+    :class:`~.config.DenoisingConfig`, a training setting."""
 
     owner: ClassVar[str] = "perceptual encoder"
+    dropped: ClassVar[tuple[str, ...]] = NOISE_KEYS  # old encoders carried their training noise: not the model's
 
-    feature_dim: int = 263
-    width: int = 128           # conv channels
-    depth: int = 2             # residual blocks per stage
-    dilation_growth: int = 3
-    alpha: int = 4             # frames per embedding vector (a power of two)
-    embed_dim: int = 64        # E
-    noise_std: float = 0.2     # training: Gaussian noise on normalised inputs (in std units)
-    frame_dropout: float = 0.1  # training: probability that an input frame is zeroed
+    feature_dim: int = setting(263, min=1)
+    width: int = setting(128, min=1)           # conv channels
+    depth: int = setting(2, min=1)             # residual blocks per stage
+    dilation_growth: int = setting(3, min=1)
+    alpha: int = 4                             # frames per embedding vector (a power of two)
+    embed_dim: int = setting(64, min=1)        # E
 
-    def __post_init__(self):
-        log2_exact(self.alpha, "alpha")
-        for name in ("feature_dim", "width", "depth", "dilation_growth", "embed_dim"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not (self.noise_std >= 0 and 0 <= self.frame_dropout < 1):
-            raise ValueError(f"noise_std must be >= 0 and frame_dropout in [0, 1), got {self.noise_std}, "
-                             f"{self.frame_dropout}")
+    def check(self) -> None:
+        try:
+            log2_exact(self.alpha, "alpha")
+        except ValueError as exc:
+            raise self.error(str(exc)) from None
 
     @property
     def down_stages(self) -> int:
@@ -105,16 +104,16 @@ class PerceptualEncoder(nn.Module):
         """(B, T, D) normalised features -> (B, ⌈T/α⌉, E)."""
         return self.encoder(self._pad(x))[:, :, 0]
 
-    def forward(self, feats: Tensor, mask: Tensor | None = None, *, denoising: bool = False) -> Tensor:
-        """Raw features (B, T, D) -> embeddings (B, ⌈T/α⌉, E); with ``denoising=True`` the training loss
-        instead (a forward mode, so that a DDP-wrapped model trains through its own ``forward``)."""
-        if denoising:
-            return self._denoising_loss(feats, mask)
+    def forward(self, feats: Tensor, mask: Tensor | None = None, *, denoising: DenoisingConfig | None = None
+                ) -> Tensor:
+        """Raw features (B, T, D) -> embeddings (B, ⌈T/α⌉, E); with ``denoising`` (the corruption) the training
+        loss instead (a forward mode, so that a DDP-wrapped model trains through its own ``forward``)."""
+        if denoising is not None:
+            return self._denoising_loss(feats, mask, denoising)
         return self.embed_normalized((feats - self.feature_mean) / self.feature_std)
 
-    def _denoising_loss(self, feats: Tensor, mask: Tensor | None) -> Tensor:
+    def _denoising_loss(self, feats: Tensor, mask: Tensor | None, c: DenoisingConfig) -> Tensor:
         """Corrupt the raw windows (B, T, D), encode, decode; smooth-L1 to the clean normalised input."""
-        c = self.config
         clean = (feats - self.feature_mean) / self.feature_std
         noisy = clean + c.noise_std * torch.randn_like(clean)
         if c.frame_dropout > 0:
@@ -139,8 +138,11 @@ class PerceptualEncoder(nn.Module):
 
 
 class _DenoisingObjective:
+    def __init__(self, noise: DenoisingConfig):
+        self.noise = noise
+
     def __call__(self, model, wrapped, feats, mask):
-        loss = wrapped(feats, mask, denoising=True)
+        loss = wrapped(feats, mask, denoising=self.noise)
         return loss, {"denoising": float(loss.detach()), "total": float(loss.detach())}
 
     def flush(self) -> dict[str, float]:
@@ -148,11 +150,12 @@ class _DenoisingObjective:
 
 
 def train_perceptual(config: PerceptualConfig, train_windows: Iterable, steps: int, out_dir: str | Path, *,
-                     stats=None, train: TrainConfig = TrainConfig(lr=2e-4, warmup_steps=200),
+                     stats=None, train: TokenizerTrainConfig = TokenizerTrainConfig(lr=2e-4, warmup_steps=200),
                      device: str | torch.device | None = None) -> PerceptualEncoder:
-    """Train a perceptual encoder for ``steps`` steps on raw feature windows (resumable like the tokenizer)."""
+    """Train a perceptual encoder for ``steps`` steps on raw feature windows (resumable like the tokenizer; the
+    inputs are corrupted as ``train.denoising`` says, which may change between resumed runs)."""
     out_dir = Path(out_dir)
     torch.manual_seed(train.seed)
     model, start = start_model(PerceptualEncoder, config, stats, out_dir)
-    return fit(model, _DenoisingObjective(), train_windows, steps, out_dir, train=train, start=start,
+    return fit(model, _DenoisingObjective(train.denoising), train_windows, steps, out_dir, train=train, start=start,
                device=device, desc="train perceptual encoder")

@@ -1,7 +1,7 @@
-"""A tokenizer training run on a clip store: one typed config (:class:`RunConfig`, a JSON file or CLI flags),
+"""A tokenizer training run on a clip store: one typed config (:class:`TokenizerRunConfig`, a JSON file or CLI flags),
 normalisation stats of the training split, seeded windows, :func:`~.train.train_tokenizer`; resumable.
 
-The run directory holds ``run.json`` (the :class:`RunConfig` as last started), the tokenizer checkpoint files
+The run directory holds ``run.json`` (the :class:`TokenizerRunConfig` as last started), the tokenizer checkpoint files
 (``config.json``, ``model.safetensors``, ``stats.json`` / ``stats.safetensors``) once training ends,
 ``checkpoints/`` while it runs, and ``train_log.jsonl``. Running the same command again resumes at the last
 checkpoint; a larger ``steps`` trains on. Under ``accelerate launch`` each process draws its own batches
@@ -12,113 +12,94 @@ The same machinery trains the perceptual encoder (:func:`train_perceptual_from_s
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import asdict, dataclass, field, fields
+import warnings
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import ClassVar
 
+from ..config import Config, setting
 from ..data import ClipStore
-from ..errors import CheckpointError
-from ..io import atomic_write_text
 from .augment import AugmentConfig
-from .config import PRESETS, TokenizerConfig, preset
+from .config import LOSS_KEYS, NOISE_KEYS, PRESETS, TokenizerConfig, preset
 from .model import MotionTokenizer
 from .perceptual import PerceptualConfig, PerceptualEncoder, train_perceptual
-from .train import TrainConfig, latest_checkpoint, train_tokenizer
+from .train import TokenizerTrainConfig, latest_checkpoint, train_tokenizer
 from .windows import StoreWindows, check_store, store_stats
 
 RUN_FILE = "run.json"
 
 
 @dataclass(frozen=True)
-class DataConfig:
+class TokenizerDataConfig(Config):
     """Which windows a run trains on (T2M-GPT: windows of 64 frames, batch 256), and their augmentation
     (:class:`~.augment.AugmentConfig`: mirror probability, speed range; the defaults change nothing)."""
 
+    owner: ClassVar[str] = "tokenizer run data"
+
     split: str = "train"
-    window: int = 64       # feature rows (frames at the store's fps) per window
-    batch_size: int = 256  # windows per step and process
+    window: int = setting(64, min=1)        # feature rows (frames at the store's fps) per window
+    batch_size: int = setting(256, min=1)   # windows per step and process
     mirror_prob: float = 0.0
     speed_range: tuple[float, float] = (1.0, 1.0)
+
+    def check(self) -> None:
+        self.augment()
 
     def augment(self) -> AugmentConfig:
         return AugmentConfig(mirror_prob=self.mirror_prob, speed_range=self.speed_range)
 
 
 @dataclass(frozen=True)
-class RunConfig:
+class TokenizerRunConfig(Config):
     """Everything a training run needs besides the store and the output directory.
 
     preset: a tokenizer preset (:data:`~.config.PRESETS`; or ``"perceptual"`` for the perceptual encoder);
     model: overrides of the preset's :class:`TokenizerConfig` fields (or :class:`PerceptualConfig` fields);
+    train: optimisation and loss weights (:class:`~.train.TokenizerTrainConfig`, loss weights in ``train.loss``);
     steps: optimizer steps in total (the paper: 300k at batch 256, lr 1e-4).
     """
 
-    preset: str = "lfq2d"
+    owner: ClassVar[str] = "tokenizer run"
+
+    preset: str = setting("lfq2d", choices=(*PRESETS, "perceptual"))
     model: dict = field(default_factory=dict)
-    train: TrainConfig = TrainConfig()
-    data: DataConfig = DataConfig()
-    steps: int = 300_000
+    train: TokenizerTrainConfig = TokenizerTrainConfig()
+    data: TokenizerDataConfig = TokenizerDataConfig()
+    steps: int = setting(300_000, min=1)
+
+    @classmethod
+    def upgrade(cls, d: dict, source: str) -> dict:
+        """Runs written before the model/training split kept loss weights (tokenizer) or training noise
+        (perceptual encoder) in ``model``: move them to ``train.loss`` / ``train.denoising`` (one deprecation
+        line)."""
+        model, train = d.get("model"), d.get("train", {})
+        if not isinstance(model, dict) or not isinstance(train, dict):
+            return d
+        moved = {section: {k: model[k] for k in keys if k in model}
+                 for section, keys in (("loss", LOSS_KEYS), ("denoising", NOISE_KEYS))}
+        if not any(moved.values()):
+            return d
+        names = sorted(k for part in moved.values() for k in part)
+        warnings.warn(f"{source}: training settings {names} belong in train.loss / train.denoising now; moved there",
+                      FutureWarning, stacklevel=3)
+        train = dict(train)
+        for section, part in moved.items():
+            if part:
+                old = train.get(section, {})
+                train[section] = {**part, **old} if isinstance(old, dict) else old
+        return {**d, "model": {k: v for k, v in model.items() if k not in names}, "train": train}
 
     def tokenizer_config(self) -> TokenizerConfig:
-        try:
-            return preset(self.preset, **self.model)
-        except (TypeError, ValueError) as exc:
-            raise CheckpointError(f"tokenizer run: invalid model settings for preset {self.preset!r}: {exc}") \
-                from None
+        return preset(self.preset, **self.model)
 
     def perceptual_config(self) -> PerceptualConfig:
         return PerceptualConfig.from_dict(self.model, source="perceptual run")
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict, *, source: str = "<run config>") -> RunConfig:
-        """Parse a JSON object; unknown keys or bad values -> one-line CheckpointError naming ``source``."""
-        if not isinstance(d, dict):
-            raise CheckpointError(f"{source}: expected a JSON object")
-        _check_keys(d, cls, source)
-        d = dict(d)
-        try:
-            for key, sub in (("train", TrainConfig), ("data", DataConfig)):
-                part = d.get(key, {})
-                if not isinstance(part, dict):
-                    raise CheckpointError(f"{source}: {key!r} must be a JSON object")
-                _check_keys(part, sub, f"{source}: {key}")
-                d[key] = sub(**{k: tuple(v) if isinstance(v, list) else v for k, v in part.items()})
-            run = cls(**d)
-            run.data.augment()
-        except (TypeError, ValueError) as exc:
-            raise CheckpointError(f"{source}: invalid run config ({exc})") from None
-        if run.preset not in (*PRESETS, "perceptual"):
-            raise CheckpointError(f"{source}: unknown preset {run.preset!r}; expected one of "
-                                  f"{sorted(PRESETS) + ['perceptual']}")
-        if run.steps < 1 or run.data.window < 1 or run.data.batch_size < 1:
-            raise CheckpointError(f"{source}: steps, data.window and data.batch_size must be >= 1")
-        return run
-
-    @classmethod
-    def load(cls, path: str | Path) -> RunConfig:
-        path = Path(path)
-        try:
-            d = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise CheckpointError(f"{path}: not a readable JSON run config ({exc})") from None
-        return cls.from_dict(d, source=str(path))
-
-    def save(self, path: Path) -> None:
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
-
 
 # The perceptual encoder's defaults: a small network trains in minutes on a GPU.
-PERCEPTUAL_RUN = RunConfig(preset="perceptual", steps=20_000, train=TrainConfig(lr=2e-4, warmup_steps=200))
-
-
-def _check_keys(d: dict, cls, source: str) -> None:
-    unknown = sorted(set(d) - {f.name for f in fields(cls)})
-    if unknown:
-        raise CheckpointError(f"{source}: unknown keys {unknown} (known: {sorted(f.name for f in fields(cls))})")
+PERCEPTUAL_RUN = TokenizerRunConfig(preset="perceptual", steps=20_000,
+                           train=TokenizerTrainConfig(lr=2e-4, warmup_steps=200))
 
 
 def process_rank() -> int:
@@ -126,7 +107,7 @@ def process_rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
 
-def _windows(store: ClipStore, run: RunConfig, out: Path) -> StoreWindows:
+def _windows(store: ClipStore, run: TokenizerRunConfig, out: Path) -> StoreWindows:
     start = latest_checkpoint(out)
     step = int(start.name.removeprefix("step_")) if start is not None else 0  # checkpoints/step_XXXXXXXX
     d = run.data
@@ -134,7 +115,7 @@ def _windows(store: ClipStore, run: RunConfig, out: Path) -> StoreWindows:
                         seed=run.train.seed, rank=process_rank(), start_step=step, augment=d.augment())
 
 
-def _prepare(run: RunConfig, store_path: Path, out: Path, feature_dim: int, user: str):
+def _prepare(run: TokenizerRunConfig, store_path: Path, out: Path, feature_dim: int, user: str):
     """(store, stats or None when resuming): checks the store, writes run.json (the run as last started)."""
     store = ClipStore.open(store_path)
     check_store(store, feature_dim, user)
@@ -147,8 +128,6 @@ def _prepare(run: RunConfig, store_path: Path, out: Path, feature_dim: int, user
 
 def config_for_store(config, store_path: Path):
     """``config`` on the store's skeleton and feature width (SMPL-22 263 or SMPL-52 623): the layout is the data's."""
-    from dataclasses import replace
-
     from ..data.store import STORE_JSON, StoreInfo
 
     path = Path(store_path) / STORE_JSON
@@ -160,7 +139,7 @@ def config_for_store(config, store_path: Path):
     return replace(config, skeleton=info.skeleton, feature_dim=info.feature_dim)
 
 
-def train_from_store(run: RunConfig, store_path: str | Path, out: str | Path, *,
+def train_from_store(run: TokenizerRunConfig, store_path: str | Path, out: str | Path, *,
                      device: str | None = None) -> MotionTokenizer:
     """Train (or resume) the tokenizer of ``run`` on ``store_path``'s training split; the model lands in ``out``."""
     out = Path(out)
@@ -170,7 +149,7 @@ def train_from_store(run: RunConfig, store_path: str | Path, out: str | Path, *,
                            device=device)
 
 
-def train_perceptual_from_store(run: RunConfig, store_path: str | Path, out: str | Path, *,
+def train_perceptual_from_store(run: TokenizerRunConfig, store_path: str | Path, out: str | Path, *,
                                 device: str | None = None) -> PerceptualEncoder:
     """Train (or resume) a perceptual encoder (``run.model``: :class:`PerceptualConfig` fields)."""
     out = Path(out)

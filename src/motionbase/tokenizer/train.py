@@ -5,8 +5,8 @@ trains the perceptual encoder (:mod:`.perceptual`).
   pair, or a dict with ``features`` and optionally ``mask`` (B, T) or ``lengths`` (B,). A re-iterable (list,
   DataLoader) is cycled; a one-shot iterator that runs out raises. Pass ``windows_normalized=True`` if the
   dataset already normalises with the same stats.
-* Accelerate-ready: with ``accelerate`` installed (and ``TrainConfig.use_accelerate``) the model and optimizer go
-  through ``Accelerator.prepare`` (devices, DDP, mixed precision); otherwise plain torch on ``device``.
+* Accelerate-ready: with ``accelerate`` installed (and ``TokenizerTrainConfig.use_accelerate``) the model and
+  optimizer go through ``Accelerator.prepare`` (devices, DDP, mixed precision); otherwise plain torch on ``device``.
 * Resumable: every ``checkpoint_every`` steps a complete checkpoint (``save_pretrained`` files plus
   ``trainer_state.pt``: optimizer, scheduler, step, RNG) is written to a temp directory and renamed to
   ``out_dir/checkpoints/step_XXXXXXXX``; then ``checkpoints/latest.json`` is replaced atomically. A rerun with the
@@ -25,18 +25,19 @@ import os
 import shutil
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..config import Config, setting
 from ..errors import CheckpointError, MotionbaseError
 from ..io import atomic_output, atomic_write_text
 from ..quantize import usage_from_counts
-from .config import TokenizerConfig
+from .config import DenoisingConfig, TokenizerConfig, TokenizerLossConfig
 from .losses import TokenizerLoss
 from .model import MotionTokenizer, stats_arrays
 
@@ -46,27 +47,33 @@ LOG_FILE = "train_log.jsonl"
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TokenizerTrainConfig(Config):
     """Optimisation settings (the paper: lr 1e-4, batch 256, 300k iterations; T2M-GPT: AdamW β (0.9, 0.99),
-    warm-up, lr × 0.05 at 200k)."""
+    warm-up, lr × 0.05 at 200k) and the loss weights (:class:`TokenizerLossConfig`). Not part of the model: a
+    run resumes when only these change. Also trains the perceptual encoder, whose objective's settings are
+    ``denoising`` (:class:`DenoisingConfig`; the tokenizer has no use for them, nor the encoder for ``loss``)."""
 
-    lr: float = 1e-4
+    owner: ClassVar[str] = "tokenizer training"
+
+    lr: float = setting(1e-4, min=0.0)
     betas: tuple[float, float] = (0.9, 0.99)
-    weight_decay: float = 0.0
-    warmup_steps: int = 1000
+    weight_decay: float = setting(0.0, min=0.0)
+    warmup_steps: int = setting(1000, min=0)
     lr_milestones: tuple[int, ...] = ()
     lr_gamma: float = 0.05
     grad_clip: float | None = 1.0
-    checkpoint_every: int = 5000
-    keep_checkpoints: int = 2
-    log_every: int = 100
+    checkpoint_every: int = setting(5000, min=1)
+    keep_checkpoints: int = setting(2, min=1)
+    log_every: int = setting(100, min=1)
     seed: int = 0
-    mixed_precision: str = "no"   # accelerate: "no" | "fp16" | "bf16"
+    mixed_precision: str = setting("no", choices=("no", "fp16", "bf16"))  # accelerate's setting
     use_accelerate: bool = True
     progress: bool = True
+    loss: TokenizerLossConfig = TokenizerLossConfig()
+    denoising: DenoisingConfig = DenoisingConfig()  # the perceptual encoder's training noise
 
 
-def lr_factor(step: int, train: TrainConfig) -> float:
+def lr_factor(step: int, train: TokenizerTrainConfig) -> float:
     """Multiplier of ``train.lr`` at ``step`` (0-based): linear warm-up, then × gamma at each milestone passed."""
     warm = min(1.0, (step + 1) / train.warmup_steps) if train.warmup_steps > 0 else 1.0
     return warm * train.lr_gamma ** sum(step >= m for m in train.lr_milestones)
@@ -101,7 +108,7 @@ def _unpack(batch, device) -> tuple[Tensor, Tensor | None]:
     return feats, mask
 
 
-def _make_accelerator(train: TrainConfig, device):
+def _make_accelerator(train: TokenizerTrainConfig, device):
     if not train.use_accelerate:
         return None
     try:
@@ -178,7 +185,7 @@ class Objective(Protocol):
 
 
 def fit(model: nn.Module, objective: Objective, train_windows: Iterable, steps: int, out_dir: Path, *,
-        train: TrainConfig, start: Path | None = None, device: str | torch.device | None = None,
+        train: TokenizerTrainConfig, start: Path | None = None, device: str | torch.device | None = None,
         desc: str = "train", modules: tuple[nn.Module, ...] = ()) -> nn.Module:
     """The training loop shared by the tokenizer and the perceptual encoder: AdamW with :func:`lr_factor`,
     gradient clipping, Accelerate when available, a log line every ``log_every`` steps (loss terms, lr,
@@ -245,7 +252,7 @@ def fit(model: nn.Module, objective: Objective, train_windows: Iterable, steps: 
     bar.close()
     if is_main:
         model.save_pretrained(out_dir)
-        atomic_write_text(out_dir / "train_config.json", json.dumps(asdict(train), indent=2))
+        train.save(out_dir / "train_config.json")
     return model.eval()
 
 
@@ -291,19 +298,20 @@ def start_model(cls, config, stats, out_dir: Path, *, resume: bool = True):
 
 
 def train_tokenizer(config: TokenizerConfig, train_windows: Iterable, steps: int, out_dir: str | Path, *,
-                    stats=None, train: TrainConfig = TrainConfig(), perceptual: nn.Module | None = None,
+                    stats=None, train: TokenizerTrainConfig = TokenizerTrainConfig(),
+                    perceptual: nn.Module | None = None,
                     device: str | torch.device | None = None, resume: bool = True,
                     windows_normalized: bool = False) -> MotionTokenizer:
     """Train a tokenizer for ``steps`` optimizer steps (in total, counting resumed ones); returns it, in eval mode.
 
     ``stats``: normalisation (see :class:`MotionTokenizer`); required unless resuming. ``perceptual``: frozen
-    motion encoder for the perceptual term (else loaded from ``config.perceptual_encoder`` when
-    ``config.perceptual_weight > 0``).
+    motion encoder for the perceptual term (else loaded from ``train.loss.perceptual_encoder`` when
+    ``train.loss.perceptual_weight > 0``). The loss weights (``train.loss``) may change between resumed runs.
     """
     out_dir = Path(out_dir)
     torch.manual_seed(train.seed)
     model, start = start_model(MotionTokenizer, config, stats, out_dir, resume=resume)
-    criterion = TokenizerLoss(config, perceptual=perceptual)
+    criterion = TokenizerLoss(config, train.loss, perceptual=perceptual)
     objective = _TokenizerObjective(criterion, model.vocab_size, windows_normalized)
     extra = (criterion.perceptual,) if criterion.perceptual is not None else ()
     return fit(model, objective, train_windows, steps, out_dir, train=train, start=start, device=device,

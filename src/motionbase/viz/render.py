@@ -23,6 +23,7 @@ from typing import Iterator, Literal, Sequence
 
 import numpy as np
 
+from ..config import Config, setting
 from ..errors import FormatError, MotionbaseError, ShapeError
 from ..skeleton import SMPL22, Skeleton
 from ..skeleton.smpl52 import FINGERS
@@ -32,7 +33,7 @@ VIDEO_SUFFIXES = (".gif", ".mp4")
 
 
 @dataclass(frozen=True)
-class RenderConfig:
+class RenderConfig(Config):
     """How a motion is drawn. Lengths in metres, angles in degrees, sizes in pixels.
 
     size_px: side of one square panel (rounded up to even, as yuv420p needs).
@@ -49,17 +50,17 @@ class RenderConfig:
     crf: libx264 quality for mp4 (0 best .. 51 worst).
     """
 
-    size_px: int = 320
-    dpi: int = 100
-    camera: Literal["follow", "fit"] = "follow"
+    size_px: int = setting(320, min=32)
+    dpi: int = setting(100, min=1)
+    camera: Literal["follow", "fit"] = setting("follow", choices=("follow", "fit"))
     elev_deg: float = 20.0
     azim_deg: float = -30.0
-    distance_m: float = 6.0
-    stride: int = 1
+    distance_m: float = setting(6.0, above=0.0)
+    stride: int = setting(1, min=1)
     follow_smooth_s: float = 0.5
     min_half_view_m: float = 1.0
     floor_radius_m: float = 3.0
-    grid_step_m: float = 0.5
+    grid_step_m: float = setting(0.5, above=0.0)
     bone_width: float = 3.0
     finger_width_scale: float = 0.4  # finger bones (skeletons with hands) are drawn this much thinner
     title_fontsize: float = 9.0
@@ -71,13 +72,7 @@ class RenderConfig:
     floor_color: str = "#eceae4"
     grid_color: str = "#c8c5bd"
     path_color: str = "#e08a00"
-    crf: int = 23
-
-    def __post_init__(self):
-        if self.camera not in ("follow", "fit"):
-            raise ValueError(f"camera must be 'follow' or 'fit', got {self.camera!r}")
-        if self.size_px < 32 or self.stride < 1 or self.distance_m <= 0 or self.grid_step_m <= 0:
-            raise ValueError("size_px >= 32, stride >= 1, distance_m > 0 and grid_step_m > 0 are required")
+    crf: int = setting(23, min=0, max=51)
 
 
 # ----------------------------------------------------------------------------- input checks

@@ -12,6 +12,7 @@ Both return :class:`~motionbase.clip.Captions`: ``whole`` (a 1-3 sentence whole-
 
 from __future__ import annotations
 
+from ...config import build
 from .base import Captioner, CaptionError, clip_label
 from .rules import RulesCaptioner, RulesConfig
 
@@ -34,23 +35,9 @@ def get_captioner(name: str = "rules", **options) -> Captioner:
     from ...errors import MotionbaseError
 
     if name == "rules":
-        return RulesCaptioner(RulesConfig(**_checked(RulesConfig, options, name)))
+        return RulesCaptioner(build(RulesConfig, f"captioner {name!r} options", **options))
     if name == "lmm":
         from .lmm import LMMCaptioner, LMMConfig
 
-        return LMMCaptioner(LMMConfig(**_checked(LMMConfig, options, name)))
+        return LMMCaptioner(build(LMMConfig, f"captioner {name!r} options", **options))
     raise MotionbaseError(f"unknown captioner {name!r}; expected one of: {', '.join(CAPTIONERS)}")
-
-
-def _checked(config_type: type, options: dict, name: str) -> dict:
-    """``options`` if every key is a field of ``config_type``; else a one-line error naming the bad ones."""
-    from dataclasses import fields
-
-    from ...errors import MotionbaseError
-
-    known = {f.name for f in fields(config_type)}
-    bad = sorted(set(options) - known)
-    if bad:
-        raise MotionbaseError(f"captioner {name!r}: unknown option(s) {', '.join(bad)}; "
-                              f"known: {', '.join(sorted(known))}")
-    return options

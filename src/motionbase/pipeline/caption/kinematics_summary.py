@@ -41,6 +41,7 @@ from itertools import pairwise
 import numpy as np
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
+from ...config import Config
 from ...errors import ShapeError, SkeletonError
 from ...skeleton import SMPL22, Skeleton
 from ...skeleton.kinematics import facing_direction
@@ -50,7 +51,7 @@ UP = np.array([0.0, 1.0, 0.0])
 
 
 @dataclass(frozen=True)
-class SummaryConfig:
+class SummaryConfig(Config):
     """Thresholds of :func:`summarize_motion`; lengths in metres, times in seconds, angles in degrees."""
 
     smooth_s: float = 0.3  # moving-average window for the root path and the facing

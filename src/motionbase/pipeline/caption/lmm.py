@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...clip import Captions, Clip
+from ...config import Config
 from ...errors import MotionbaseError
 from .base import CaptionError, clip_label
 from .cache import RateLimiter, ReplyCache, cache_key
@@ -44,7 +45,7 @@ from .reply import ReplyError, parse_reply
 
 
 @dataclass(frozen=True)
-class LMMConfig:
+class LMMConfig(Config):
     """base_url: the endpoint's OpenAI-compatible root (vLLM ``http://127.0.0.1:8000/v1``, Ollama
     ``http://127.0.0.1:11434/v1``, OpenAI ``https://api.openai.com/v1``, Gemini
     ``https://generativelanguage.googleapis.com/v1beta/openai``); model: the model name there;
@@ -74,7 +75,7 @@ class LMMConfig:
     requests_per_minute: float = 0.0
     cache_dir: str | None = None
 
-    def __post_init__(self):
+    def check(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
             raise MotionbaseError(f"lmm captioner: base_url {self.base_url!r} must start with http:// or https://")
         if self.max_frames < 1 or self.image_size < 16 or self.max_retries < 0 or self.timeout_s <= 0:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ...clip import Captions, Clip
+from ...config import Config
 from .base import clip_label
 from .kinematics_summary import ArmAction, LegAction, MotionSummary, SummaryConfig, summarize_motion
 from .noise_floor import calibrated_config, motion_kind
@@ -28,7 +29,7 @@ OTHER = {"left": "right", "right": "left"}
 
 
 @dataclass(frozen=True)
-class RulesConfig:
+class RulesConfig(Config):
     """summary: thresholds of the motion analysis; paraphrases: whole-body captions to write (the
     same facts, different wordings)."""
 

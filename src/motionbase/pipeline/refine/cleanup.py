@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...config import Config
 from ...skeleton import SMPL22, Skeleton
 from ..clean import CleanConfig, clip_bone_lengths, enforce_bone_lengths, smooth
 from .contact import ContactConfig, foot_contacts
@@ -25,7 +26,7 @@ from .visibility import VisibilityConfig, fill_occluded
 
 
 @dataclass(frozen=True)
-class CleanupConfig:
+class CleanupConfig(Config):
     visibility: VisibilityConfig = field(default_factory=VisibilityConfig)
     sigma_pose_s: float = 0.05
     sigma_root_s: float = 0.1

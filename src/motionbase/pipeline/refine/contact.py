@@ -22,12 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from ...config import Config
 from ...skeleton import SMPL22, Skeleton
 from .floor import foot_indices, horizontal_speed
 
 
 @dataclass(frozen=True)
-class ContactConfig:
+class ContactConfig(Config):
     on_height_m: float = 0.06
     off_height_m: float = 0.12
     on_speed_m_s: float = 0.6

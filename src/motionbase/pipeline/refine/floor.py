@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...config import Config
 from ...skeleton import SMPL22, Skeleton
 
 
 @dataclass(frozen=True)
-class FloorConfig:
+class FloorConfig(Config):
     percentile: float = 20.0  # of the per-frame lowest foot height over slow frames
     slow_m_s: float = 0.6  # a foot slower than this (horizontal) may be on the floor
     sole_m: float = 0.0  # height of the foot joint (ball of the foot) standing flat (Bandai mocap: 0-1 cm)

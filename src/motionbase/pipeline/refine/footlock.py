@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
+from ...config import Config
 from ...skeleton import SMPL22, Skeleton
 from .contact import runs_of
 from .floor import foot_indices
@@ -26,7 +27,7 @@ from .ik import two_bone_ik
 
 
 @dataclass(frozen=True)
-class FootLockConfig:
+class FootLockConfig(Config):
     sole_m: float = 0.0  # height of the foot joint when planted (Bandai mocap: 0-1 cm)
     ankle_min_m: float = 0.05  # an ankle is never lower than this (Bandai mocap: 7.5 cm standing)
     blend_s: float = 0.1

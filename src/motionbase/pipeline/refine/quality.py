@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...config import Config
+
 
 @dataclass(frozen=True)
-class QualityConfig:
+class QualityConfig(Config):
     min_visibility: float = 0.5
     min_visible: float = 0.5
     edge_px: float = 2.0

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...config import Config
 from ..clean import weighted_gaussian
 
 
 @dataclass(frozen=True)
-class VisibilityConfig:
+class VisibilityConfig(Config):
     min_visibility: float = 0.5
     sigma_s: float = 0.05  # seam blending
     root: int = 0

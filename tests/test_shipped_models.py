@@ -1,0 +1,64 @@
+"""The shipped checkpoints (src/motionbase/assets/models/) load and give the outputs they gave before the config
+base: values recorded on main at a5a1cf5 (before issue 12's config change) with the same inputs.
+
+The tokenizer's config.json still carries the loss weights of the old layout; it loads unchanged (the weights
+are dropped on reading). On the recording machine the outputs were bit-identical (sha256 of the arrays); the
+float checks here allow 1e-9 relative so that another CPU's BLAS does not fail them.
+"""
+
+import hashlib
+
+import numpy as np
+import pytest
+import torch
+
+from motionbase.defaults.paths import models_root
+from motionbase.evaluate.evaluator import TextMotionEvaluator
+from motionbase.prior.model import MotionPrior
+from motionbase.tokenizer.model import MotionTokenizer
+
+ROOT = models_root()
+
+
+def sha(a) -> str:
+    return hashlib.sha256(np.ascontiguousarray(np.asarray(a)).tobytes()).hexdigest()[:16]
+
+
+@pytest.fixture(scope="module")
+def decoded():
+    torch.set_num_threads(1)
+    tok = MotionTokenizer.from_pretrained(ROOT / "tokenizer", device="cpu")
+    codes = np.random.default_rng(0).integers(0, 512, size=(8, tok.tokens_per_step))
+    return tok.decode(codes).numpy()
+
+
+def test_shipped_tokenizer_decodes_a_fixed_code_sequence_as_before(decoded):
+    assert decoded.shape == (32, 263)
+    assert decoded.astype(np.float64).sum() == pytest.approx(1857.5080056036677, rel=1e-9)
+
+
+def test_shipped_evaluator_embeds_as_before(decoded):
+    ev = TextMotionEvaluator.from_pretrained(ROOT / "evaluator", device="cpu")
+    text = ev.encode_text(["a person waves the left hand."])
+    motion = ev.encode_motion([decoded.astype(np.float32)])
+    assert text.sum() == pytest.approx(-0.958980509720277, rel=1e-9)
+    assert motion.sum() == pytest.approx(0.1914678203756921, rel=1e-9)
+
+
+def test_shipped_prior_repairs_as_before():
+    rng = np.random.default_rng(0)
+    rng.integers(0, 512, size=(8, 6))  # the recording drew the tokenizer's codes (8 steps x 6) from it first
+    joints = np.cumsum(rng.normal(0, 0.01, size=(80, 22, 3)), 0) + \
+        np.linspace(0, 1.6, 22)[None, :, None] * np.array([0, 1, 0])
+    repaired = MotionPrior.from_pretrained(ROOT / "prior").repair(joints)
+    assert repaired.sum() == pytest.approx(1457.585693359375, rel=1e-9)
+
+
+def test_shipped_lm_generates_the_same_codes_for_a_fixed_seed():
+    from motionbase.generation import MotionGenerator
+
+    gen = MotionGenerator.load(device="cpu")
+    motion = gen.text_to_motion(["a person waves the left hand."], None, seed=0)[0]
+    codes = np.asarray(motion.codes, np.int64)
+    assert codes.shape[0] == 10 and sha(codes) == "ebd9e5d2a1d1f050"
+    assert np.asarray(motion.joints, np.float64).sum() == pytest.approx(841.7470275514561, rel=1e-9)
