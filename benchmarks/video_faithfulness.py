@@ -43,7 +43,7 @@ from tqdm import tqdm  # noqa: E402
 
 from motionbase.data.labels import bandai_labels  # noqa: E402
 from motionbase.errors import MotionbaseError  # noqa: E402
-from motionbase.evaluate.metrics_physics import plausibility  # noqa: E402
+from motionbase.metrics.physics import plausibility  # noqa: E402
 from motionbase.formats.bvh import load_bvh  # noqa: E402
 from motionbase.io import atomic_write_text  # noqa: E402
 from motionbase.pipeline.caption.kinematics_summary import summarize_motion  # noqa: E402

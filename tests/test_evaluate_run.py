@@ -14,7 +14,7 @@ from motionbase.cli import app
 from motionbase.data.store import ClipStore
 from motionbase.errors import MotionbaseError, ShapeError
 from motionbase.evaluate.evaluator import TextMotionEvaluator
-from motionbase.evaluate.metrics_physics import plausibility
+from motionbase.metrics.physics import plausibility
 from motionbase.evaluate.report import to_json, to_markdown
 from motionbase.evaluate.run import GENERATED, REAL, RunConfig, evaluate
 from motionbase.evaluate.store_data import captioned_clips

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from motionbase.errors import MotionbaseError
-from motionbase.evaluate.metrics_physics import plausibility
+from motionbase.metrics.physics import plausibility
 from motionbase.formats.bvh import load_bvh
 from motionbase.pipeline.refine import contact_cleanup, refine_motion
 from motionbase.pipeline.refine.contact import count_steps, flight_episodes, foot_contacts

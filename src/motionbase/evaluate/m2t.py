@@ -8,10 +8,10 @@ motion's codes from the LM's own tokenizer). Two rows are reported:
   say how much annotators agree; clips with a single caption are left out of that row's language metrics);
 * **generated captions** — the LM's, against all of the clip's captions.
 
-Columns: BLEU-1, BLEU-4, ROUGE-L, CIDEr (:mod:`.metrics_text`, the COCO caption code's definitions) over
+Columns: BLEU-1, BLEU-4, ROUGE-L, CIDEr (:mod:`motionbase.metrics.text`, the COCO caption code's definitions) over
 the whole split, once (greedy decoding has no randomness); and, with an evaluator, R-precision top-1/2/3 and
 MM-Dist of the captions against the clips' motions (mean ± 1.96σ/√n over the seeded replications of
-:mod:`.metrics_protocol`: random batches and crops change per replication).
+:mod:`motionbase.metrics.protocol`: random batches and crops change per replication).
 BERTScore is not computed: it needs a pretrained language model (roberta-large in MotionGPT), and none is
 available offline here.
 
@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import MotionbaseError
-from .metrics_protocol import Summary, replicate
-from .metrics_retrieval import r_precision
-from .metrics_text import caption_metrics, tokenize
+from ..metrics.protocol import Summary, replicate
+from ..metrics.retrieval import r_precision
+from ..metrics.text import caption_metrics, tokenize
 from .run import text_inputs
 from .store_data import StoreClips
 

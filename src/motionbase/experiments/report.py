@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..evaluate.metrics_protocol import mean_ci95
+from ..metrics.protocol import mean_ci95
 from ..io import atomic_output, atomic_write_text
 from .questions import NOT_BUILT, QUESTIONS, Question
 
