@@ -32,7 +32,7 @@ from pathlib import Path
 from ..errors import MotionbaseError
 from ..io import atomic_write_text, os_reason
 from .bodymodel import save_fit
-from .isolate import run_isolated
+from .isolate import Outcome, run_isolated
 from .process import STAGES, InputResult, PipelineConfig, input_key, process_input
 from .video import find_inputs, require
 
@@ -55,16 +55,6 @@ class PipelineReport:
     def write(self, path: Path | None) -> None:
         if path is not None:
             atomic_write_text(path, json.dumps(asdict(self), indent=2))
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a worker sends back for one input: its result, or a one-line reason it failed."""
-
-    path: str
-    result: InputResult | None = None
-    error: str = ""
-    crashed: bool = False  # the worker process died on this input (a native crash)
 
 
 def safe_process(path: str, config: PipelineConfig) -> Outcome:

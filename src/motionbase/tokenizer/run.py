@@ -23,7 +23,8 @@ from ..io import atomic_write_text
 from .augment import AugmentConfig
 from .config import PRESETS, TokenizerConfig, preset
 from .model import MotionTokenizer
-from .perceptual import PerceptualConfig, PerceptualEncoder, train_perceptual
+from .perceptual import PerceptualConfig, PerceptualEncoder
+from .perceptual_train import train_perceptual
 from .train import TrainConfig, latest_checkpoint, train_tokenizer
 from .windows import StoreWindows, check_store, store_stats
 
