@@ -25,12 +25,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from .defaults.familiarity import CAPTIONS_FILE, CaptionIndex, FamiliarityConfig, FamiliarityReport
 from .errors import MotionbaseError, ShapeError
 from .io import atomic_save_npy, atomic_write_text
+from .lm.codec import CodecInfo, MotionCodec
+
+if TYPE_CHECKING:  # torch / transformers are imported when a model is loaded, not with this module
+    from .lm.model import MotionLM
+    from .tokenizer.model import MotionTokenizer
 
 FPS = 20.0
 # Friendly names for groups of a body-grouped 2D tokenizer's components.
@@ -103,6 +109,27 @@ class Sampling:
                                  guidance_negative=self.guidance_negative).validate()
 
 
+class GeneratorCodec(MotionCodec, Protocol):
+    """The motion tokenizer as :class:`MotionGenerator` uses it: the LM's
+    :class:`~motionbase.lm.codec.MotionCodec` (``encode`` features -> codes, ``decode`` codes -> features, K, P,
+    steps per second) plus what part edits and messages need; :class:`~motionbase.tokenizer.MotionTokenizer`
+    is one."""
+
+    part_names: tuple[str, ...]  # components of 2D codes (``()`` for 1D)
+    source: str  # the checkpoint it was loaded from
+
+    def part_columns(self, part: str) -> list[int]: ...
+
+
+def load_motion_tokenizer(path: str | os.PathLike, device: str | None = None) -> tuple[MotionTokenizer, CodecInfo]:
+    """(tokenizer, its identity for the LM) of the motion tokenizer checkpoint at ``path``. Pairing the two
+    models is the facade's job: the LM never imports the tokenizer."""
+    from .tokenizer import MotionTokenizer  # torch: imported when a model is loaded
+
+    tok = MotionTokenizer.from_pretrained(path, device=device)
+    return tok, CodecInfo.of(tok, path)
+
+
 class MotionGenerator:
     """A motion LM (:class:`~motionbase.lm.model.MotionLM`) and its motion tokenizer, behind one face.
 
@@ -112,8 +139,8 @@ class MotionGenerator:
     (:attr:`understanding_note` says when it is not).
     """
 
-    def __init__(self, lm, tokenizer, *, captions: CaptionIndex | None = None, familiarity_note: str = "",
-                 source: str = "", prompt_mapper=None):
+    def __init__(self, lm: MotionLM, tokenizer: GeneratorCodec, *, captions: CaptionIndex | None = None,
+                 familiarity_note: str = "", source: str = "", prompt_mapper=None):
         self.lm, self.tokenizer, self.captions = lm, tokenizer, captions
         self.familiarity_note = familiarity_note
         self.source = source
@@ -132,7 +159,6 @@ class MotionGenerator:
             import torch  # noqa: F401 (the LM extra is installed)
 
             from . import tokenizer as _tokenizer  # noqa: F401 (needs the tokenizer extra)
-            from .lm.loading import load_motion_tokenizer
             from .lm.model import MotionLM
         except ImportError as exc:
             raise MotionbaseError(f"text-to-motion needs the LM extra ({exc.name} is not installed): "
@@ -186,12 +212,12 @@ class MotionGenerator:
 
     def max_seconds(self, prompt: str) -> float:
         """Longest motion (s) the context holds after ``prompt``; raises for an empty or over-long prompt."""
-        from .lm.generate import MotionRequest, _room_steps
+        from .lm.generate import MotionRequest, room_steps
 
         prompt = _checked_prompts([prompt])[0]
-        n = len(self.lm.tokenizer(prompt, verbose=False)["input_ids"])
-        steps = 0 if n >= self.lm.context_length else _room_steps(self.lm, [MotionRequest("t2m", caption=prompt)])
+        steps = room_steps(self.lm, [MotionRequest("t2m", caption=prompt)])
         if steps < 1:
+            n = len(self.lm.tokenizer(prompt, verbose=False)["input_ids"])
             raise MotionbaseError(f"prompt of {n} tokens is too long for this model's {self.lm.context_length}-token "
                                   f"context; shorten it")
         return steps / self.codes_per_second
@@ -214,8 +240,10 @@ class MotionGenerator:
         Raises :class:`MotionbaseError` for an empty or over-long prompt, seconds <= 0, or seconds beyond
         what the model's context holds.
         """
+        from .lm.generate import check_seconds, text_to_motion
+
         prompts = _checked_prompts(prompts)
-        _check_seconds(seconds)
+        check_seconds(seconds)
         if seconds is not None:
             for prompt in prompts:
                 limit = self.max_seconds(prompt)
@@ -226,8 +254,6 @@ class MotionGenerator:
         else:
             for prompt in prompts:
                 self.max_seconds(prompt)  # over-long prompts fail here, with the message above
-        from .lm.generate import text_to_motion
-
         sampling = Sampling(seed=seed, temperature=temperature, top_k=top_k, top_p=top_p, guidance=guidance,
                             guidance_negative=guidance_negative)
         mapper = self.prompt_mapper() if understand else None
@@ -320,12 +346,10 @@ class MotionGenerator:
         part: "upper_body" | "lower_body" describes that part only. temperature 0 (default): greedy.
         Raises :class:`MotionbaseError` for a motion too long to fit the context with a caption.
         """
-        from .lm.generate import MotionRequest, _prompt_ids, generate
+        from .lm.generate import MotionRequest, caption_room_steps, generate
 
         codes = self.tokenizer.encode(_as_features(motion)).cpu().numpy()
-        P = self.lm.vocab.tokens_per_step
-        one_step = _prompt_ids(self.lm, MotionRequest("m2t", motion=codes[:1], part=part), None, 0)
-        limit = (self.lm.context_length - CAPTION_ROOM - len(one_step)) // P + 1
+        limit = caption_room_steps(self.lm, CAPTION_ROOM, part)
         if len(codes) > limit:
             raise MotionbaseError(f"the motion is {len(codes) / self.codes_per_second:g} s ({len(codes)} code steps); "
                                   f"this model captions at most {max(limit, 0) / self.codes_per_second:g} s at once "
@@ -399,12 +423,6 @@ def _checked_prompts(prompts: Sequence[str]) -> list[str]:
             raise MotionbaseError(f"{where} is empty; describe a motion, e.g. 'a person waves the left hand'")
         out.append(" ".join(p.split()))
     return out
-
-
-def _check_seconds(seconds: float | None) -> None:
-    if seconds is not None and not (seconds > 0 and math.isfinite(seconds)):
-        raise MotionbaseError(f"seconds={seconds:g}: expected a positive, finite length in seconds "
-                              "(or none: the model decides)")
 
 
 def _as_features(motion) -> np.ndarray:

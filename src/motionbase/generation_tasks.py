@@ -18,7 +18,6 @@ Spans snap outwards to code steps (α frames); the result names the span that wa
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,8 +70,11 @@ def _alpha(gen: MotionGenerator) -> int:
 
 
 def _steps(gen: MotionGenerator, seconds: float, what: str) -> int:
-    if seconds is None or not (seconds > 0 and math.isfinite(seconds)):
-        raise MotionbaseError(f"{what}: seconds={seconds}; expected a positive, finite length of new motion")
+    from .lm.generate import check_seconds  # transformers: the LM side is imported at first use
+
+    if seconds is None:
+        raise MotionbaseError(f"{what}: no seconds given; expected a positive, finite length of new motion")
+    check_seconds(seconds, what)
     return max(1, round(seconds * gen.codes_per_second))
 
 

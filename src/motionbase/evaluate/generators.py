@@ -32,7 +32,7 @@ class LMGenerator:
                         device: str | None = None, **options) -> LMGenerator:
         """Load an LM checkpoint and the motion tokenizer it was trained with (checked by content hash)."""
         try:
-            from ..lm.loading import load_motion_tokenizer
+            from ..generation import load_motion_tokenizer
             from ..lm.model import MotionLM
         except ImportError as exc:
             raise MotionbaseError(f"--lm: the motion LM is not available in this install ({exc}); "

@@ -70,11 +70,9 @@ class LMCaptioner:
         return cls(gen.lm, gen.tokenizer, **options)
 
     def _limit(self) -> int:
-        from ..lm.generate import MotionRequest, _prompt_ids
+        from ..lm.generate import caption_room_steps
 
-        P = self.lm.vocab.tokens_per_step
-        one = _prompt_ids(self.lm, MotionRequest("m2t", motion=np.zeros((1, P), np.int64)), None, 0)
-        steps = (self.lm.context_length - CAPTION_ROOM - len(one)) // P + 1
+        steps = caption_room_steps(self.lm, CAPTION_ROOM)
         if steps < 1:
             raise MotionbaseError(f"the LM's {self.lm.context_length}-token context leaves no room for a motion "
                                   "and a caption")
