@@ -13,5 +13,4 @@ from .handlers import AppHandlers, AppResult
 from .server import Served, check_port, serve
 from .ui import build_app
 
-
 __all__ = ["AppHandlers", "AppResult", "Served", "build_app", "check_port", "require_gradio", "serve"]

@@ -15,6 +15,7 @@ from ..errors import MotionbaseError
 from .gradio_import import require_gradio
 from .ui import build_app, launch_options
 
+
 def check_port(host: str, port: int) -> int:
     """``port`` if a server can listen on ``host:port`` now (0: a free port, chosen here); else a clear error."""
     if not 0 <= port <= 65535:

@@ -33,7 +33,7 @@ from ..errors import MotionbaseError
 from ..io import atomic_write_text, os_reason
 from .bodymodel import save_fit
 from .isolate import Outcome, run_isolated
-from .process import STAGES, InputResult, PipelineConfig, input_key, process_input
+from .process import STAGES, PipelineConfig, input_key, process_input
 from .video import find_inputs, require
 
 PIPELINE_DIR = "pipeline"  # inside the store: done/ and crashed/ markers, report.json, smplx/ parameters

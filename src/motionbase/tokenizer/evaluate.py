@@ -29,9 +29,9 @@ import numpy as np
 import torch
 
 from ..data import ClipStore
-from ..metrics import codebook_usage, fid, mpjpe_mm
 from ..features.humanml3d import features_to_joints
 from ..features.layout import BODY_PARTS, FeatureLayout
+from ..metrics import codebook_usage, fid, mpjpe_mm
 from .model import MotionTokenizer
 from .windows import check_store, finite_or_raise, split_view
 
