@@ -36,7 +36,11 @@ def get_captioner(name: str = "rules", **options) -> Captioner:
     if name == "rules":
         return RulesCaptioner(RulesConfig(**_checked(RulesConfig, options, name)))
     if name == "lmm":
-        from .lmm import LMMCaptioner, LMMConfig
+        try:  # httpx and tenacity: the lmm extra
+            from .lmm import LMMCaptioner, LMMConfig
+        except ImportError as exc:
+            raise MotionbaseError(f"the lmm captioner needs {exc.name or exc}, which is not installed: "
+                                  "pip install 'motionbase[lmm]'") from None
 
         return LMMCaptioner(LMMConfig(**_checked(LMMConfig, options, name)))
     raise MotionbaseError(f"unknown captioner {name!r}; expected one of: {', '.join(CAPTIONERS)}")
