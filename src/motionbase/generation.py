@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from .defaults.familiarity import CAPTIONS_FILE, CaptionIndex, FamiliarityConfig, FamiliarityReport
+from .devices import resolve_device
 from .errors import MotionbaseError, ShapeError
 from .io import atomic_save_npy, atomic_write_text
 from .lm.codec import CodecInfo, MotionCodec
@@ -169,7 +170,6 @@ class MotionGenerator:
             shipped = default_checkpoints()
             lm_dir = lm_dir if lm_dir is not None else shipped.lm
             tokenizer_dir = tokenizer_dir if tokenizer_dir is not None else shipped.tokenizer
-        from .devices import resolve_device
 
         device = resolve_device(device)
         tokenizer, info = load_motion_tokenizer(Path(tokenizer_dir), device)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import MotionbaseError
+from .errors import FormatError, MotionbaseError
 from .generation import FPS, GeneratedMotion, MotionGenerator, Sampling, _as_features
 
 
@@ -40,7 +40,6 @@ def load_motion_file(path) -> np.ndarray:
     ``.bvh`` (its SMPL-22 joints); :class:`~motionbase.errors.FormatError` naming the file otherwise."""
     from pathlib import Path
 
-    from .errors import FormatError
     from .features.layout import FeatureLayout
     from .skeleton import SKELETONS
 

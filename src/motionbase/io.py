@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Iterator
 
+from .errors import FormatError
 
 # A file name built from data (a clip id, a sample name) is one path component of these characters: no
 # separator, no "..", no absolute path, no control character, so ``folder / name`` stays inside ``folder``.
@@ -34,8 +35,6 @@ def safe_name(name: object, what: str = "id") -> str:
     digits first, then letters, digits, space and ``_ . , + = @ ( ) [ ] -``; no ``/``, ``\\``, ``..`` at the
     start, no absolute path, at most 200 characters.
     """
-    from .errors import FormatError
-
     if not isinstance(name, str) or not _SAFE_NAME.match(name) or len(name) > MAX_NAME_CHARS:
         raise FormatError(f"{what} {name!r}", f"not usable as a file name: expected one name of at most "
                           f"{MAX_NAME_CHARS} letters, digits, spaces or _ . , + = @ ( ) [ ] - (starting with a "

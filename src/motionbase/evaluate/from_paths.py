@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Sequence
 
 from ..errors import CheckpointError, MotionbaseError
+from .m2t import LMCaptioner, evaluate_m2t
 from .run import EvalReport, RunConfig, evaluate
 from .store_data import LABEL_KEYS, captioned_clips
 
@@ -88,7 +89,6 @@ def evaluate_m2t_paths(store: str | os.PathLike, *, lm: str | os.PathLike, token
     evaluator (ours or the published T2M one; optional) adds R-precision of the captions."""
     from ..data.length_filter import resolve
     from ..data.store import ClipStore
-    from .m2t import LMCaptioner, evaluate_m2t
 
     say = progress or (lambda message: None)
     clip_store = ClipStore.open(store)

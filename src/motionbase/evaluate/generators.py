@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import CheckpointError, MotionbaseError
+from ..features.mirror import mirror_features
 
 
 class LMGenerator:
@@ -43,7 +44,6 @@ class LMGenerator:
 
     def generate(self, captions: Sequence[str], lengths_frames: Sequence[int], seed: int) -> list[np.ndarray]:
         """One raw feature array (T_i, D) per caption, T_i = the decoded length (a multiple of the tokenizer's α)."""
-        from ..features.mirror import mirror_features
         from ..lm.generate import GenerationOptions, MotionRequest, generate
         from ..lm.sides import read_prompts
 

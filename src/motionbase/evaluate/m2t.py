@@ -32,6 +32,7 @@ from ..errors import MotionbaseError
 from ..metrics.protocol import Summary, replicate
 from ..metrics.retrieval import r_precision
 from ..metrics.text import caption_metrics, tokenize
+from .generators import LMGenerator
 from .run import text_inputs
 from .store_data import StoreClips
 
@@ -64,8 +65,6 @@ class LMCaptioner:
 
     @classmethod
     def from_pretrained(cls, lm_dir, tokenizer_dir, *, device: str | None = None, **options) -> LMCaptioner:
-        from .generators import LMGenerator
-
         gen = LMGenerator.from_pretrained(lm_dir, tokenizer_dir, device=device)
         return cls(gen.lm, gen.tokenizer, **options)
 

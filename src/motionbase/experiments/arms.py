@@ -17,6 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from ..generation import load_motion_tokenizer
+from ..lm.config import LMConfig, TinyBackboneConfig
+from ..lm.config import TrainConfig as LMTrain
 from .questions import Arm, LMSizes, TokenizerSizes
 
 
@@ -100,9 +103,6 @@ def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path,
     from ..data.store import ClipStore
     from ..evaluate.from_paths import evaluate_paths
     from ..evaluate.run import RunConfig
-    from ..generation import load_motion_tokenizer
-    from ..lm.config import LMConfig, TinyBackboneConfig
-    from ..lm.config import TrainConfig as LMTrain
     from ..lm.data import caption_corpus, records_from_store
     from ..lm.model import MotionLM
     from ..lm.train import RUN_FILE, prepare_run, train

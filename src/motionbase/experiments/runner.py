@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..errors import MotionbaseError
 from ..io import atomic_write_text
+from .arms import lm_arm, shared_evaluator, shared_tokenizer, tokenizer_arm
 from .questions import question
 from .trace import code_version, data_hash
 
@@ -36,7 +37,6 @@ def run_experiment(name: str, store: str | os.PathLike, out: str | os.PathLike, 
     from fnmatch import fnmatch
 
     from ..data.store import ClipStore
-    from .arms import lm_arm, shared_evaluator, shared_tokenizer, tokenizer_arm
     from .report import write_report
 
     say = progress or (lambda message: None)

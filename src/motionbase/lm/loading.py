@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..errors import CheckpointError
+
 
 def default_cache_root() -> Path:
     """Where tokenised motion codes are cached: ``$MOTIONBASE_CACHE/lm_codes`` (default ~/.cache/motionbase)."""
@@ -23,8 +25,6 @@ def check_backbone_weights(root: Path) -> None:
     import json
 
     from safetensors import SafetensorError, safe_open
-
-    from ..errors import CheckpointError
 
     index = root / "model.safetensors.index.json"
     if index.is_file():

@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from ..clip import PART_CAPTION_KEYS
+from ..errors import StoreError
 from ..io import atomic_write_text
+from ..viz.plots import count_bars, length_histogram
 
 # Function words left out of the word counts (so the plots show motion words).
 STOPWORDS = frozenset("""
@@ -54,9 +56,6 @@ def dataset_stats(store, top: int = 30) -> dict:
 
 def write_stats(store, out_dir: str | Path, top: int = 30) -> dict[str, Path]:
     """Plots (PNG) and ``stats.json`` of ``store`` under ``out_dir``; returns what was written, by name."""
-    from ..errors import StoreError
-    from ..viz.plots import count_bars, length_histogram
-
     stats = dataset_stats(store, top)
     if not stats["clips"]:
         raise StoreError(f"{store.path}: the store holds no clips; nothing to plot")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..features.humanml3d import features_to_joints, joints_to_features
 from .canon import fill_missing
 
 
@@ -31,7 +32,6 @@ class TokenizerProjection:
     def repair(self, joints_m: np.ndarray, visibility: np.ndarray | None = None) -> np.ndarray:
         import torch
 
-        from ..features.humanml3d import features_to_joints, joints_to_features
         from ..lm.data import encode_clip
 
         j = np.asarray(joints_m, dtype=np.float64)

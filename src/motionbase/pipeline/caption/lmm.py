@@ -36,6 +36,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 
 from ...clip import Captions, Clip
 from ...errors import MotionbaseError
+from ...viz.render import RenderConfig, render_frames
 from .base import CaptionError, clip_label
 from .cache import RateLimiter, ReplyCache, cache_key
 from .crops import EncodedImage, frame_images
@@ -153,8 +154,6 @@ class LMMCaptioner:
 
     def _render(self, clip: Clip) -> list[np.ndarray]:
         """Skeleton drawings of the clip, about ``max_frames`` of them (motionbase.viz)."""
-        from ...viz.render import RenderConfig, render_frames
-
         stride = max(1, -(-clip.num_frames // self.config.max_frames))
         return list(render_frames([clip.joints_m], fps=clip.fps, skeleton=clip.skeleton,
                                   config=RenderConfig(stride=stride, camera="fit")))
