@@ -47,6 +47,7 @@ def run_demo(out: Path, *, size_px: int = 320, prompts: tuple[str, ...] | None =
 
 def _generated(out: Path, prompts: tuple[str, ...], size_px: int, notes: list[str]) -> list[dict]:
     """Text -> motion for each prompt with the shipped default models (seeded), as gallery items."""
+    # deferred for a quick start: imports scipy
     from .viz.render import RenderConfig
 
     stems = [f"{i:02d}-{slug(p)}" for i, p in enumerate(prompts)]
@@ -70,6 +71,7 @@ def _generated(out: Path, prompts: tuple[str, ...], size_px: int, notes: list[st
 
 def _samples(out: Path, size_px: int) -> list[dict]:
     """The shipped sample takes -> ``out/store``, videos and BVH, as gallery items."""
+    # deferred for a quick start: imports pyarrow, scipy
     from .data import ClipStore
     from .data.labels import label_from_filename
     from .formats.bvh import load_bvh, write_bvh

@@ -101,6 +101,7 @@ class Sampling:
     guidance_negative: str = DEFAULT_GUIDANCE_NEGATIVE
 
     def options(self, seconds: float | None = None):
+        # deferred for a quick start: imports torch, transformers
         from .lm.generate import GenerationOptions
 
         greedy = self.temperature == 0
@@ -212,6 +213,7 @@ class MotionGenerator:
 
     def max_seconds(self, prompt: str) -> float:
         """Longest motion (s) the context holds after ``prompt``; raises for an empty or over-long prompt."""
+        # deferred for a quick start: imports torch, transformers
         from .lm.generate import MotionRequest, room_steps
 
         prompt = _checked_prompts([prompt])[0]
@@ -240,6 +242,7 @@ class MotionGenerator:
         Raises :class:`MotionbaseError` for an empty or over-long prompt, seconds <= 0, or seconds beyond
         what the model's context holds.
         """
+        # deferred for a quick start: imports torch, transformers
         from .lm.generate import check_seconds, text_to_motion
 
         prompts = _checked_prompts(prompts)
@@ -259,6 +262,7 @@ class MotionGenerator:
         mapper = self.prompt_mapper() if understand else None
         mapped = mapper.map(prompts) if mapper is not None else []
         captions = [m.caption for m in mapped] or list(prompts)
+        # deferred for a quick start: imports pyarrow, scipy
         from .lm.sides import read_prompts
 
         captions, flips = read_prompts(self.lm.config, captions)
@@ -272,6 +276,7 @@ class MotionGenerator:
     def canonical_prompt(self, prompt: str | None) -> tuple[str | None, bool]:
         """``prompt`` as the LM reads it, and whether the motion must then be mirrored: a model trained with
         ``LMConfig.canonical_sides`` reads "left" prompts mirrored (:func:`~motionbase.data.text.canonical_side`)."""
+        # deferred for a quick start: imports pyarrow, scipy
         from .lm.sides import read_prompts
 
         [read], [flip] = read_prompts(self.lm.config, [prompt])
@@ -286,6 +291,7 @@ class MotionGenerator:
         named components (aliases: :data:`PART_ALIASES`) are swapped, then decoded together. B is
         sampled with ``seed + 1``. Needs a 2D tokenizer.
         """
+        # deferred for a quick start: imports safetensors, torch, scipy
         from .tokenizer.parts import swap_part_codes
 
         parts = self._resolve_parts(parts_from_b)
@@ -319,6 +325,7 @@ class MotionGenerator:
                 familiarity: FamiliarityReport | None, *, mirrored: bool = False) -> GeneratedMotion:
         """Decode ``codes``; ``mirrored``: the motion is the left/right mirror image of what they decode to
         (a canonical-side answer to a prompt that names "left"); its codes are then re-encoded from it."""
+        # deferred for a quick start: imports scipy
         from .features.humanml3d import features_to_joints
 
         if codes is None or len(codes) == 0:
@@ -332,6 +339,7 @@ class MotionGenerator:
 
     def mirrored(self, feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(features of the left/right mirror image of ``feats`` (T, 263), their codes (N, P))."""
+        # deferred for a quick start: imports scipy
         from .features.mirror import mirror_features
 
         out = mirror_features(np.asarray(feats, np.float32)).astype(np.float32)
@@ -346,6 +354,7 @@ class MotionGenerator:
         part: "upper_body" | "lower_body" describes that part only. temperature 0 (default): greedy.
         Raises :class:`MotionbaseError` for a motion too long to fit the context with a caption.
         """
+        # deferred for a quick start: imports torch, transformers
         from .lm.generate import MotionRequest, caption_room_steps, generate
 
         codes = self.tokenizer.encode(_as_features(motion)).cpu().numpy()
@@ -379,10 +388,12 @@ class MotionGenerator:
             atomic_save_npy(paths["codes"], motion.codes)
         for video in ("mp4", "gif"):
             if video in paths:
+                # deferred for a quick start: imports scipy
                 from .viz.render import render_motion
 
                 render_motion(motion.joints, paths[video], fps=motion.fps, title=motion.prompt, config=render)
         if "bvh" in paths:
+            # deferred for a quick start: imports scipy
             from .formats.bvh import write_bvh
 
             write_bvh(paths["bvh"], motion.joints, fps=motion.fps, exact=False)
@@ -431,6 +442,7 @@ def _as_features(motion) -> np.ndarray:
     if arr.ndim == 2 and arr.shape[1] == 263:
         return arr.astype(np.float32)
     if arr.ndim == 3 and arr.shape[1:] == (22, 3):
+        # deferred for a quick start: imports scipy
         from .features.humanml3d import joints_to_features
 
         return joints_to_features(arr.astype(np.float64)).astype(np.float32)

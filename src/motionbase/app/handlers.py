@@ -61,6 +61,7 @@ class AppHandlers:
     def edit(self, prompt_a: str, prompt_b: str, parts: Sequence[str], seconds: float | None, seed: float | None,
              temperature: float) -> AppResult:
         """Motion of ``prompt_a`` with ``parts`` from ``prompt_b``; the video shows A, B and the edit side by side."""
+        # deferred for a quick start: imports scipy
         from ..viz.render import render_side_by_side
 
         try:

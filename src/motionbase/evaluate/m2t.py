@@ -69,6 +69,7 @@ class LMCaptioner:
         return cls(gen.lm, gen.tokenizer, **options)
 
     def _limit(self) -> int:
+        # deferred for a quick start: imports torch, transformers
         from ..lm.generate import caption_room_steps
 
         steps = caption_room_steps(self.lm, CAPTION_ROOM)
@@ -78,6 +79,7 @@ class LMCaptioner:
         return steps
 
     def caption(self, features: Sequence[np.ndarray], progress: Callable[[int], None] | None = None) -> list[str]:
+        # deferred for a quick start: imports torch, transformers
         from ..lm.generate import GenerationOptions, MotionRequest, generate
 
         limit, out = self._limit(), []

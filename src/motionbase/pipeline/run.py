@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..data import ClipStore
 from ..errors import MotionbaseError
 from ..io import atomic_write_text, os_reason
 from .bodymodel import save_fit
@@ -161,8 +162,6 @@ def build_dataset(inputs: Iterable[str | os.PathLike], store_path: str | os.Path
     crashed a worker in an earlier run (otherwise they are reported failed and skipped). process: the
     per-input function (a picklable module-level function returning an :class:`Outcome`)."""
     from tqdm import tqdm
-
-    from ..data import ClipStore
 
     if workers < 1:
         raise MotionbaseError(f"workers must be at least 1, got {workers}")

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..clip import PART_CAPTION_KEYS
+from ..data import summary
 from ..errors import StoreError
 from ..io import atomic_write_text
 from ..viz.plots import count_bars, length_histogram
@@ -41,8 +42,6 @@ def caption_word_counts(texts: Iterable[str], top: int = 30, stopwords: frozense
 def dataset_stats(store, top: int = 30) -> dict:
     """The store's summary (:func:`motionbase.data.summary`) plus static clip count, clip lengths in seconds
     and caption word counts per level (``whole`` and each part key)."""
-    from ..data import summary
-
     table = store.manifest()
     out = summary(store)
     out["static_clips"] = int(np.asarray(table.column("static").to_pylist(), dtype=bool).sum())

@@ -36,6 +36,7 @@ def get_captioner(name: str = "rules", **options) -> Captioner:
         return RulesCaptioner(RulesConfig(**_checked(RulesConfig, options, name)))
     if name == "lmm":
         try:  # httpx and tenacity: the lmm extra
+            # deferred for a quick start: imports httpx, tenacity
             from .lmm import LMMCaptioner, LMMConfig
         except ImportError as exc:
             raise MotionbaseError(f"the lmm captioner needs {exc.name or exc}, which is not installed: "

@@ -50,6 +50,7 @@ def keep_flight_height(before: np.ndarray, cleaned: Cleaned, fps: float) -> np.n
     planted (faded over 0.1 s around contacts). The shift is upward only, so nothing goes below the floor."""
     from scipy.ndimage import gaussian_filter1d
 
+    # deferred for a quick start: imports torch
     from ...prior.vertical import keep_vertical_excursion
 
     planted = gaussian_filter1d(cleaned.contacts.any(axis=1).astype(np.float64), 0.05 * fps, mode="nearest")
