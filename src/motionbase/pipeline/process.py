@@ -42,8 +42,7 @@ from .detect import DetectConfig, HogPersonDetector, iou_matrix
 from .ground import fit_ground, foot_contact_translation, ground_samples
 from .lift import Camera, LiftedTrack, estimate_up, floor_points, lift_track, to_world, trunk_up
 from .pose import CropPoser, PoseConfig, PoseResult, PoserPool
-from .refine import CleanupConfig, check_mode, refine_motion
-from .refine.prior_step import PriorMissing, load_prior
+from .refine import CleanupConfig, check_mode, prior_step, refine_motion
 from .refine.provenance import clip_labels, joint_visibility, resample_visibility
 from .refine.quality import QualityConfig, reject_reason
 from .track import Track, TrackConfig, TrackSet
@@ -167,10 +166,9 @@ def resolve_refine(config: PipelineConfig) -> tuple[str, str]:
     (one line: what to install) unless ``refine_fallback``, which falls back to the contact clean-up."""
     if config.refine != "prior":
         return config.refine, ""
-
     try:
-        load_prior()
-    except PriorMissing as exc:
+        prior_step.load_prior()  # looked up at call time: tests replace it
+    except prior_step.PriorMissing as exc:
         if not config.refine_fallback:
             raise
         return "cleanup", f"refine: the motion prior is unavailable ({exc}); used the contact clean-up instead"
