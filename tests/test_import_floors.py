@@ -18,18 +18,19 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 FLOORS: dict[int, tuple[str, ...]] = {
     0: ("", "errors"),
     1: ("io", "devices", "skeleton", "defaults.paths"),
-    2: ("clip", "features", "metrics", "quantize", "viz", "pipeline.clean"),
-    3: ("data",),
-    4: ("formats",),
-    5: ("tokenizer", "lm"),
-    6: ("prior",),
-    7: ("pipeline",),
-    8: ("bodymodels", "defaults"),
-    9: ("generation",),
-    10: ("evaluate", "generation_tasks"),
-    11: ("app", "demo", "experiments"),
-    12: ("cli",),
-    13: ("__main__",),
+    2: ("config",),  # the typed config base (imports errors and io)
+    3: ("clip", "features", "metrics", "quantize", "viz", "pipeline.clean"),
+    4: ("data",),
+    5: ("formats",),
+    6: ("tokenizer", "lm"),
+    7: ("prior",),
+    8: ("pipeline",),
+    9: ("bodymodels", "defaults"),
+    10: ("generation",),
+    11: ("evaluate", "generation_tasks"),
+    12: ("app", "demo", "experiments"),
+    13: ("cli",),
+    14: ("__main__",),
 }
 UNIT_FLOOR = {unit: floor for floor, units in FLOORS.items() for unit in units}
 
@@ -153,8 +154,8 @@ def test_the_reader_sees_imports_a_circle_and_an_upward_arrow():
              "motionbase.lm.b": {"motionbase.lm.a"}, "motionbase.tokenizer.c": {"motionbase.errors"},
              "motionbase.errors": set()}
     assert circles(graph) == [["motionbase.lm.a", "motionbase.lm.b"]]
-    assert floor_violations(graph) == ["motionbase.lm.a (floor 5, lm) imports motionbase.tokenizer.c "
-                                       "(floor 5, tokenizer)"]
+    assert floor_violations(graph) == ["motionbase.lm.a (floor 6, lm) imports motionbase.tokenizer.c "
+                                       "(floor 6, tokenizer)"]
     real = import_graph()
     assert "motionbase.errors" in real["motionbase.io"]  # a relative import at module top
     assert "motionbase.quantize.base" in real["motionbase.quantize.lfq"]  # from .base import ...

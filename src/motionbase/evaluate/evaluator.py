@@ -60,8 +60,7 @@ class MotionTextEncoder(Protocol):
 
 @dataclass
 class GuoDims:
-    """Sizes of the Guo-style encoders (the established evaluator: 512 / 512 / 512 / 1024), trained here or
-    published (:class:`~.t2m_loader.T2MEvaluator`)."""
+    """Sizes of the Guo-style encoders (the established evaluator: 512 / 512 / 512 / 1024)."""
 
     text_hidden: int = 512
     movement_hidden: int = 512

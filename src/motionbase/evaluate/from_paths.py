@@ -10,10 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
-from ..data.length_filter import resolve
-from ..data.store import ClipStore
 from ..errors import CheckpointError, MotionbaseError
-from .m2t import LMCaptioner, evaluate_m2t
 from .run import EvalReport, RunConfig, evaluate
 from .store_data import LABEL_KEYS, captioned_clips
 
@@ -31,6 +28,9 @@ def evaluate_paths(store: str | os.PathLike, evaluator: str | os.PathLike | None
     folder with the published T2M evaluator's files (:mod:`.t2m_dir`), instead of ``evaluator``.
     ``length_filter``: the HumanML3D protocol's 40-199-frame filter (None: on for HumanML3D stores).
     """
+    from ..data.length_filter import resolve
+    from ..data.store import ClipStore
+
     if lm is not None and tokenizer is None:
         raise MotionbaseError("--lm needs --tokenizer: the motion tokenizer the LM was trained with decodes its codes")
     clip_store = ClipStore.open(store)
@@ -40,7 +40,6 @@ def evaluate_paths(store: str | os.PathLike, evaluator: str | os.PathLike | None
                             length_filter=resolve(clip_store, length_filter))
     tok = gen = None
     if tokenizer is not None:
-        # deferred for a quick start: imports safetensors, torch
         from ..tokenizer import MotionTokenizer
 
         tok = MotionTokenizer.from_pretrained(tokenizer, device=device)
@@ -70,7 +69,6 @@ def load_evaluator(evaluator: str | os.PathLike | None, t2m_evaluator: str | os.
             raise CheckpointError(f"{t2m_evaluator} vs {store}: the T2M evaluator reads {width}-dim features, the "
                                   f"store holds {info.feature_dim}-dim features")
         return model
-    # deferred for a quick start: imports torch
     from .evaluator import TextMotionEvaluator
 
     model = TextMotionEvaluator.from_pretrained(evaluator, device=device or "cpu")
@@ -88,6 +86,10 @@ def evaluate_m2t_paths(store: str | os.PathLike, *, lm: str | os.PathLike, token
                        length_filter: bool | None = None, progress: Callable[[str], None] | None = None):
     """Motion-to-text metrics (:mod:`.m2t`) of split ``split``: the LM captions every captioned clip; the
     evaluator (ours or the published T2M one; optional) adds R-precision of the captions."""
+    from ..data.length_filter import resolve
+    from ..data.store import ClipStore
+    from .m2t import LMCaptioner, evaluate_m2t
+
     say = progress or (lambda message: None)
     clip_store = ClipStore.open(store)
     model = None

@@ -17,20 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from ..data.store import ClipStore
-from ..evaluate.from_paths import evaluate_paths
-from ..evaluate.run import RunConfig
-from ..evaluate.store_data import captioned_clips
-from ..generation import load_motion_tokenizer
-from ..lm.config import LMConfig, TinyBackboneConfig
-from ..lm.config import TrainConfig as LMTrain
 from .questions import Arm, LMSizes, TokenizerSizes
 
 
 def tokenizer_run_config(method: str, K: int, sizes: TokenizerSizes, seed: int = 0, *,
                          checkpoint_every: int | None = None, log_every: int | None = None):
     """The tokenizer training run of ``method`` at codebook size ``K`` and ``sizes`` (also the sweep's)."""
-    # deferred for a quick start: imports safetensors, torch
     from ..tokenizer.run import DataConfig, RunConfig
     from ..tokenizer.train import TrainConfig
 
@@ -46,7 +38,6 @@ def tokenizer_run_config(method: str, K: int, sizes: TokenizerSizes, seed: int =
 
 def train_tokenizer_arm(method: str, K: int, sizes: TokenizerSizes, seed: int, store_path: Path, out: Path,
                         device: str | None) -> tuple[Any, dict]:
-    # deferred for a quick start: imports safetensors, torch
     from ..tokenizer.run import train_from_store
 
     run = tokenizer_run_config(method, K, sizes, seed)
@@ -55,7 +46,7 @@ def train_tokenizer_arm(method: str, K: int, sizes: TokenizerSizes, seed: int, s
 
 
 def tokenizer_arm(arm: Arm, sizes: TokenizerSizes, store_path: Path, out: Path, device: str | None) -> dict:
-    # deferred for a quick start: imports safetensors, torch
+    from ..data.store import ClipStore
     from ..tokenizer.evaluate import evaluate_tokenizer
 
     tok, config = train_tokenizer_arm(arm.fields["method"], arm.fields["K"], sizes, arm.seed, store_path,
@@ -80,9 +71,10 @@ def shared_evaluator(sizes: LMSizes, store_path: Path, out: Path, given: Path | 
         return Path(given)
     if (out / "config.json").is_file():
         return out
-    # deferred for a quick start: imports torch
+    from ..data.store import ClipStore
     from ..evaluate.evaluator import evaluator_preset
     from ..evaluate.evaluator_train import TrainConfig, train_evaluator
+    from ..evaluate.store_data import captioned_clips
 
     clips = captioned_clips(ClipStore.open(store_path), "train")
     tiny = sizes.steps <= 2
@@ -105,7 +97,12 @@ def train_subset(store: Any, fraction: float) -> Any:
 
 def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path, evaluator: Path,
            device: str | None) -> dict:
-    # deferred for a quick start: imports torch
+    from ..data.store import ClipStore
+    from ..evaluate.from_paths import evaluate_paths
+    from ..evaluate.run import RunConfig
+    from ..generation import load_motion_tokenizer
+    from ..lm.config import LMConfig, TinyBackboneConfig
+    from ..lm.config import TrainConfig as LMTrain
     from ..lm.data import caption_corpus, records_from_store
     from ..lm.model import MotionLM
     from ..lm.train import RUN_FILE, prepare_run, train

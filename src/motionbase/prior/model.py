@@ -17,12 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..defaults.paths import models_root
 from ..errors import CheckpointError, MotionbaseError, ShapeError
-from ..io import atomic_output
-from ..pipeline.clean import CleanConfig, clip_bone_lengths, enforce_bone_lengths, smooth
 from .canon import fill_missing, from_canonical, to_canonical, window_frame
-from .vertical import keep_vertical_excursion
 
 NUM_JOINTS = 22
 WEIGHTS = "model.safetensors"
@@ -135,6 +131,8 @@ class MotionPrior:
         (T, 22, 3) float32. Joints with visibility < 0.5 are ignored (NaN allowed there). ``finish=False``
         returns the network's output without the light smoothing and rigid bones that follow it, and without
         restoring the jumps the network flattens (:mod:`motionbase.prior.vertical`)."""
+        from .vertical import keep_vertical_excursion
+
         j, v = _validate(joints_m, visibility)
         out = self._denoise(j, v)
         if finish:
@@ -142,6 +140,8 @@ class MotionPrior:
         return out.astype(np.float32)
 
     def _finish(self, joints: np.ndarray) -> np.ndarray:
+        from ..pipeline.clean import CleanConfig, clip_bone_lengths, enforce_bone_lengths, smooth
+
         c = self.config
         ones = np.ones(joints.shape[:2])
         out = smooth(joints, ones, c.fps, CleanConfig(sigma_root_s=c.finish_sigma_root_s,
@@ -177,6 +177,8 @@ class MotionPrior:
     def save_pretrained(self, directory: str | os.PathLike) -> None:
         from safetensors.torch import save_file
 
+        from ..io import atomic_output
+
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         with atomic_output(d / WEIGHTS) as tmp:
@@ -206,6 +208,8 @@ class MotionPrior:
 
 
 def default_prior_dir() -> Path:
+    from ..defaults.paths import models_root
+
     return models_root() / "prior"
 
 

@@ -12,7 +12,6 @@ Both return :class:`~motionbase.clip.Captions`: ``whole`` (a 1-3 sentence whole-
 
 from __future__ import annotations
 
-from ...errors import MotionbaseError
 from .base import Captioner, CaptionError, clip_label
 from .rules import RulesCaptioner, RulesConfig
 
@@ -32,11 +31,12 @@ __all__ = [
 def get_captioner(name: str = "rules", **options) -> Captioner:
     """A captioner by name: ``rules`` (options: fields of :class:`RulesConfig`) or ``lmm`` (options:
     fields of :class:`~.lmm.LMMConfig`, e.g. ``base_url``, ``model``, ``cache_dir``)."""
+    from ...errors import MotionbaseError
+
     if name == "rules":
         return RulesCaptioner(RulesConfig(**_checked(RulesConfig, options, name)))
     if name == "lmm":
-        try:  # httpx and tenacity: the lmm extra
-            # deferred for a quick start: imports httpx, tenacity
+        try:  # httpx and tenacity, the lmm extra; deferred for a quick start
             from .lmm import LMMCaptioner, LMMConfig
         except ImportError as exc:
             raise MotionbaseError(f"the lmm captioner needs {exc.name or exc}, which is not installed: "
@@ -49,6 +49,8 @@ def get_captioner(name: str = "rules", **options) -> Captioner:
 def _checked(config_type: type, options: dict, name: str) -> dict:
     """``options`` if every key is a field of ``config_type``; else a one-line error naming the bad ones."""
     from dataclasses import fields
+
+    from ...errors import MotionbaseError
 
     known = {f.name for f in fields(config_type)}
     bad = sorted(set(options) - known)
