@@ -3,7 +3,7 @@
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= test,tokenizer,llm,text,video,body,app
+EXTRAS ?= test,tokenizer,llm,text,video,body,app,lmm
 DEMO_EXTRAS ?= tokenizer,llm,text
 comma := ,
 stamp = $(VENV)/.installed-$(subst $(comma),+,$(1))
@@ -32,7 +32,7 @@ test-slow: setup
 test-blender: setup
 	$(BIN)/python -m pytest -m blender
 
-test-browser: $(call stamp,$(EXTRAS))
+test-browser: $(call stamp,$(EXTRAS)$(comma)browser)
 	@command -v chromium >/dev/null || echo "needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver"
 	$(BIN)/python -m pytest -m browser
 

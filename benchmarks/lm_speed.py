@@ -60,7 +60,7 @@ from motionbase.lm.data import (
     records_from_store,
 )
 from motionbase.lm.generate import GenerationOptions, text_to_motion
-from motionbase.lm.loading import load_motion_tokenizer
+from motionbase.generation import load_motion_tokenizer
 from motionbase.lm.model import MotionLM
 
 from bench_common import WORK, add_quick, package_store, results_dir, shipped_models

@@ -34,6 +34,7 @@ import time
 from collections import defaultdict
 from itertools import zip_longest
 from pathlib import Path
+
 from bench_common import add_quick, results_dir  # noqa: E402
 
 os.environ.setdefault("GLOG_minloglevel", "2")
@@ -43,9 +44,9 @@ from tqdm import tqdm  # noqa: E402
 
 from motionbase.data.labels import bandai_labels  # noqa: E402
 from motionbase.errors import MotionbaseError  # noqa: E402
-from motionbase.evaluate.metrics_physics import plausibility  # noqa: E402
 from motionbase.formats.bvh import load_bvh  # noqa: E402
 from motionbase.io import atomic_write_text  # noqa: E402
+from motionbase.metrics.physics import plausibility  # noqa: E402
 from motionbase.pipeline.caption.kinematics_summary import summarize_motion  # noqa: E402
 from motionbase.pipeline.caption.noise_floor import calibrated_config  # noqa: E402
 from motionbase.pipeline.clean import CleanConfig, clean_track  # noqa: E402

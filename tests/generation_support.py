@@ -9,8 +9,8 @@ import numpy as np
 import torch
 
 from motionbase.defaults.familiarity import save_training_captions
+from motionbase.generation import load_motion_tokenizer
 from motionbase.lm.config import LMConfig, TinyBackboneConfig
-from motionbase.lm.loading import load_motion_tokenizer
 from motionbase.lm.model import MotionLM
 from motionbase.tokenizer import MotionTokenizer, preset
 

@@ -1,7 +1,7 @@
 """``motionbase serve`` in a real headless browser: Debian's chromium + chromedriver driven by Selenium.
 
 Not in the default run (``pytest -m browser``). Needs ``apt-get install chromium chromium-driver`` and
-``pip install gradio selenium`` (the ``app`` extra); skips with the reason otherwise. Selenium is pointed
+``pip install 'motionbase[app,browser]'`` (gradio, selenium); skips with the reason otherwise. Selenium is pointed
 at the Debian driver (never Selenium Manager, which would download one) and the browser runs offline:
 the test fails if the page asks for anything but the app's own server.
 """
@@ -31,7 +31,7 @@ def _missing() -> str | None:
         try:
             __import__(module)
         except ImportError:
-            return f"python package {module} not installed: pip install 'motionbase[app]' selenium"
+            return f"python package {module} not installed: pip install 'motionbase[app,browser]'"
     return None
 
 

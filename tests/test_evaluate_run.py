@@ -14,11 +14,11 @@ from motionbase.cli import app
 from motionbase.data.store import ClipStore
 from motionbase.errors import MotionbaseError, ShapeError
 from motionbase.evaluate.evaluator import TextMotionEvaluator
-from motionbase.evaluate.metrics_physics import plausibility
 from motionbase.evaluate.report import to_json, to_markdown
 from motionbase.evaluate.run import GENERATED, REAL, EvaluationRunConfig, evaluate
 from motionbase.evaluate.store_data import captioned_clips
 from motionbase.features.humanml3d import features_to_joints
+from motionbase.metrics.physics import plausibility
 
 from .eval_support import HELD_OUT, N_CLIPS, make_world
 

@@ -21,8 +21,8 @@ from motionbase.evaluate.evaluator_train import (
     feature_stats,
     train_evaluator,
 )
-from motionbase.evaluate.metrics import r_precision
 from motionbase.evaluate.store_data import captioned_clips, label_key
+from motionbase.metrics import r_precision
 
 from .conftest import load_hml
 

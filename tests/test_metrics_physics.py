@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from motionbase.errors import ShapeError
-from motionbase.evaluate.metrics import floor_penetration, foot_skating, jitter_m_s3, plausibility
+from motionbase.metrics import floor_penetration, foot_skating, jitter_m_s3, plausibility
 
 from .conftest import load_hml
 

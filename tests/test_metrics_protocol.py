@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from motionbase.errors import ShapeError
-from motionbase.evaluate.metrics import diversity, mean_ci95, replicate, replication_rng
+from motionbase.metrics import diversity, mean_ci95, replicate, replication_rng
 
 
 def test_mean_ci95_by_hand():

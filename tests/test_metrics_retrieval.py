@@ -7,7 +7,7 @@ import pytest
 from scipy import linalg
 
 from motionbase.errors import ShapeError
-from motionbase.evaluate.metrics import (
+from motionbase.metrics import (
     FewSamplesWarning,
     diversity,
     euclidean_distance_matrix,

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from motionbase.errors import ShapeError
-from motionbase.evaluate.metrics import bleu, caption_metrics, cider, rouge_l, tokenize
+from motionbase.metrics import bleu, caption_metrics, cider, rouge_l, tokenize
 
 REFS = [
     ["a man kicks something or someone with his left leg.",
@@ -80,7 +80,7 @@ def test_text_bad_input():
 
 def test_an_empty_generated_caption_scores_zero_not_an_error():
     # an untrained captioner can answer nothing; CIDEr's per-n sums are then integer 0 (was a numpy casting error)
-    from motionbase.evaluate.metrics_text import caption_metrics
+    from motionbase.metrics.text import caption_metrics
 
     m = caption_metrics(["", "a person walks"], [["a person runs"], ["a person walks"]])
     assert m["cider"] > 0 and m["bleu_1"] > 0

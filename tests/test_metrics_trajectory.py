@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from motionbase.errors import ShapeError
-from motionbase.evaluate.metrics import ade_fde_m, codebook_usage, mpjpe_mm
+from motionbase.metrics import ade_fde_m, codebook_usage, mpjpe_mm
 
 from .conftest import load_hml
 
@@ -57,7 +57,7 @@ def test_min_ade_fde_over_samples():
 
 def test_codebook_usage_by_hand():
     u = codebook_usage(np.array([[0, 0], [1, 1]]), 4)
-    assert (u.utilization, u.used, u.tokens) == (0.5, 2, 4)
+    assert (u.utilisation, u.used, u.tokens) == (0.5, 2, 4)
     assert u.perplexity == pytest.approx(2.0)
     assert codebook_usage(np.arange(8) % 4, 4).perplexity == pytest.approx(4.0)
     p = np.array([0.5, 0.25, 0.25])  # counts 2, 1, 1

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from motionbase.errors import MotionbaseError
-from motionbase.evaluate.metrics_physics import plausibility
 from motionbase.formats.bvh import load_bvh
+from motionbase.metrics.physics import plausibility
 from motionbase.pipeline.refine import contact_cleanup, refine_motion
 from motionbase.pipeline.refine.contact import count_steps, flight_episodes, foot_contacts
 from motionbase.pipeline.refine.ik import two_bone_ik

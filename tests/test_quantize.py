@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from motionbase.errors import ShapeError
-from motionbase.quantize import FSQ, RVQ, VQ, code_usage, fsq_levels
+from motionbase.metrics import usage_from_counts
+from motionbase.quantize import FSQ, RVQ, VQ, fsq_levels
 
 
 def test_vq_nearest_code_decode_and_ema():
@@ -87,13 +88,14 @@ def test_fsq_levels_codes_and_decode():
         q.decode_codes(torch.tensor([[[15]]]))
 
 
-def test_code_usage_by_hand():
-    codes = torch.tensor([[0, 0, 1, 3], [3, 3, -1, -1]])  # -1 (dropped RVQ layer) ignored
-    u = code_usage(codes, 8)
-    assert u["utilisation"] == pytest.approx(3 / 8)
+def test_usage_from_a_training_histogram_by_hand():
+    codes = torch.tensor([[0, 0, 1, 3], [3, 3, -1, -1]]).reshape(-1)  # -1 (dropped RVQ layer) ignored
+    u = usage_from_counts(torch.bincount(codes[codes >= 0], minlength=8))
+    assert u.utilisation == pytest.approx(3 / 8) and (u.used, u.tokens, u.codebook_size) == (3, 6, 8)
     p = torch.tensor([2, 1, 3]) / 6
-    assert u["perplexity"] == pytest.approx(math.exp(-(p * p.log()).sum().item()))
-    assert code_usage(torch.arange(16), 16)["perplexity"] == pytest.approx(16)
+    assert u.perplexity == pytest.approx(math.exp(-(p * p.log()).sum().item()))
+    assert usage_from_counts(torch.ones(16)).perplexity == pytest.approx(16)
+    assert (usage_from_counts(torch.zeros(4)).utilisation, usage_from_counts(torch.zeros(4)).perplexity) == (0, 0)
 
 
 def test_encoding_in_eval_mode_never_changes_an_uninitialised_codebook():

@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from motionbase.errors import CheckpointError, FormatError, MotionbaseError
+from motionbase.evaluate.evaluator import GuoDims
 from motionbase.evaluate.safe_pickle import load_plain_pickle, loads_plain_pickle
 from motionbase.evaluate.t2m_loader import (
     POS_ENUMERATOR,
-    T2MDims,
     T2MEvaluator,
     WordVectorizer,
     guo_crop_length,
@@ -88,7 +88,7 @@ def evaluator(files):
     """Guo's conventions on a small random-weight model (the full-size load is tested separately)."""
     torch.manual_seed(0)
     mean, std = (np.load(files / "meta" / f"{n}.npy") for n in ("mean", "std"))
-    return T2MEvaluator(mean, std, WordVectorizer.from_dir(files / "glove"), dims=T2MDims(32, 16, 32, 32, 48)).eval()
+    return T2MEvaluator(mean, std, WordVectorizer.from_dir(files / "glove"), dims=GuoDims(32, 32, 32, 48), embed_dim=16).eval()
 
 
 def clips():
@@ -214,7 +214,7 @@ def test_loader_errors(files, tmp_path):
 
 def test_motion_only_evaluator_and_feature_errors(files):
     mean, std = (np.load(files / "meta" / f"{n}.npy") for n in ("mean", "std"))
-    ev = T2MEvaluator(mean, std, dims=T2MDims(8, 8, 8, 8, 8))
+    ev = T2MEvaluator(mean, std, dims=GuoDims(8, 8, 8, 8), embed_dim=8)
     assert ev.encode_motion(clips()[:1]).shape == (1, 8)
     with pytest.raises(MotionbaseError, match="without its GloVe vocabulary"):
         ev.encode_text([["a/DET"]])

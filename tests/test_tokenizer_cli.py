@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 from motionbase.cli import app
 from motionbase.data import ClipStore
 from motionbase.errors import CheckpointError, MotionbaseError, ShapeError, StoreError
-from motionbase.evaluate.metrics import fid
 from motionbase.features.humanml3d import features_to_joints
 from motionbase.features.layout import SMPL22_BODY_PARTS
+from motionbase.metrics import fid
 from motionbase.tokenizer import MotionTokenizer, mix_parts
 from motionbase.tokenizer.evaluate import codebook_report, evaluate_tokenizer
 

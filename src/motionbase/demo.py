@@ -13,6 +13,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .errors import MotionbaseError
+from .generation import MotionGenerator, slug
+from .io import safe_name
+from .viz.gallery import write_gallery
+
 SAMPLES_LICENCE = "CC BY-NC 4.0 (Bandai Namco Research Inc.)"
 # In-domain prompts for the default model (it knows the Bandai-Namco contents and styles).
 DEMO_PROMPTS = ("a person waves the left hand.", "an elderly person slowly walks forward.",
@@ -32,8 +37,6 @@ def run_demo(out: Path, *, size_px: int = 320, prompts: tuple[str, ...] | None =
     """Generate motions for ``prompts`` (None: skip), import the samples into ``out/store``, render each
     motion (mp4 + gif) and export BVH; returns the HTML page. A second run redoes nothing already written.
     ``notes`` collects why a part was left out (e.g. the LM extras are missing)."""
-    from .viz.gallery import write_gallery
-
     out = Path(out)
     notes = notes if notes is not None else []
     items = _generated(out, prompts, size_px, notes) if prompts else []
@@ -44,8 +47,7 @@ def run_demo(out: Path, *, size_px: int = 320, prompts: tuple[str, ...] | None =
 
 def _generated(out: Path, prompts: tuple[str, ...], size_px: int, notes: list[str]) -> list[dict]:
     """Text -> motion for each prompt with the shipped default models (seeded), as gallery items."""
-    from .errors import MotionbaseError
-    from .generation import MotionGenerator, slug
+    # deferred for a quick start: imports scipy
     from .viz.render import RenderConfig
 
     stems = [f"{i:02d}-{slug(p)}" for i, p in enumerate(prompts)]
@@ -69,10 +71,10 @@ def _generated(out: Path, prompts: tuple[str, ...], size_px: int, notes: list[st
 
 def _samples(out: Path, size_px: int) -> list[dict]:
     """The shipped sample takes -> ``out/store``, videos and BVH, as gallery items."""
+    # deferred for a quick start: imports pyarrow, scipy
     from .data import ClipStore
     from .data.labels import label_from_filename
     from .formats.bvh import load_bvh, write_bvh
-    from .io import safe_name
     from .viz.render import RenderConfig, render_motion
 
     store = ClipStore.create(out / "store", exist_ok=True)

@@ -25,13 +25,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from .config import Config
 from .defaults.familiarity import CAPTIONS_FILE, CaptionIndex, FamiliarityConfig, FamiliarityReport
+from .devices import resolve_device
 from .errors import MotionbaseError, ShapeError
 from .io import atomic_save_npy, atomic_write_text
+from .lm.codec import CodecInfo, MotionCodec
+
+if TYPE_CHECKING:  # torch / transformers are imported when a model is loaded, not with this module
+    from .lm.model import MotionLM
+    from .tokenizer.model import MotionTokenizer
 
 FPS = 20.0
 # Friendly names for groups of a body-grouped 2D tokenizer's components.
@@ -95,6 +102,7 @@ class Sampling(Config):
     guidance_negative: str = DEFAULT_GUIDANCE_NEGATIVE
 
     def options(self, seconds: float | None = None):
+        # deferred for a quick start: imports torch, transformers
         from .lm.generate import GenerationOptions
 
         greedy = self.temperature == 0
@@ -102,6 +110,27 @@ class Sampling(Config):
                                  top_p=self.top_p, do_sample=not greedy, seconds=seconds,
                                  seed=self.seed, guidance=self.guidance,
                                  guidance_negative=self.guidance_negative).validate()
+
+
+class GeneratorCodec(MotionCodec, Protocol):
+    """The motion tokenizer as :class:`MotionGenerator` uses it: the LM's
+    :class:`~motionbase.lm.codec.MotionCodec` (``encode`` features -> codes, ``decode`` codes -> features, K, P,
+    steps per second) plus what part edits and messages need; :class:`~motionbase.tokenizer.MotionTokenizer`
+    is one."""
+
+    part_names: tuple[str, ...]  # components of 2D codes (``()`` for 1D)
+    source: str  # the checkpoint it was loaded from
+
+    def part_columns(self, part: str) -> list[int]: ...
+
+
+def load_motion_tokenizer(path: str | os.PathLike, device: str | None = None) -> tuple[MotionTokenizer, CodecInfo]:
+    """(tokenizer, its identity for the LM) of the motion tokenizer checkpoint at ``path``. Pairing the two
+    models is the facade's job: the LM never imports the tokenizer."""
+    from .tokenizer import MotionTokenizer  # torch: imported when a model is loaded
+
+    tok = MotionTokenizer.from_pretrained(path, device=device)
+    return tok, CodecInfo.of(tok, path)
 
 
 class MotionGenerator:
@@ -113,8 +142,8 @@ class MotionGenerator:
     (:attr:`understanding_note` says when it is not).
     """
 
-    def __init__(self, lm, tokenizer, *, captions: CaptionIndex | None = None, familiarity_note: str = "",
-                 source: str = "", prompt_mapper=None):
+    def __init__(self, lm: MotionLM, tokenizer: GeneratorCodec, *, captions: CaptionIndex | None = None,
+                 familiarity_note: str = "", source: str = "", prompt_mapper=None):
         self.lm, self.tokenizer, self.captions = lm, tokenizer, captions
         self.familiarity_note = familiarity_note
         self.source = source
@@ -133,7 +162,6 @@ class MotionGenerator:
             import torch  # noqa: F401 (the LM extra is installed)
 
             from . import tokenizer as _tokenizer  # noqa: F401 (needs the tokenizer extra)
-            from .lm.loading import load_motion_tokenizer
             from .lm.model import MotionLM
         except ImportError as exc:
             raise MotionbaseError(f"text-to-motion needs the LM extra ({exc.name} is not installed): "
@@ -144,7 +172,6 @@ class MotionGenerator:
             shipped = default_checkpoints()
             lm_dir = lm_dir if lm_dir is not None else shipped.lm
             tokenizer_dir = tokenizer_dir if tokenizer_dir is not None else shipped.tokenizer
-        from .devices import resolve_device
 
         device = resolve_device(device)
         tokenizer, info = load_motion_tokenizer(Path(tokenizer_dir), device)
@@ -187,12 +214,13 @@ class MotionGenerator:
 
     def max_seconds(self, prompt: str) -> float:
         """Longest motion (s) the context holds after ``prompt``; raises for an empty or over-long prompt."""
-        from .lm.generate import MotionRequest, _room_steps
+        # deferred for a quick start: imports torch, transformers
+        from .lm.generate import MotionRequest, room_steps
 
         prompt = _checked_prompts([prompt])[0]
-        n = len(self.lm.tokenizer(prompt, verbose=False)["input_ids"])
-        steps = 0 if n >= self.lm.context_length else _room_steps(self.lm, [MotionRequest("t2m", caption=prompt)])
+        steps = room_steps(self.lm, [MotionRequest("t2m", caption=prompt)])
         if steps < 1:
+            n = len(self.lm.tokenizer(prompt, verbose=False)["input_ids"])
             raise MotionbaseError(f"prompt of {n} tokens is too long for this model's {self.lm.context_length}-token "
                                   f"context; shorten it")
         return steps / self.codes_per_second
@@ -215,8 +243,11 @@ class MotionGenerator:
         Raises :class:`MotionbaseError` for an empty or over-long prompt, seconds <= 0, or seconds beyond
         what the model's context holds.
         """
+        # deferred for a quick start: imports torch, transformers
+        from .lm.generate import check_seconds, text_to_motion
+
         prompts = _checked_prompts(prompts)
-        _check_seconds(seconds)
+        check_seconds(seconds)
         if seconds is not None:
             for prompt in prompts:
                 limit = self.max_seconds(prompt)
@@ -227,13 +258,12 @@ class MotionGenerator:
         else:
             for prompt in prompts:
                 self.max_seconds(prompt)  # over-long prompts fail here, with the message above
-        from .lm.generate import text_to_motion
-
         sampling = Sampling(seed=seed, temperature=temperature, top_k=top_k, top_p=top_p, guidance=guidance,
                             guidance_negative=guidance_negative)
         mapper = self.prompt_mapper() if understand else None
         mapped = mapper.map(prompts) if mapper is not None else []
         captions = [m.caption for m in mapped] or list(prompts)
+        # deferred for a quick start: imports pyarrow, scipy
         from .lm.sides import read_prompts
 
         captions, flips = read_prompts(self.lm.config, captions)
@@ -247,6 +277,7 @@ class MotionGenerator:
     def canonical_prompt(self, prompt: str | None) -> tuple[str | None, bool]:
         """``prompt`` as the LM reads it, and whether the motion must then be mirrored: a model trained with
         ``LMConfig.canonical_sides`` reads "left" prompts mirrored (:func:`~motionbase.data.text.canonical_side`)."""
+        # deferred for a quick start: imports pyarrow, scipy
         from .lm.sides import read_prompts
 
         [read], [flip] = read_prompts(self.lm.config, [prompt])
@@ -261,6 +292,7 @@ class MotionGenerator:
         named components (aliases: :data:`PART_ALIASES`) are swapped, then decoded together. B is
         sampled with ``seed + 1``. Needs a 2D tokenizer.
         """
+        # deferred for a quick start: imports safetensors, torch, scipy
         from .tokenizer.parts import swap_part_codes
 
         parts = self._resolve_parts(parts_from_b)
@@ -294,6 +326,7 @@ class MotionGenerator:
                 familiarity: FamiliarityReport | None, *, mirrored: bool = False) -> GeneratedMotion:
         """Decode ``codes``; ``mirrored``: the motion is the left/right mirror image of what they decode to
         (a canonical-side answer to a prompt that names "left"); its codes are then re-encoded from it."""
+        # deferred for a quick start: imports scipy
         from .features.humanml3d import features_to_joints
 
         if codes is None or len(codes) == 0:
@@ -307,6 +340,7 @@ class MotionGenerator:
 
     def mirrored(self, feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(features of the left/right mirror image of ``feats`` (T, 263), their codes (N, P))."""
+        # deferred for a quick start: imports scipy
         from .features.mirror import mirror_features
 
         out = mirror_features(np.asarray(feats, np.float32)).astype(np.float32)
@@ -321,12 +355,11 @@ class MotionGenerator:
         part: "upper_body" | "lower_body" describes that part only. temperature 0 (default): greedy.
         Raises :class:`MotionbaseError` for a motion too long to fit the context with a caption.
         """
-        from .lm.generate import MotionRequest, _prompt_ids, generate
+        # deferred for a quick start: imports torch, transformers
+        from .lm.generate import MotionRequest, caption_room_steps, generate
 
         codes = self.tokenizer.encode(_as_features(motion)).cpu().numpy()
-        P = self.lm.vocab.tokens_per_step
-        one_step = _prompt_ids(self.lm, MotionRequest("m2t", motion=codes[:1], part=part), None, 0)
-        limit = (self.lm.context_length - CAPTION_ROOM - len(one_step)) // P + 1
+        limit = caption_room_steps(self.lm, CAPTION_ROOM, part)
         if len(codes) > limit:
             raise MotionbaseError(f"the motion is {len(codes) / self.codes_per_second:g} s ({len(codes)} code steps); "
                                   f"this model captions at most {max(limit, 0) / self.codes_per_second:g} s at once "
@@ -356,10 +389,12 @@ class MotionGenerator:
             atomic_save_npy(paths["codes"], motion.codes)
         for video in ("mp4", "gif"):
             if video in paths:
+                # deferred for a quick start: imports scipy
                 from .viz.render import render_motion
 
                 render_motion(motion.joints, paths[video], fps=motion.fps, title=motion.prompt, config=render)
         if "bvh" in paths:
+            # deferred for a quick start: imports scipy
             from .formats.bvh import write_bvh
 
             write_bvh(paths["bvh"], motion.joints, fps=motion.fps, exact=False)
@@ -402,18 +437,13 @@ def _checked_prompts(prompts: Sequence[str]) -> list[str]:
     return out
 
 
-def _check_seconds(seconds: float | None) -> None:
-    if seconds is not None and not (seconds > 0 and math.isfinite(seconds)):
-        raise MotionbaseError(f"seconds={seconds:g}: expected a positive, finite length in seconds "
-                              "(or none: the model decides)")
-
-
 def _as_features(motion) -> np.ndarray:
     """(T, 263) features as given, or joints (T, 22, 3) metres turned into (T-1, 263) features."""
     arr = np.asarray(motion)
     if arr.ndim == 2 and arr.shape[1] == 263:
         return arr.astype(np.float32)
     if arr.ndim == 3 and arr.shape[1:] == (22, 3):
+        # deferred for a quick start: imports scipy
         from .features.humanml3d import joints_to_features
 
         return joints_to_features(arr.astype(np.float64)).astype(np.float32)

@@ -18,12 +18,11 @@ Spans snap outwards to code steps (α frames); the result names the span that wa
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import MotionbaseError
+from .errors import FormatError, MotionbaseError
 from .generation import FPS, GeneratedMotion, MotionGenerator, Sampling, _as_features
 
 
@@ -41,12 +40,13 @@ def load_motion_file(path) -> np.ndarray:
     ``.bvh`` (its SMPL-22 joints); :class:`~motionbase.errors.FormatError` naming the file otherwise."""
     from pathlib import Path
 
-    from .errors import FormatError
+    # deferred for a quick start: imports scipy
     from .features.layout import FeatureLayout
     from .skeleton import SKELETONS
 
     path = Path(path)
     if path.suffix.lower() == ".bvh":
+        # deferred for a quick start: imports scipy
         from .formats.bvh import load_bvh
 
         return load_bvh(path).joints_m
@@ -71,8 +71,11 @@ def _alpha(gen: MotionGenerator) -> int:
 
 
 def _steps(gen: MotionGenerator, seconds: float, what: str) -> int:
-    if seconds is None or not (seconds > 0 and math.isfinite(seconds)):
-        raise MotionbaseError(f"{what}: seconds={seconds}; expected a positive, finite length of new motion")
+    from .lm.generate import check_seconds  # transformers: the LM side is imported at first use
+
+    if seconds is None:
+        raise MotionbaseError(f"{what}: no seconds given; expected a positive, finite length of new motion")
+    check_seconds(seconds, what)
     return max(1, round(seconds * gen.codes_per_second))
 
 
@@ -82,6 +85,7 @@ def _encoded(gen: MotionGenerator, motion, what: str, notes: list[str],
     (the LM reads a "left" prompt in its canonical side, :meth:`MotionGenerator.canonical_prompt`)."""
     feats = _as_features(motion)
     if mirrored:
+        # deferred for a quick start: imports scipy
         from .features.mirror import mirror_features
 
         feats = mirror_features(feats)
@@ -102,6 +106,7 @@ def _spliced(gen: MotionGenerator, label: str, codes: np.ndarray, pieces: list[n
     """Decode ``codes``; rows of ``pieces`` that are arrays are kept, the one None piece comes from the decoding.
     ``mirrored``: codes and pieces are of the mirror image (see :func:`_encoded`); the result is mirrored back
     (the kept rows exactly: mirroring is a permutation with signs)."""
+    # deferred for a quick start: imports scipy
     from .features.humanml3d import features_to_joints
 
     decoded = gen.tokenizer.decode(np.asarray(codes, np.int64))
@@ -133,6 +138,7 @@ def _label(task: str, prompt: str | None) -> str:
 def continue_motion(gen: MotionGenerator, motion, seconds: float, prompt: str | None = None,
                     sampling: Sampling | None = None) -> TaskResult:
     """``motion`` followed by ``seconds`` of new motion (optionally described by ``prompt``)."""
+    # deferred for a quick start: imports torch, transformers
     from .lm.infill import continue_codes
 
     notes: list[str] = []
@@ -148,6 +154,7 @@ def continue_motion(gen: MotionGenerator, motion, seconds: float, prompt: str | 
 def between_motions(gen: MotionGenerator, first, second, seconds: float, prompt: str | None = None,
                     sampling: Sampling | None = None) -> TaskResult:
     """``first``, then ``seconds`` of new motion leading into ``second``, then ``second``."""
+    # deferred for a quick start: imports torch, transformers
     from .lm.infill import inbetween_codes
 
     notes: list[str] = []
@@ -177,6 +184,7 @@ def inpaint_motion(gen: MotionGenerator, motion, start_frame: int, end_frame: in
                    sampling: Sampling | None = None) -> TaskResult:
     """``motion`` with frames ``start_frame..end_frame`` (end exclusive, snapped outwards to code steps)
     regenerated, every other frame kept."""
+    # deferred for a quick start: imports torch, transformers
     from .lm.infill import inpaint_codes
 
     notes: list[str] = []
@@ -204,6 +212,7 @@ def long_motion(gen: MotionGenerator, prompt: str, seconds: float, sampling: Sam
     for lengths beyond one context."""
     from dataclasses import replace
 
+    # deferred for a quick start: imports torch, transformers
     from .lm.generate import MotionRequest, generate_long
 
     steps = _steps(gen, seconds, "long generation")

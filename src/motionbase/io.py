@@ -1,8 +1,11 @@
-"""Atomic file output: write to a temporary file beside the target, then rename it into place.
+"""Atomic file output: write to a temporary file (or folder) beside the target, then rename it into place.
 
 A crash or an exception never leaves a half-written file at the target path, and an existing file
 is replaced only by a complete one. The temporary name keeps the target's suffix, because writers
-such as ffmpeg, Pillow and numpy pick the format from it.
+such as ffmpeg, Pillow and numpy pick the format from it. Folders (a HumanML3D export, an LM checkpoint)
+are written whole into a temporary folder and swapped in (:func:`atomic_dir`, :func:`swap_dir`).
+Temporary names start with ``.`` and hold ``.tmp`` (:func:`is_temp_name`), so a reader that recovers
+from a crash knows what to delete.
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ import contextlib
 import errno
 import os
 import re
+import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Iterator
 
+from .errors import FormatError
 
 # A file name built from data (a clip id, a sample name) is one path component of these characters: no
 # separator, no "..", no absolute path, no control character, so ``folder / name`` stays inside ``folder``.
@@ -29,8 +35,6 @@ def safe_name(name: object, what: str = "id") -> str:
     digits first, then letters, digits, space and ``_ . , + = @ ( ) [ ] -``; no ``/``, ``\\``, ``..`` at the
     start, no absolute path, at most 200 characters.
     """
-    from .errors import FormatError
-
     if not isinstance(name, str) or not _SAFE_NAME.match(name) or len(name) > MAX_NAME_CHARS:
         raise FormatError(f"{what} {name!r}", f"not usable as a file name: expected one name of at most "
                           f"{MAX_NAME_CHARS} letters, digits, spaces or _ . , + = @ ( ) [ ] - (starting with a "
@@ -80,6 +84,42 @@ def atomic_output(path: str | os.PathLike, *, fsync: bool = False) -> Iterator[P
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether ``name`` is a temporary file or folder of :func:`atomic_output` / :func:`atomic_dir`."""
+    return name.startswith(".") and ".tmp" in name
+
+
+def swap_dir(new: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Rename folder ``new`` to ``target``, replacing what was there (a folder or a file), which is moved
+    aside first and deleted after the swap."""
+    new, target = Path(new), Path(target)
+    old = None
+    if target.exists() or target.is_symlink():
+        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:12]}")
+        os.replace(target, old)
+    os.replace(new, target)
+    if old is not None:
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a new empty temporary folder beside ``path``; on success it replaces ``path`` (:func:`swap_dir`),
+    on error it is removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:12]}")
+    tmp.mkdir()
+    try:
+        yield tmp
+        swap_dir(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:

@@ -16,8 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import generation_tasks as tasks
 from ..errors import MotionbaseError
-from ..generation import GeneratedMotion, MotionGenerator, slug, tokens_text
+from ..generation import GeneratedMotion, MotionGenerator, Sampling, slug, tokens_text
+from ..generation_tasks import load_motion_file
 
 
 @dataclass
@@ -59,6 +61,7 @@ class AppHandlers:
     def edit(self, prompt_a: str, prompt_b: str, parts: Sequence[str], seconds: float | None, seed: float | None,
              temperature: float) -> AppResult:
         """Motion of ``prompt_a`` with ``parts`` from ``prompt_b``; the video shows A, B and the edit side by side."""
+        # deferred for a quick start: imports scipy
         from ..viz.render import render_side_by_side
 
         try:
@@ -79,10 +82,6 @@ class AppHandlers:
              seed: float | None, temperature: float) -> AppResult:
         """Continue ``motion_a``, in-between ``motion_a`` and ``motion_b``, inpaint frames ``span`` (START:END) of
         ``motion_a``, or a long motion of ``prompt`` (:data:`TASKS`); motions are uploaded .npy/.bvh paths."""
-        from .. import generation_tasks as tasks
-        from ..generation import Sampling
-        from ..generation_tasks import load_motion_file
-
         try:
             sampling = Sampling(seed=_seed(seed), temperature=float(temperature))
             text = (prompt or "").strip() or None

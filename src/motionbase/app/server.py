@@ -8,24 +8,12 @@ or sent to the internet; the theme uses the system's fonts (:mod:`.ui`).
 from __future__ import annotations
 
 import errno
-import os
 import socket
 from dataclasses import dataclass
 
 from ..errors import MotionbaseError
-
-_EXTRA = "pip install 'motionbase[app]'"
-
-
-def require_gradio():
-    """The ``gradio`` module, imported with analytics off; a one-line error when it is not installed."""
-    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    try:
-        import gradio
-    except ImportError as exc:
-        raise MotionbaseError(f"the web app needs gradio, which is not installed ({exc.name or exc}); "
-                              f"install the app extra: {_EXTRA}") from None
-    return gradio
+from .gradio_import import require_gradio
+from .ui import build_app, launch_options
 
 
 def check_port(host: str, port: int) -> int:
@@ -76,8 +64,6 @@ def serve(generator, host: str = "127.0.0.1", port: int = 7860, *, block: bool =
     """
     port = check_port(host, port)
     require_gradio()
-    from .ui import build_app, launch_options
-
     blocks = build_app(generator, workdir=workdir, render=render)
     try:
         _, url, _ = blocks.launch(server_name=host, server_port=port, prevent_thread_lock=True,

@@ -11,8 +11,8 @@ long": an uploaded motion continued, two joined, a span regenerated, or a motion
 
 from __future__ import annotations
 
+from .gradio_import import require_gradio
 from .handlers import TASKS, AppHandlers
-from .server import require_gradio
 
 TITLE = "motionbase: text to motion"
 EXAMPLES = ("a person waves the left hand", "a person walks forward", "an elderly person slowly raises both hands")

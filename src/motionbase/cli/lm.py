@@ -10,7 +10,8 @@ import typer
 from ..devices import check_device
 
 from ..errors import MotionbaseError
-from ..lm.loading import default_cache_root, load_motion_tokenizer
+from ..generation import load_motion_tokenizer
+from ..lm.loading import default_cache_root
 from .options import CpuDevice, LengthFilter, RunDir, Seed, Store, TokenizerDir, TrainSplit
 
 

@@ -17,6 +17,7 @@ __all__ = ["ClipStore", "ShardWriter", "StoreInfo", "assign_splits", "summary", 
 
 def __getattr__(name: str):
     if name in _TORCH_NAMES:
+        # deferred for a quick start: imports torch
         from . import datasets
 
         return getattr(datasets, name)

@@ -27,7 +27,6 @@ import fcntl
 import json
 import os
 import re
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from .. import __version__
 from ..clip import PART_CAPTION_KEYS, Clip
 from ..errors import MotionbaseError, ShapeError, SkeletonError, StoreError
 from ..features.layout import FeatureLayout
+from ..io import atomic_output, is_temp_name
 from ..skeleton import Skeleton, get_skeleton
 from .manifest import MANIFEST_SCHEMA, SPLITS_SCHEMA, manifest_row, row_to_captions_meta, rows_to_table
 
@@ -52,7 +52,6 @@ LOCK_FILE = "writer.lock"
 DEFAULT_SHARD_SIZE = 1024  # clips per shard: ~150 MB of 263-d features for 7.5 s clips at 20 fps
 
 _SHARD_FILE = re.compile(r"^shard-(\d+)\.(features\.npy|joints\.npy|parquet)$")
-_TMP_MARK = ".tmp-"
 
 
 @dataclass(frozen=True)
@@ -86,17 +85,9 @@ class StoreInfo:
 # ---------------------------------------------------------------- atomic file writes
 
 def _atomic_write(path: Path, write: Callable[[object], None]) -> None:
-    """Write ``path`` through ``write(file)`` into a temp file beside it, fsync, then ``os.replace``."""
-    tmp = path.with_name(f".{path.name}{_TMP_MARK}{uuid.uuid4().hex[:12]}")
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    """Write ``path`` through ``write(file)`` (:func:`~motionbase.io.atomic_output`, fsynced)."""
+    with atomic_output(path, fsync=True) as tmp, open(tmp, "wb") as fh:
+        write(fh)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -113,10 +104,6 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 
 def _save_parquet(path: Path, table: pa.Table) -> None:
     _atomic_write(path, lambda fh: pq.write_table(table, fh))
-
-
-def _is_temp(name: str) -> bool:
-    return name.startswith(".") and _TMP_MARK in name
 
 
 def _shard_name(index: int) -> str:
@@ -487,10 +474,10 @@ class ShardWriter:
         committed = {m.group(1) for n in names if (m := _SHARD_FILE.match(n)) and m.group(2) == "parquet"}
         for name in names:
             m = _SHARD_FILE.match(name)
-            if _is_temp(name) or (m and m.group(1) not in committed):
+            if is_temp_name(name) or (m and m.group(1) not in committed):
                 (shard_dir / name).unlink()
         for name in os.listdir(self.store.path):
-            if _is_temp(name):
+            if is_temp_name(name):
                 (self.store.path / name).unlink()
         self._next_shard = 1 + max((int(c) for c in committed), default=-1)
 

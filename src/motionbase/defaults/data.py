@@ -16,6 +16,8 @@ from ..data import ClipStore
 from ..data.labels import label_from_filename
 from ..data.splits import assign_splits
 from ..errors import MotionbaseError
+from ..formats.bvh import load_bvh
+from ..pipeline.caption import get_captioner
 
 BANDAI_SOURCE = "bandai-namco-2"
 BANDAI_LICENCE = "CC BY-NC 4.0 (Bandai Namco Research Inc.)"
@@ -24,9 +26,6 @@ BANDAI_LICENCE = "CC BY-NC 4.0 (Bandai Namco Research Inc.)"
 def build_bandai_store(bvh_files: list[Path], out: Path, *, seed: int = 0,
                        ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> ClipStore:
     """Import ``bvh_files`` into a store at ``out`` (resumable), caption them, split them; returns the store."""
-    from ..formats.bvh import load_bvh
-    from ..pipeline.caption import get_captioner
-
     captioner = get_captioner("rules")
     store = ClipStore.create(out, exist_ok=True)
     failures = {}

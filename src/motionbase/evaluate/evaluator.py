@@ -38,9 +38,9 @@ from torch import nn
 
 from ..config import Config, ConfigError, setting
 from ..errors import CheckpointError, ShapeError
-from ..io import atomic_write_text
+from ..io import atomic_output, atomic_write_text
 from .evaluator_batch import MAX_RMS_Z, check_features, normalised_batch
-from .evaluator_guo import MotionEncoderBiGRUCo, MovementConvEncoder, TextEncoderBiGRUCo
+from .evaluator_guo import guo_encoders
 from .evaluator_text import Vocabulary, caption_words
 from .evaluator_tmr import TransformerDims, TransformerSeqEncoder
 
@@ -116,10 +116,8 @@ class TextMotionEvaluator(nn.Module):
         self.config, self.vocab = config, vocab
         self.word_emb = nn.Embedding(len(vocab), config.word_dim, padding_idx=0)
         if config.arch == "guo":
-            g = config.guo
-            self.text_encoder = TextEncoderBiGRUCo(config.word_dim, 0, g.text_hidden, config.embed_dim)
-            self.movement_encoder = MovementConvEncoder(config.feature_dim, g.movement_hidden, g.movement_latent)
-            self.motion_encoder = MotionEncoderBiGRUCo(g.movement_latent, g.motion_hidden, config.embed_dim)
+            self.text_encoder, self.movement_encoder, self.motion_encoder = guo_encoders(
+                config.guo, config.word_dim, 0, config.feature_dim, config.embed_dim)
         else:
             t = config.transformer
             self.text_encoder = TransformerSeqEncoder(config.word_dim, t, config.max_words)
@@ -225,9 +223,8 @@ class TextMotionEvaluator(nn.Module):
         self.config.save(out / CONFIG_FILE)
         atomic_write_text(out / VOCAB_FILE, json.dumps(list(self.vocab.words)))
         state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
-        tmp = out / f".{WEIGHTS_FILE}.tmp"
-        save_file(state, str(tmp))
-        os.replace(tmp, out / WEIGHTS_FILE)
+        with atomic_output(out / WEIGHTS_FILE) as tmp:
+            save_file(state, str(tmp))
 
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike, device: str | torch.device | None = None

@@ -105,3 +105,12 @@ class MotionEncoderBiGRUCo(_BiGRUCo):
 
     def forward(self, inputs: torch.Tensor, m_lens: torch.Tensor) -> torch.Tensor:
         return self._encode(inputs, m_lens)
+
+
+def guo_encoders(dims, word_dim: int, pos_size: int, feature_dim: int,
+                 embed_dim: int) -> tuple[TextEncoderBiGRUCo, MovementConvEncoder, MotionEncoderBiGRUCo]:
+    """(text, movement, motion) encoders of the sizes ``dims`` (:class:`~.evaluator.GuoDims`): a trained Guo-style
+    evaluator and the published one (:mod:`.t2m_loader`) are built here alike."""
+    return (TextEncoderBiGRUCo(word_dim, pos_size, dims.text_hidden, embed_dim),
+            MovementConvEncoder(feature_dim, dims.movement_hidden, dims.movement_latent),
+            MotionEncoderBiGRUCo(dims.movement_latent, dims.motion_hidden, embed_dim))

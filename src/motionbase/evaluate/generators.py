@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import CheckpointError, MotionbaseError
+from ..features.mirror import mirror_features
+from ..lm.sides import read_prompts
 
 
 class LMGenerator:
@@ -31,8 +33,8 @@ class LMGenerator:
     def from_pretrained(cls, lm_dir: str | os.PathLike, tokenizer_dir: str | os.PathLike, *,
                         device: str | None = None, **options) -> LMGenerator:
         """Load an LM checkpoint and the motion tokenizer it was trained with (checked by content hash)."""
-        try:
-            from ..lm.loading import load_motion_tokenizer
+        try:  # deferred: torch and the LM extra, a clear line when they are missing
+            from ..generation import load_motion_tokenizer
             from ..lm.model import MotionLM
         except ImportError as exc:
             raise MotionbaseError(f"--lm: the motion LM is not available in this install ({exc}); "
@@ -43,9 +45,8 @@ class LMGenerator:
 
     def generate(self, captions: Sequence[str], lengths_frames: Sequence[int], seed: int) -> list[np.ndarray]:
         """One raw feature array (T_i, D) per caption, T_i = the decoded length (a multiple of the tokenizer's α)."""
-        from ..features.mirror import mirror_features
+        # deferred for a quick start: imports torch, transformers
         from ..lm.generate import GenerationOptions, MotionRequest, generate
-        from ..lm.sides import read_prompts
 
         if len(captions) != len(lengths_frames):
             raise MotionbaseError(f"{len(captions)} captions but {len(lengths_frames)} lengths; expected one each")

@@ -8,10 +8,10 @@ motion's codes from the LM's own tokenizer). Two rows are reported:
   say how much annotators agree; clips with a single caption are left out of that row's language metrics);
 * **generated captions** — the LM's, against all of the clip's captions.
 
-Columns: BLEU-1, BLEU-4, ROUGE-L, CIDEr (:mod:`.metrics_text`, the COCO caption code's definitions) over
+Columns: BLEU-1, BLEU-4, ROUGE-L, CIDEr (:mod:`motionbase.metrics.text`, the COCO caption code's definitions) over
 the whole split, once (greedy decoding has no randomness); and, with an evaluator, R-precision top-1/2/3 and
 MM-Dist of the captions against the clips' motions (mean ± 1.96σ/√n over the seeded replications of
-:mod:`.metrics_protocol`: random batches and crops change per replication).
+:mod:`motionbase.metrics.protocol`: random batches and crops change per replication).
 BERTScore is not computed: it needs a pretrained language model (roberta-large in MotionGPT), and none is
 available offline here.
 
@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import MotionbaseError
-from .metrics_protocol import Summary, replicate
-from .metrics_retrieval import r_precision
-from .metrics_text import caption_metrics, tokenize
+from ..metrics.protocol import Summary, replicate
+from ..metrics.retrieval import r_precision
+from ..metrics.text import caption_metrics, tokenize
+from .generators import LMGenerator
 from .run import text_inputs
 from .store_data import StoreClips
 
@@ -64,23 +65,21 @@ class LMCaptioner:
 
     @classmethod
     def from_pretrained(cls, lm_dir, tokenizer_dir, *, device: str | None = None, **options) -> LMCaptioner:
-        from .generators import LMGenerator
-
         gen = LMGenerator.from_pretrained(lm_dir, tokenizer_dir, device=device)
         return cls(gen.lm, gen.tokenizer, **options)
 
     def _limit(self) -> int:
-        from ..lm.generate import MotionRequest, _prompt_ids
+        # deferred for a quick start: imports torch, transformers
+        from ..lm.generate import caption_room_steps
 
-        P = self.lm.vocab.tokens_per_step
-        one = _prompt_ids(self.lm, MotionRequest("m2t", motion=np.zeros((1, P), np.int64)), None, 0)
-        steps = (self.lm.context_length - CAPTION_ROOM - len(one)) // P + 1
+        steps = caption_room_steps(self.lm, CAPTION_ROOM)
         if steps < 1:
             raise MotionbaseError(f"the LM's {self.lm.context_length}-token context leaves no room for a motion "
                                   "and a caption")
         return steps
 
     def caption(self, features: Sequence[np.ndarray], progress: Callable[[int], None] | None = None) -> list[str]:
+        # deferred for a quick start: imports torch, transformers
         from ..lm.generate import GenerationOptions, MotionRequest, generate
 
         limit, out = self._limit(), []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .metrics_protocol import Summary
+from ..metrics.protocol import Summary
 from .run import EvalReport
 
 # (column header, metric name, index into an array metric or None, scale)

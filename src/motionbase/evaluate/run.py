@@ -9,8 +9,8 @@ Rows (each a set of motions, one per captioned clip, compared with the clip's ca
 * **generated** — motions a :class:`MotionGenerator` (the motion LM) makes from the captions, at the
   ground-truth lengths; the only row with MultiModality (``full`` mode).
 
-Protocol (:mod:`.metrics_retrieval`): every caption of every clip is embedded once; each of the
-``replications`` (seeded, :func:`~.metrics_protocol.replicate`) draws one caption per clip (the same draw
+Protocol (:mod:`motionbase.metrics.retrieval`): every caption of every clip is embedded once; each of the
+``replications`` (seeded, :func:`~motionbase.metrics.protocol.replicate`) draws one caption per clip (the same draw
 for every row), embeds random crops of the row's motions, and computes R-precision top-1/2/3 and MM-Dist over
 shuffled batches of 32 (with distinct labels where the clips have them, see :mod:`.store_data`), FID against
 the ground-truth embeddings (crops from frame 0, embedded once), and Diversity. Results are mean ± 1.96σ/√n.
@@ -36,9 +36,9 @@ from ..config import Config, setting
 from ..errors import CheckpointError, ShapeError
 from ..features.humanml3d import features_to_joints
 from ..features.layout import FeatureLayout
-from .metrics_physics import plausibility
-from .metrics_protocol import Summary, replicate
-from .metrics_retrieval import (
+from ..metrics.physics import plausibility
+from ..metrics.protocol import Summary, replicate
+from ..metrics.retrieval import (
     DIVERSITY_PAIRS,
     MM_GENERATIONS,
     MM_PAIRS,
@@ -50,7 +50,7 @@ from .metrics_retrieval import (
     multimodality,
     r_precision,
 )
-from .metrics_trajectory import mpjpe_mm
+from ..metrics.trajectory import mpjpe_mm
 from .store_data import StoreClips
 
 REAL, RECONSTRUCTION, GENERATED = "real motion", "reconstruction", "generated"

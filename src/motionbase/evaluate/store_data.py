@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.length_filter import filter_lengths
 from ..errors import ShapeError
 
 LABEL_KEYS = ("content", "style")
@@ -74,8 +75,6 @@ def captioned_clips(store: Any, split: str | None = "train", *, label_keys: Sequ
     Raises :class:`~motionbase.errors.StoreError` for a split the store does not have (from ``store.split``)
     and :class:`ShapeError` for a split with no clips or no captioned clip.
     """
-    from ..data.length_filter import filter_lengths
-
     view = store.split(split) if split else store
     where = (f"split {split!r}" if split else "the store") + (f" of {store.path}" if hasattr(store, "path") else "")
     if len(view) and length_filter is not None:

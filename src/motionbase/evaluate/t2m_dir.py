@@ -53,6 +53,7 @@ def find_t2m_files(root: str | os.PathLike) -> T2MFiles:
 
 def load_t2m_dir(root: str | os.PathLike, device: str | None = None):
     """:class:`~motionbase.evaluate.t2m_loader.T2MEvaluator` from the files under ``root``."""
+    # deferred for a quick start: imports torch
     from .t2m_loader import load_t2m_evaluator
 
     files = find_t2m_files(root)

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +42,9 @@ from torch import nn
 from ..errors import CheckpointError, FormatError, MotionbaseError, ShapeError
 from ..features.layout import HML3D_LAYOUT, FeatureLayout
 from ..formats.text_tokens import PosTagger, get_tagger, tag_caption
-from .evaluator import default_device
+from .evaluator import GuoDims, default_device
 from .evaluator_batch import MAX_RMS_Z, check_features, crop_length, normalised_batch
-from .evaluator_guo import MotionEncoderBiGRUCo, MovementConvEncoder, TextEncoderBiGRUCo
+from .evaluator_guo import guo_encoders
 from .safe_pickle import load_plain_pickle
 
 POS_ENUMERATOR = {
@@ -69,6 +68,7 @@ VIP_WORDS = {
 WORD_DIM = 300
 UNIT_LENGTH, MAX_FRAMES, MAX_WORDS, FEAT_BIAS = 4, 196, 20, 5.0
 CONTACT_DIMS = 4
+T2M_EMBED_DIM = 512  # the published evaluator's text and motion embeddings
 CHECKPOINT_KEYS = ("text_encoder", "movement_encoder", "motion_encoder")
 
 
@@ -136,17 +136,6 @@ def guo_crop_length(num_frames: int, rng: np.random.Generator) -> int:
 
 
 # -- the evaluator ----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class T2MDims:
-    """Sizes of Guo's evaluator (``EvaluatorModelWrapper``); the defaults are the published model's."""
-
-    text_hidden: int = 512
-    embed_dim: int = 512
-    movement_hidden: int = 512
-    movement_latent: int = 512
-    motion_hidden: int = 1024
-
-
 class T2MEvaluator(nn.Module):
     """Guo's three encoders with the meta mean/std, GloVe vectorizer and a POS tagger for plain captions.
 
@@ -158,14 +147,11 @@ class T2MEvaluator(nn.Module):
     reads_tokens = True  # the evaluation runner gives it HumanML3D's own word/POS tokens where the store has them
 
     def __init__(self, mean: np.ndarray, std: np.ndarray, vectorizer: WordVectorizer | None = None,
-                 tagger: PosTagger | None = None, dims: T2MDims = T2MDims()):
+                 tagger: PosTagger | None = None, dims: GuoDims = GuoDims(), embed_dim: int = T2M_EMBED_DIM):
         super().__init__()
-        dim_pose = len(mean)
-        self.embed_dim = dims.embed_dim
-        self.text_encoder = TextEncoderBiGRUCo(WORD_DIM, len(POS_ENUMERATOR), dims.text_hidden, dims.embed_dim)
-        self.movement_encoder = MovementConvEncoder(dim_pose - CONTACT_DIMS, dims.movement_hidden,
-                                                    dims.movement_latent)
-        self.motion_encoder = MotionEncoderBiGRUCo(dims.movement_latent, dims.motion_hidden, dims.embed_dim)
+        self.embed_dim = embed_dim
+        self.text_encoder, self.movement_encoder, self.motion_encoder = guo_encoders(
+            dims, WORD_DIM, len(POS_ENUMERATOR), len(mean) - CONTACT_DIMS, embed_dim)
         self.register_buffer("feature_mean", torch.as_tensor(np.asarray(mean, np.float32)))
         self.register_buffer("feature_std", torch.as_tensor(np.asarray(std, np.float32)))
         self.vectorizer, self.tagger = vectorizer, tagger

@@ -100,9 +100,9 @@ def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path,
     from ..data.store import ClipStore
     from ..evaluate.from_paths import evaluate_paths
     from ..evaluate.run import EvaluationRunConfig
+    from ..generation import load_motion_tokenizer
     from ..lm.config import LMConfig, LMDataConfig, LMTrainConfig, TinyBackboneConfig
     from ..lm.data import caption_corpus, records_from_store
-    from ..lm.loading import load_motion_tokenizer
     from ..lm.model import MotionLM
     from ..lm.train import RUN_FILE, prepare_run, train
 

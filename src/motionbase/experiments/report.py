@@ -12,10 +12,8 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
-
-from ..evaluate.metrics_protocol import mean_ci95
 from ..io import atomic_output, atomic_write_text
+from ..metrics.protocol import mean_ci95
 from .questions import NOT_BUILT, QUESTIONS, Question
 
 

@@ -9,9 +9,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from ..data.store import ClipStore
 from ..errors import MotionbaseError
 from ..io import atomic_write_text
+from .arms import lm_arm, shared_evaluator, shared_tokenizer, tokenizer_arm
 from .questions import question
+from .report import write_report
 from .trace import code_version, data_hash
 
 RESULT, TRACE = "result.json", "trace.json"
@@ -34,10 +37,6 @@ def run_experiment(name: str, store: str | os.PathLike, out: str | os.PathLike, 
     or machines can share one experiment folder; the report covers every arm finished so far.
     """
     from fnmatch import fnmatch
-
-    from ..data.store import ClipStore
-    from .arms import lm_arm, shared_evaluator, shared_tokenizer, tokenizer_arm
-    from .report import write_report
 
     say = progress or (lambda message: None)
     q = question(name, preset)

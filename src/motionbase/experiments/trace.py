@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
+
 
 def data_hash(store: Any) -> str:
     """SHA-256 (first 16 hex digits) of the store's clip ids, feature rows and splits, in manifest order."""
@@ -20,8 +22,6 @@ def data_hash(store: Any) -> str:
 
 def code_version() -> str:
     """``motionbase <version>`` plus the git commit (``+dirty`` with uncommitted changes) when run from a checkout."""
-    from .. import __version__
-
     root = Path(__file__).resolve().parents[3]
     try:
         rev = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], capture_output=True,

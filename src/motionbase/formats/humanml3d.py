@@ -33,10 +33,7 @@ left/right swapped (:func:`mirror_id`, :func:`mirror_text_line`).
 from __future__ import annotations
 
 import math
-import os
 import re
-import shutil
-import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -50,6 +47,7 @@ from ..errors import FormatError, MotionbaseError
 from ..features.humanml3d import features_to_joints, joints_to_features
 from ..features.layout import HML3D_LAYOUT, FeatureLayout
 from ..features.stats import FeatureStats, layout_name_of
+from ..io import atomic_dir
 from .text_tokens import PosTagger, caption_tokens, parse_tokens
 
 HML3D_FPS = 20.0
@@ -382,14 +380,8 @@ def write_humanml3d(items: Iterable[tuple[Clip, np.ndarray | None]], out_dir: Pa
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
         raise FormatError(out, "already exists and is not empty (pass overwrite=True to replace it)")
     stats = FeatureStats(mean, std, "humanml3d", layout_name_of(layout), layout.dim, data_version)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
+    with atomic_dir(out) as tmp:
         _write_into(tmp, items, stats, layout, tagger)
-        _swap_in(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return out
 
 
@@ -430,17 +422,3 @@ def _write_into(tmp: Path, items: Iterable[tuple[Clip, np.ndarray | None]], stat
     np.save(tmp / "Mean.npy", stats.mean)
     np.save(tmp / "Std.npy", stats.std)
     stats.save(tmp)
-
-
-def _swap_in(tmp: Path, out: Path) -> None:
-    """Rename the finished folder ``tmp`` to ``out``, replacing what was there."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-        os.replace(out, old)
-        os.replace(tmp, out)
-        if old.is_dir():
-            shutil.rmtree(old)
-        else:
-            old.unlink()
-    else:
-        os.replace(tmp, out)

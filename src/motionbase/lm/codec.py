@@ -13,11 +13,12 @@ import hashlib
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
-
-import torch
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..errors import CheckpointError
+
+if TYPE_CHECKING:  # annotations only: the codec record loads without torch
+    import torch
 
 
 @runtime_checkable

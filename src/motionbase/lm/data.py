@@ -25,6 +25,8 @@ import numpy as np
 import torch
 
 from ..clip import Captions
+from ..data.manifest import row_to_captions_meta
+from ..data.paraphrase import PARAPHRASE_PHRASES, training_paraphrases
 from ..data.text import first_side
 from ..errors import CheckpointError, MotionbaseError, ShapeError
 from ..io import atomic_output, atomic_write_text
@@ -371,8 +373,6 @@ def records_from_store(store: ClipStore, codec: MotionCodec, info: CodecInfo, ca
     mirror: also a left-right mirrored copy of every clip (id ``<id>#mirror``), its captions with left
     and right swapped (HumanML3D's augmentation: it tells the model what the side words mean).
     """
-    from ..data.manifest import row_to_captions_meta
-
     view = store.split(split) if split else store
     rows = view.manifest().to_pylist()
     ids = [row["id"] for row in rows]
@@ -398,7 +398,6 @@ def add_paraphrases(captions: Captions, meta, n: int) -> Captions:
     labels = meta.labels
     if n <= 0 or "content" not in labels or "style" not in labels:
         return captions
-    from ..data.paraphrase import PARAPHRASE_PHRASES, training_paraphrases
 
     if labels["content"] not in PARAPHRASE_PHRASES:
         return captions

@@ -76,7 +76,7 @@ class GenerationOptions:
             raise MotionbaseError(f"top_p={self.top_p}: expected in (0, 1] or None")
         if self.max_new_tokens is not None and self.max_new_tokens < 1:
             raise MotionbaseError(f"max_new_tokens={self.max_new_tokens}: expected at least 1 or None")
-        _check_seconds(self.seconds, "options")
+        check_seconds(self.seconds, "options")
         return self
 
 
@@ -218,7 +218,7 @@ def generate_long(lm: MotionLM, requests: Sequence[MotionRequest], options: Gene
         batch = [requests[i] if codes[i] is None else
                  MotionRequest("prediction", caption=requests[i].caption, prefix=codes[i][-overlap:])
                  for i in rows]
-        room = _room_steps(lm, batch)
+        room = room_steps(lm, batch)
         if room < 1:
             raise MotionbaseError(f"generate_long: a window with {overlap} overlap step(s) leaves no room in the "
                                   f"{lm.context_length}-token context; lower overlap_seconds")
@@ -265,15 +265,17 @@ def parse_motion(ids: Sequence[int] | np.ndarray, vocab: MotionVocab, vocab_size
 
 def _steps_for(lm: MotionLM, request: MotionRequest, options: GenerationOptions, index: int) -> int | None:
     seconds = request.seconds if request.seconds is not None else options.seconds
-    _check_seconds(seconds, f"request {index}")
+    check_seconds(seconds, f"request {index}")
     if seconds is None or request.task not in MOTION_OUTPUT_TASKS:
         return None
     return max(1, round(seconds * lm.codec.codes_per_second))
 
 
-def _check_seconds(seconds: float | None, where: str) -> None:
+def check_seconds(seconds: float | None, where: str = "") -> None:
+    """A motion length: None (the model decides) or positive and finite seconds; else one line naming ``where``."""
     if seconds is not None and not (seconds > 0 and math.isfinite(seconds)):
-        raise MotionbaseError(f"{where}: seconds={seconds}; expected a positive, finite length")
+        raise MotionbaseError(f"{where + ': ' if where else ''}seconds={seconds:g}: expected a positive, finite "
+                              "length in seconds (or none: the model decides)")
 
 
 def _prompt_ids(lm: MotionLM, request: MotionRequest, steps: int | None, index: int) -> np.ndarray:
@@ -306,11 +308,20 @@ def _prompt_ids(lm: MotionLM, request: MotionRequest, steps: int | None, index: 
     return lm.encoder.encode(template, fields, response=False).ids
 
 
-def _room_steps(lm: MotionLM, requests: Sequence[MotionRequest]) -> int:
-    """Time steps a motion answer can have next to the longest prompt of ``requests`` (a few tokens are
-    kept spare: the seconds in the final prompt may tokenise longer than the ones measured here)."""
+def room_steps(lm: MotionLM, requests: Sequence[MotionRequest]) -> int:
+    """The context room: time steps a motion answer can have next to the longest prompt of ``requests``
+    (< 1: none; a few tokens are kept spare: the seconds in the final prompt may tokenise longer than the
+    ones measured here)."""
     longest = max(len(_prompt_ids(lm, r, 1, i)) for i, r in enumerate(requests))
     return (lm.context_length - longest - 3 - _SECONDS_SLACK) // lm.vocab.tokens_per_step
+
+
+def caption_room_steps(lm: MotionLM, caption_tokens: int, part: str | None = None) -> int:
+    """The context room for motion -> text: the most time steps of motion a prompt can carry while
+    ``caption_tokens`` tokens stay free for the caption (< 1: none)."""
+    P = lm.vocab.tokens_per_step
+    one_step = _prompt_ids(lm, MotionRequest("m2t", motion=np.zeros((1, P), np.int64), part=part), None, 0)
+    return (lm.context_length - caption_tokens - len(one_step)) // P + 1
 
 
 def _generate(lm: MotionLM, requests: Sequence[MotionRequest], steps: Sequence[int | None],

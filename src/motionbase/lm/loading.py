@@ -1,26 +1,18 @@
-"""Loading what the LM commands need: the motion tokenizer (the only place the LM touches
-``motionbase.tokenizer``; the LM modules see it through :class:`~motionbase.lm.codec.MotionCodec`) and
-the code-cache location."""
+"""Loading what the LM commands need: the code-cache location and a check of backbone weights. The LM never
+imports the tokenizer (it sees one through :class:`~motionbase.lm.codec.MotionCodec`); loading a tokenizer
+checkpoint is the facade's: :func:`motionbase.generation.load_motion_tokenizer`."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from ..errors import CheckpointError
 
 
 def default_cache_root() -> Path:
     """Where tokenised motion codes are cached: ``$MOTIONBASE_CACHE/lm_codes`` (default ~/.cache/motionbase)."""
     return Path(os.environ.get("MOTIONBASE_CACHE", "~/.cache/motionbase")).expanduser() / "lm_codes"
-
-
-def load_motion_tokenizer(path: Path, device: str | None = None):
-    """(tokenizer, CodecInfo) of the motion tokenizer checkpoint at ``path``."""
-    from ..tokenizer import MotionTokenizer
-    from .codec import CodecInfo
-
-    tok = MotionTokenizer.from_pretrained(path, device=device)
-    return tok, CodecInfo.of(tok, path)
 
 
 _EMBEDDING_SUFFIXES = ("wte.weight", "embed_tokens.weight")  # GPT-2, Llama / Qwen input embeddings
@@ -33,8 +25,6 @@ def check_backbone_weights(root: Path) -> None:
     import json
 
     from safetensors import SafetensorError, safe_open
-
-    from ..errors import CheckpointError
 
     index = root / "model.safetensors.index.json"
     if index.is_file():

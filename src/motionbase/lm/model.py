@@ -21,14 +21,13 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import shutil
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
 import torch
 
 from ..errors import CheckpointError, MotionbaseError
+from ..io import atomic_dir
 from .codec import CodecInfo
 from .config import LMConfig, LMDataConfig, TinyBackboneConfig, paper_lr
 from .loading import check_backbone_weights
@@ -134,17 +133,12 @@ class MotionLM:
             raise MotionbaseError("MotionLM.save_pretrained: the backbone still has LoRA adapters; "
                                   "merge them first (backbone.merge_and_unload())")
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:12]}")
-        try:
+        with atomic_dir(path) as tmp:
             self.backbone.save_pretrained(tmp, state_dict=state_dict)
             self.tokenizer.save_pretrained(tmp)
             record = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "config": self.config.to_dict(),
                       "codec": self.codec.to_dict(), "vocab": self.vocab.to_dict()}
             (tmp / LM_FILE).write_text(json.dumps(record))
-            replace_dir(tmp, path)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
         return path
 
     @classmethod
@@ -247,17 +241,6 @@ def build_tiny_backbone(name: str, sizes: TinyBackboneConfig, tokenizer):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(sizes.seed)
         return AutoModelForCausalLM.from_config(cfg)
-
-
-def replace_dir(new: Path, target: Path) -> None:
-    """Move directory ``new`` to ``target``, replacing an existing one (old copy removed after the swap)."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:12]}")
-        os.replace(target, old)
-    os.replace(new, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _embedding_rows(backbone) -> int:

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..config import Config
 from ..errors import CheckpointError
+from ..io import atomic_output
 
 MAP_FILE = "prompt_map.safetensors"
 SIDES = ("left", "right", "both")
@@ -76,8 +77,6 @@ class PromptMapper:
     def save(self, directory: str | os.PathLike) -> Path:
         import torch
         from safetensors.torch import save_file
-
-        from ..io import atomic_output
 
         path = Path(directory) / MAP_FILE
         meta = {"encoder": self.encoder.name, "anchors": json.dumps(self.anchors)}

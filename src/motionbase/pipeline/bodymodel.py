@@ -25,6 +25,8 @@ import numpy as np
 from ..config import Config
 from ..errors import CheckpointError, ShapeError
 from ..io import atomic_output
+from ..skeleton import SMPL22
+from ..skeleton.kinematics import facing_direction
 from .video import require
 
 NUM_BODY = 22  # pelvis + 21 body joints, SMPL-X's first 22 joints = SMPL-22's order
@@ -106,9 +108,6 @@ def body_joints(model, betas, global_orient, body_pose, transl):
 
 def _yaw_axis_angle(joints: np.ndarray) -> np.ndarray:
     """(T, 3) axis-angle yaw turning SMPL-X's +Z facing into the body's facing (from hips and shoulders)."""
-    from ..skeleton import SMPL22
-    from ..skeleton.kinematics import facing_direction
-
     fwd = facing_direction(joints, SMPL22)
     yaw = np.arctan2(fwd[:, 0], fwd[:, 2])
     return np.stack([np.zeros_like(yaw), yaw, np.zeros_like(yaw)], axis=1)

@@ -3,7 +3,7 @@
 OpenCV, FFmpeg and MediaPipe are C/C++; a hostile input can make them abort or segfault, which no ``try``
 catches. So every input runs in a spawned worker process (spawn: MediaPipe's threads do not survive fork)
 that handles inputs one after another and keeps its models loaded. When a worker dies (a signal such as
-SIGSEGV or SIGABRT, or a non-zero exit), the input it was working on becomes an :class:`~.run.Outcome` with
+SIGSEGV or SIGABRT, or a non-zero exit), the input it was working on becomes an :class:`Outcome` with
 ``crashed=True`` and a one-line reason, a fresh worker takes its place, and the other inputs go on.
 :func:`~.run.build_dataset` records crashed inputs so that a rerun skips them unless asked to retry.
 """
@@ -13,7 +13,22 @@ from __future__ import annotations
 import multiprocessing
 import signal
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from multiprocessing.connection import wait
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .process import InputResult
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a worker sends back for one input: its result, or a one-line reason it failed."""
+
+    path: str
+    result: InputResult | None = None
+    error: str = ""
+    crashed: bool = False  # the worker process died on this input (a native crash)
 
 
 def death_reason(path: str, exitcode: int | None) -> str:
@@ -68,8 +83,6 @@ class _Worker:
 def run_isolated(paths: list[str], config, workers: int, process: Callable) -> Iterator:
     """Yield ``process(path, config)`` (an Outcome) for each path, computed in ``workers`` worker processes;
     a worker's death yields ``Outcome(path, error=..., crashed=True)`` for its input and a new worker."""
-    from .run import Outcome
-
     ctx = multiprocessing.get_context("spawn")
     todo = list(reversed(paths))
     pool: list[_Worker] = []

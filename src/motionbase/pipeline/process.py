@@ -35,13 +35,17 @@ from ..config import Config, setting
 from ..errors import FormatError, MotionbaseError
 from ..skeleton import SMPL22
 from ..skeleton.resample import resample_positions
+from .caption.claims import claims_json, kinematic_claims
+from .caption.crosscheck import contradictions
+from .caption.kinematics_summary import summarize_motion
+from .caption.noise_floor import calibrated_config, motion_kind
 from .clean import CleanConfig, clean_track, enforce_bone_lengths, good_frames
-from .detect import DetectConfig, iou_matrix
+from .detect import DetectConfig, HogPersonDetector, iou_matrix
 from .ground import fit_ground, foot_contact_translation, ground_samples
 from .lift import Camera, LiftedTrack, estimate_up, floor_points, lift_track, to_world, trunk_up
-from .pose import PoseConfig, PoseResult
-from .refine import CleanupConfig, check_mode, refine_motion
-from .refine.provenance import clip_labels, resample_visibility
+from .pose import CropPoser, PoseConfig, PoseResult, PoserPool
+from .refine import CleanupConfig, check_mode, prior_step, refine_motion
+from .refine.provenance import clip_labels, joint_visibility, resample_visibility
 from .refine.quality import QualityConfig, reject_reason
 from .track import Track, TrackConfig, TrackSet
 from .video import (FrameSchedule, frame_schedule, input_rng, iter_frames, load_image, media_kind, probe_video,
@@ -136,9 +140,6 @@ class _Resources:
     _cache: dict[tuple, "_Resources"] = {}
 
     def __init__(self, config: PipelineConfig):
-        from .detect import HogPersonDetector
-        from .pose import CropPoser, PoserPool
-
         self.detector = HogPersonDetector(config.detect)
         self.posers = PoserPool(config.pose)
         self.still = CropPoser(config.pose, stream=False)
@@ -166,11 +167,9 @@ def resolve_refine(config: PipelineConfig) -> tuple[str, str]:
     (one line: what to install) unless ``refine_fallback``, which falls back to the contact clean-up."""
     if config.refine != "prior":
         return config.refine, ""
-    from .refine.prior_step import PriorMissing, load_prior
-
     try:
-        load_prior()
-    except PriorMissing as exc:
+        prior_step.load_prior()  # looked up at call time: tests replace it
+    except prior_step.PriorMissing as exc:
         if not config.refine_fallback:
             raise
         return "cleanup", f"refine: the motion prior is unavailable ({exc}); used the contact clean-up instead"
@@ -432,12 +431,6 @@ def claim_labels(clip: Clip, captioner: str) -> dict[str, str]:
     """``claims``: the kinematic claims with confidences (:mod:`.caption.claims`); for captions not written
     by the rules captioner, ``lmm_contradictions``: what the motion contradicts (:mod:`.caption.crosscheck`)."""
     import json
-
-    from .caption.claims import claims_json, kinematic_claims
-    from .caption.crosscheck import contradictions
-    from .caption.kinematics_summary import summarize_motion
-    from .caption.noise_floor import calibrated_config, motion_kind
-    from .refine.provenance import joint_visibility
 
     cfg = calibrated_config(kind=motion_kind(clip.meta.labels, clip.meta.source, clip.meta.static))
     summary = summarize_motion(clip.joints_m, clip.fps, clip.skeleton, cfg, where=clip.meta.id,

@@ -29,11 +29,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..data import ClipStore
 from ..errors import MotionbaseError
 from ..io import atomic_write_text, os_reason
 from .bodymodel import save_fit
-from .isolate import run_isolated
-from .process import STAGES, InputResult, PipelineConfig, input_key, process_input
+from .isolate import Outcome, run_isolated
+from .process import STAGES, PipelineConfig, input_key, process_input
 from .video import find_inputs, require
 
 PIPELINE_DIR = "pipeline"  # inside the store: done/ and crashed/ markers, report.json, smplx/ parameters
@@ -55,16 +56,6 @@ class PipelineReport:
     def write(self, path: Path | None) -> None:
         if path is not None:
             atomic_write_text(path, json.dumps(asdict(self), indent=2))
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a worker sends back for one input: its result, or a one-line reason it failed."""
-
-    path: str
-    result: InputResult | None = None
-    error: str = ""
-    crashed: bool = False  # the worker process died on this input (a native crash)
 
 
 def safe_process(path: str, config: PipelineConfig) -> Outcome:
@@ -171,8 +162,6 @@ def build_dataset(inputs: Iterable[str | os.PathLike], store_path: str | os.Path
     crashed a worker in an earlier run (otherwise they are reported failed and skipped). process: the
     per-input function (a picklable module-level function returning an :class:`Outcome`)."""
     from tqdm import tqdm
-
-    from ..data import ClipStore
 
     if workers < 1:
         raise MotionbaseError(f"workers must be at least 1, got {workers}")

@@ -16,7 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from ..clip import PART_CAPTION_KEYS
+from ..data import summary
+from ..errors import StoreError
 from ..io import atomic_write_text
+from ..viz.plots import count_bars, length_histogram
 
 # Function words left out of the word counts (so the plots show motion words).
 STOPWORDS = frozenset("""
@@ -39,8 +42,6 @@ def caption_word_counts(texts: Iterable[str], top: int = 30, stopwords: frozense
 def dataset_stats(store, top: int = 30) -> dict:
     """The store's summary (:func:`motionbase.data.summary`) plus static clip count, clip lengths in seconds
     and caption word counts per level (``whole`` and each part key)."""
-    from ..data import summary
-
     table = store.manifest()
     out = summary(store)
     out["static_clips"] = int(np.asarray(table.column("static").to_pylist(), dtype=bool).sum())
@@ -54,9 +55,6 @@ def dataset_stats(store, top: int = 30) -> dict:
 
 def write_stats(store, out_dir: str | Path, top: int = 30) -> dict[str, Path]:
     """Plots (PNG) and ``stats.json`` of ``store`` under ``out_dir``; returns what was written, by name."""
-    from ..errors import StoreError
-    from ..viz.plots import count_bars, length_histogram
-
     stats = dataset_stats(store, top)
     if not stats["clips"]:
         raise StoreError(f"{store.path}: the store holds no clips; nothing to plot")

@@ -15,6 +15,7 @@ from tqdm import tqdm
 from ..data.labels import bandai_labels
 from ..data.splits import DEFAULT_NAMES, DEFAULT_RATIOS, ratio_split
 from ..errors import MotionbaseError
+from ..formats.bvh import load_bvh
 
 
 def bandai_split(bvh_files: list[Path], *, seed: int = 0,
@@ -35,8 +36,6 @@ def bandai_split(bvh_files: list[Path], *, seed: int = 0,
 def load_joints_cached(files: list[Path], cache: Path, *, fps: float = 20.0,
                        desc: str = "load BVH") -> list[np.ndarray]:
     """(T, 22, 3) float32 joints of each BVH (metres, Y up, ``fps``), cached one ``.npy`` per file in ``cache``."""
-    from ..formats.bvh import load_bvh
-
     cache.mkdir(parents=True, exist_ok=True)
     out = []
     for path in tqdm(files, desc=desc, unit="clip", disable=None):

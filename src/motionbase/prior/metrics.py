@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..evaluate.metrics_physics import foot_skating, jitter_m_s3
+from ..metrics.physics import foot_skating, jitter_m_s3
 from ..skeleton.definition import get_skeleton
 
 SKEL = get_skeleton("smpl22")

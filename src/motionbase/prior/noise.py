@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from ..defaults.paths import models_root
 from ..errors import MotionbaseError
 from ..skeleton.definition import get_skeleton
 
@@ -67,8 +68,6 @@ class NoiseModel:
 
 
 def default_noise_path() -> Path:
-    from ..defaults.paths import models_root
-
     return models_root() / "prior" / NOISE_FILE
 
 

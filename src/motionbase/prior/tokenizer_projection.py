@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..features.humanml3d import features_to_joints, joints_to_features
+from ..lm.data import encode_clip
 from .canon import fill_missing
 
 
@@ -30,9 +32,6 @@ class TokenizerProjection:
 
     def repair(self, joints_m: np.ndarray, visibility: np.ndarray | None = None) -> np.ndarray:
         import torch
-
-        from ..features.humanml3d import features_to_joints, joints_to_features
-        from ..lm.data import encode_clip
 
         j = np.asarray(joints_m, dtype=np.float64)
         v = np.ones(j.shape[:2]) if visibility is None else np.asarray(visibility, dtype=np.float64)

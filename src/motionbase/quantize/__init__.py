@@ -3,7 +3,7 @@
 VQ and RVQ keep a codebook (EMA-updated); LFQ and FSQ are lookup-free (the code *is* the quantized vector).
 """
 
-from .base import Quantizer, QuantizerOutput, code_usage, usage_from_counts
+from .base import Quantizer, QuantizerOutput
 from .fsq import FSQ, fsq_levels
 from .lfq import LFQ, library_to_paper_index, paper_to_library_index
 from .rvq import RVQ
@@ -16,9 +16,7 @@ __all__ = [
            "VQ",
            "Quantizer",
            "QuantizerOutput",
-           "code_usage",
            "fsq_levels",
            "library_to_paper_index",
            "paper_to_library_index",
-           "usage_from_counts",
 ]

@@ -1,4 +1,4 @@
-"""The one interface every quantizer implements, and code-usage statistics.
+"""The one interface every quantizer implements (code-usage statistics: :mod:`motionbase.metrics.codebook`).
 
 A quantizer maps latents ``x: (B, N, d)`` to ``QuantizerOutput(quantized (B, N, d), codes (B, N, L), losses)``:
 ``L`` codes per latent vector (1 for VQ, LFQ and FSQ; the number of residual layers for RVQ), each an integer in
@@ -55,24 +55,6 @@ class Quantizer(nn.Module):
         """(B, N, L) integer codes -> (B, N, d) quantized latents; out-of-range codes raise ShapeError."""
         self.check_codes(codes)
         return self._decode(codes.long())
-
-
-def code_usage(codes: Tensor, codebook_size: int) -> dict[str, float]:
-    """Codebook utilisation and perplexity of a batch of codes (any shape; negative codes, i.e. dropped RVQ
-    layers, are ignored). See :func:`usage_from_counts`."""
-    flat = codes.reshape(-1).long()
-    return usage_from_counts(torch.bincount(flat[flat >= 0], minlength=codebook_size))
-
-
-def usage_from_counts(counts: Tensor) -> dict[str, float]:
-    """(K,) code counts -> ``utilisation`` (distinct codes used / K) and ``perplexity`` (exp of the entropy, in
-    nats, of the code histogram: 1 for a single code, K for uniform use; 0 when there are no codes)."""
-    counts = counts.double()
-    if counts.sum() == 0:
-        return {"utilisation": 0.0, "perplexity": 0.0}
-    p = counts[counts > 0] / counts.sum()
-    return {"utilisation": float((counts > 0).sum()) / counts.numel(),
-            "perplexity": float(torch.exp(-(p * p.log()).sum()))}
 
 
 def log2_exact(n: int, what: str) -> int:

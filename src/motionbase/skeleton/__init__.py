@@ -1,5 +1,6 @@
 """Skeletons, quaternions, forward and inverse kinematics (imports nothing else of motionbase but errors)."""
 
+from ..errors import SkeletonError
 from .definition import SKELETONS, SMPL22, Skeleton, get_skeleton
 from .kinematics import bone_lengths, forward_kinematics, swing_ik
 from .smpl52 import SMPL52
@@ -9,8 +10,6 @@ SKELETONS[SMPL52.name] = SMPL52
 
 def skeleton_for_joints(num_joints: int) -> Skeleton:
     """The known skeleton with ``num_joints`` joints (22: SMPL-22, 52: SMPL-52 with hands)."""
-    from ..errors import SkeletonError
-
     for skel in SKELETONS.values():
         if skel.num_joints == num_joints:
             return skel

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import SkeletonError
+
 
 @dataclass(frozen=True)
 class Skeleton:
@@ -109,8 +111,6 @@ SKELETONS: dict[str, Skeleton] = {"smpl22": SMPL22}  # smpl52 registers itself (
 
 
 def get_skeleton(name: str) -> Skeleton:
-    from ..errors import SkeletonError
-
     try:
         return SKELETONS[name]
     except KeyError:

@@ -29,9 +29,9 @@ import numpy as np
 import torch
 
 from ..data import ClipStore
-from ..evaluate.metrics import codebook_usage, fid, mpjpe_mm
 from ..features.humanml3d import features_to_joints
 from ..features.layout import BODY_PARTS, FeatureLayout
+from ..metrics import codebook_usage, fid, mpjpe_mm
 from .model import MotionTokenizer
 from .windows import check_store, finite_or_raise, split_view
 
@@ -78,7 +78,7 @@ def codebook_report(codes: list[np.ndarray], codebook_size: int, codes_per_vecto
     for layer in range(codes_per_vector):
         tokens = flat[:, layer::codes_per_vector].reshape(-1)
         u = codebook_usage(tokens, codebook_size)
-        book = {"utilisation": u.utilization, "used": u.used, "tokens": u.tokens, "perplexity": u.perplexity}
+        book = {"utilisation": u.utilisation, "used": u.used, "tokens": u.tokens, "perplexity": u.perplexity}
         if len(tokens) >= usage_tokens:
             sample = codebook_usage(rng.choice(tokens, usage_tokens, replace=False), codebook_size)
             book["at_n"] = {"utilisation": sample.used / min(codebook_size, usage_tokens), "used": sample.used,

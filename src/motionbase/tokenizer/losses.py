@@ -36,7 +36,9 @@ from ..features.humanml3d import features_to_joints, recover_root
 from ..features.layout import FeatureLayout
 from ..skeleton import get_skeleton
 from .config import TokenizerConfig, TokenizerLossConfig
+from .masked import masked_mean
 from .model import MotionTokenizer, TokenizerOutput
+from .perceptual import PerceptualEncoder
 
 
 def frozen(encoder: nn.Module) -> nn.Module:
@@ -45,14 +47,6 @@ def frozen(encoder: nn.Module) -> nn.Module:
     for p in encoder.parameters():
         p.requires_grad_(False)
     return encoder
-
-
-def _masked_mean(values: Tensor, mask: Tensor | None) -> Tensor:
-    """Mean of (B, T, ...) values over valid frames of a (B, T) mask."""
-    if mask is None:
-        return values.mean()
-    m = mask.to(values.dtype).reshape(mask.shape + (1,) * (values.ndim - 2))
-    return (values * m).sum() / (m.sum() * values[0, 0].numel()).clamp_min(1.0)
 
 
 def _distance(a: Tensor, b: Tensor, eps: float = 1e-12) -> Tensor:
@@ -65,7 +59,7 @@ def trajectory_error(recon: Tensor, target: Tensor, mask: Tensor | None, layout:
     integrate to (:func:`~motionbase.features.humanml3d.recover_root`), over the valid frames of ``mask``."""
     _, root_p = recover_root(recon, layout)
     _, root_t = recover_root(target, layout)
-    return _masked_mean(_distance(root_p, root_t), mask)
+    return masked_mean(_distance(root_p, root_t), mask)
 
 
 class TokenizerLoss:
@@ -84,8 +78,6 @@ class TokenizerLoss:
             if not loss.perceptual_encoder:
                 raise CheckpointError("perceptual_weight > 0 needs a perceptual motion encoder (perceptual_encoder: "
                                       "a directory written by `motionbase tokenizer train-perceptual`)")
-            from .perceptual import PerceptualEncoder
-
             perceptual = PerceptualEncoder.from_pretrained(loss.perceptual_encoder)
             perceptual.check_features(config.feature_dim)
         self.perceptual = frozen(perceptual) if perceptual is not None else None
@@ -101,14 +93,14 @@ class TokenizerLoss:
 
     def terms(self, model: MotionTokenizer, out: TokenizerOutput, mask: Tensor | None = None) -> dict[str, Tensor]:
         c, w = self.config, self.loss
-        t: dict[str, Tensor] = {"features": _masked_mean(F.smooth_l1_loss(out.recon, out.target, reduction="none"),
+        t: dict[str, Tensor] = {"features": masked_mean(F.smooth_l1_loss(out.recon, out.target, reduction="none"),
                                                          mask)}
         if self.joints_fn is not None:
             jp = self.joints_fn(model.denormalize(out.recon))
             jt = self.joints_fn(model.denormalize(out.target))
-            t["joints"] = _masked_mean(_distance(jp, jt), mask)
+            t["joints"] = masked_mean(_distance(jp, jt), mask)
             vel_mask = None if mask is None else mask[:, 1:] & mask[:, :-1]
-            t["joint_velocity"] = _masked_mean(_distance(jp.diff(dim=1), jt.diff(dim=1)), vel_mask)
+            t["joint_velocity"] = masked_mean(_distance(jp.diff(dim=1), jt.diff(dim=1)), vel_mask)
         if w.trajectory_loss_weight > 0:
             t["trajectory"] = trajectory_error(model.denormalize(out.recon), model.denormalize(out.target),
                                                mask, FeatureLayout(get_skeleton(c.skeleton)))

@@ -22,6 +22,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import CheckpointError, MotionbaseError, ShapeError
+from ..features.stats import META_FILE, FeatureStats
 from ..quantize import FSQ, LFQ, RVQ, VQ, Quantizer, fsq_levels
 from .config import TokenizerConfig
 from .encdec1d import Decoder1D, Encoder1D
@@ -267,8 +268,6 @@ class MotionTokenizer(nn.Module):
 
 def _load_stats_object(path: Path, model: MotionTokenizer):
     """The FeatureStats saved beside the weights (None if there are none); it must match the weights' stats."""
-    from ..features.stats import META_FILE, FeatureStats
-
     if not (path / META_FILE).is_file():
         return None
     stats = FeatureStats.load(path)

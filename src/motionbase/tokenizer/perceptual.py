@@ -18,12 +18,11 @@ metric's own embedding makes FID circular), so this module trains a separate one
 Used frozen (:func:`motionbase.tokenizer.losses.frozen`): ``TokenizerLoss`` loads it from
 ``TokenizerConfig.perceptual_encoder`` and compares ``encoder(recon)`` with ``encoder(target)`` by MSE.
 A checkpoint directory holds ``config.json`` (:class:`PerceptualConfig`) and ``model.safetensors`` (encoder,
-decoder, normalisation mean/std).
+decoder, normalisation mean/std). Training: :mod:`.perceptual_train`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -37,9 +36,8 @@ from ..errors import CheckpointError, ShapeError
 from ..quantize.base import log2_exact
 from .config import NOISE_KEYS, DenoisingConfig
 from .encdec1d import Decoder1D, Encoder1D
-from .losses import _masked_mean
+from .masked import masked_mean
 from .model import stats_arrays
-from .train import TokenizerTrainConfig, fit, start_model
 from .weights import CONFIG_FILE, checkpoint_dir, load_weights, save_weights
 
 
@@ -120,7 +118,7 @@ class PerceptualEncoder(nn.Module):
             keep = torch.rand(clean.shape[:2], device=clean.device) >= c.frame_dropout
             noisy = noisy * keep[..., None]
         recon = self.decoder(self.embed_normalized(noisy)[:, :, None])[:, :clean.shape[1]]
-        return _masked_mean(F.smooth_l1_loss(recon, clean, reduction="none"), mask)
+        return masked_mean(F.smooth_l1_loss(recon, clean, reduction="none"), mask)
 
     def save_pretrained(self, path: str | Path) -> None:
         path = Path(path)
@@ -135,27 +133,3 @@ class PerceptualEncoder(nn.Module):
         model = cls(PerceptualConfig.load(path / CONFIG_FILE))
         load_weights(model, path, "perceptual encoder")
         return model.to(device if device is not None else "cpu").eval()
-
-
-class _DenoisingObjective:
-    def __init__(self, noise: DenoisingConfig):
-        self.noise = noise
-
-    def __call__(self, model, wrapped, feats, mask):
-        loss = wrapped(feats, mask, denoising=self.noise)
-        return loss, {"denoising": float(loss.detach()), "total": float(loss.detach())}
-
-    def flush(self) -> dict[str, float]:
-        return {}
-
-
-def train_perceptual(config: PerceptualConfig, train_windows: Iterable, steps: int, out_dir: str | Path, *,
-                     stats=None, train: TokenizerTrainConfig = TokenizerTrainConfig(lr=2e-4, warmup_steps=200),
-                     device: str | torch.device | None = None) -> PerceptualEncoder:
-    """Train a perceptual encoder for ``steps`` steps on raw feature windows (resumable like the tokenizer; the
-    inputs are corrupted as ``train.denoising`` says, which may change between resumed runs)."""
-    out_dir = Path(out_dir)
-    torch.manual_seed(train.seed)
-    model, start = start_model(PerceptualEncoder, config, stats, out_dir)
-    return fit(model, _DenoisingObjective(train.denoising), train_windows, steps, out_dir, train=train, start=start,
-               device=device, desc="train perceptual encoder")

@@ -23,7 +23,8 @@ from ..data import ClipStore
 from .augment import AugmentConfig
 from .config import LOSS_KEYS, NOISE_KEYS, PRESETS, TokenizerConfig, preset
 from .model import MotionTokenizer
-from .perceptual import PerceptualConfig, PerceptualEncoder, train_perceptual
+from .perceptual import PerceptualConfig, PerceptualEncoder
+from .perceptual_train import train_perceptual
 from .train import TokenizerTrainConfig, latest_checkpoint, train_tokenizer
 from .windows import StoreWindows, check_store, store_stats
 

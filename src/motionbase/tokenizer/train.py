@@ -36,7 +36,7 @@ from torch import Tensor, nn
 from ..config import Config, setting
 from ..errors import CheckpointError, MotionbaseError
 from ..io import atomic_output, atomic_write_text
-from ..quantize import usage_from_counts
+from ..metrics.codebook import usage_from_counts
 from .config import DenoisingConfig, TokenizerConfig, TokenizerLossConfig
 from .losses import TokenizerLoss
 from .model import MotionTokenizer, stats_arrays
@@ -273,8 +273,8 @@ class _TokenizerObjective:
     def flush(self) -> dict[str, float]:
         if self.usage is None:
             return {}
-        usage, self.usage = usage_from_counts(self.usage), None
-        return usage
+        usage, self.usage = usage_from_counts(self.usage.cpu().numpy()), None
+        return {"utilisation": usage.utilisation, "perplexity": usage.perplexity}
 
 
 def start_model(cls, config, stats, out_dir: Path, *, resume: bool = True):

@@ -37,7 +37,11 @@ def get_captioner(name: str = "rules", **options) -> Captioner:
     if name == "rules":
         return RulesCaptioner(build(RulesConfig, f"captioner {name!r} options", **options))
     if name == "lmm":
-        from .lmm import LMMCaptioner, LMMConfig
+        try:  # httpx and tenacity, the lmm extra; deferred for a quick start
+            from .lmm import LMMCaptioner, LMMConfig
+        except ImportError as exc:
+            raise MotionbaseError(f"the lmm captioner needs {exc.name or exc}, which is not installed: "
+                                  "pip install 'motionbase[lmm]'") from None
 
         return LMMCaptioner(build(LMMConfig, f"captioner {name!r} options", **options))
     raise MotionbaseError(f"unknown captioner {name!r}; expected one of: {', '.join(CAPTIONERS)}")

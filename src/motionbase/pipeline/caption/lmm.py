@@ -4,11 +4,12 @@ captions (appendix A.2: bbox-cropped frames + the Fig. 8 prompt, :mod:`.prompt`)
 
 One request a clip: ``POST {base_url}/chat/completions`` with the prompt text and up to
 ``max_frames`` JPEG crops as ``image_url`` data URLs, ``response_format={"type": "json_object"}``
-(dropped for the rest of the run if the server answers 400 to it). Standard library HTTP (urllib);
-no ``openai`` package. What happens to a request:
+(dropped for the rest of the run if the server answers 400 to it). HTTP by ``httpx``, retries by
+``tenacity`` (the ``lmm`` extra); not the ``openai`` client: it retries only by HTTP status, on its own
+backoff schedule, and cannot retry a reply that does not parse. What happens to a request:
 
 - the on-disk cache (key: model, prompt text, image SHA-256s, temperature, max_tokens) is asked first;
-- the rate limiter spaces request starts (``requests_per_minute``);
+- the rate limiter spaces request starts (``requests_per_minute``; :class:`~.cache.RateLimiter`);
 - connection errors, timeouts, HTTP 429 and 5xx, and replies that do not parse are retried
   ``max_retries`` times with exponential backoff (``backoff_s`` x 2^k, capped; a 429's
   ``Retry-After`` is honoured up to the cap); other HTTP errors (401, 404, ...) are not retried;
@@ -21,22 +22,22 @@ token; it never appears in messages or the cache.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import httpx
 import numpy as np
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from ...clip import Captions, Clip
 from ...config import Config
 from ...errors import MotionbaseError
+from ...viz.render import RenderConfig, render_frames
 from .base import CaptionError, clip_label
 from .cache import RateLimiter, ReplyCache, cache_key
 from .crops import EncodedImage, frame_images
@@ -135,8 +136,8 @@ class LMMCaptioner:
         self._json_mode = self.config.json_mode
         host = urllib.parse.urlsplit(self.config.url).hostname or ""
         # a local server is asked directly, never through an HTTP(S)_PROXY from the environment
-        self._opener = urllib.request.build_opener(
-            *([urllib.request.ProxyHandler({})] if host in ("127.0.0.1", "localhost", "::1") else []))
+        self._http = httpx.Client(timeout=self.config.timeout_s,
+                                  trust_env=host not in ("127.0.0.1", "localhost", "::1"))
         self._lock = threading.Lock()
         self.stats = {"requests": 0, "retries": 0, "cache_hits": 0}
 
@@ -154,8 +155,6 @@ class LMMCaptioner:
 
     def _render(self, clip: Clip) -> list[np.ndarray]:
         """Skeleton drawings of the clip, about ``max_frames`` of them (motionbase.viz)."""
-        from ...viz.render import RenderConfig, render_frames
-
         stride = max(1, -(-clip.num_frames // self.config.max_frames))
         return list(render_frames([clip.joints_m], fps=clip.fps, skeleton=clip.skeleton,
                                   config=RenderConfig(stride=stride, camera="fit")))
@@ -174,59 +173,65 @@ class LMMCaptioner:
     def _post(self, body: dict) -> str:
         """One attempt: the reply text, or :class:`_Retry`; non-retryable HTTP errors raise CaptionError."""
         cfg = self.config
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        headers = {"Accept": "application/json"}
         key = os.environ.get(cfg.api_key_env, "") if cfg.api_key_env else ""
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        req = urllib.request.Request(cfg.url, data=json.dumps(body).encode(), headers=headers, method="POST")
         try:
-            with self._opener.open(req, timeout=cfg.timeout_s) as resp:
-                payload = resp.read()
-        except urllib.error.HTTPError as exc:
-            detail = _one_line(exc.read().decode("utf-8", "replace"))
-            if exc.code == 429 or exc.code >= 500:
-                raise _Retry(f"HTTP {exc.code}: {detail}", _retry_after(exc.headers)) from None
-            if exc.code == 400 and "response_format" in body:
+            resp = self._http.post(cfg.url, json=body, headers=headers)
+        except httpx.TimeoutException:
+            raise _Retry(f"no reply within {cfg.timeout_s:g} s") from None
+        except httpx.TransportError as exc:  # refused connections, resets, unknown hosts
+            raise _Retry(f"unreachable ({_one_line(str(exc) or type(exc).__name__, 100)})") from None
+        if resp.status_code >= 400:
+            detail = _one_line(resp.text)
+            if resp.status_code == 429 or resp.status_code >= 500:
+                raise _Retry(f"HTTP {resp.status_code}: {detail}", _retry_after(resp.headers))
+            if resp.status_code == 400 and "response_format" in body:
                 self._json_mode = False  # a server without JSON mode: ask again without it
-                raise _Retry(f"HTTP 400 with response_format (retrying without it): {detail}", 0.0) from None
-            raise CaptionError(f"HTTP {exc.code} {exc.reason}: {detail} (not retried)") from None
-        except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, refused connections
-            reason = getattr(exc, "reason", exc)
-            if isinstance(reason, TimeoutError):
-                raise _Retry(f"no reply within {cfg.timeout_s:g} s") from None
-            raise _Retry(f"unreachable ({_one_line(reason, 100)})") from None
-        return _message_text(payload)
+                raise _Retry(f"HTTP 400 with response_format (retrying without it): {detail}", 0.0)
+            raise CaptionError(f"HTTP {resp.status_code} {resp.reason_phrase}: {detail} (not retried)")
+        return _message_text(resp.content)
 
-    def _backoff(self, attempt: int, server_wait: float | None) -> float:
-        cfg = self.config
-        wait = cfg.backoff_s * 2.0 ** (attempt - 1)
+    def _attempt(self, body: dict) -> tuple[Captions, str]:
+        """One rate-limited request; a reply that does not parse is worth another try."""
+        if not self._json_mode:
+            body = {k: v for k, v in body.items() if k != "response_format"}
+        self.limiter.wait()
+        with self._lock:
+            self.stats["requests"] += 1
+        text = self._post(body)
+        try:
+            return parse_reply(text), text
+        except ReplyError as exc:
+            raise _Retry(f"malformed reply: {exc}") from None
+
+    def _backoff(self, state: RetryCallState) -> float:
+        """``backoff_s`` x 2^k after the k+1-th failure, or the server's Retry-After if longer; capped."""
+        cfg, failure = self.config, state.outcome.exception()
+        wait = cfg.backoff_s * 2.0 ** (state.attempt_number - 1)
+        server_wait = getattr(failure, "wait_s", None)
         if server_wait is not None:
             wait = max(wait, server_wait) if server_wait > 0 else 0.0
         return min(wait, cfg.backoff_max_s)
 
+    def _count_retry(self, state: RetryCallState) -> None:
+        with self._lock:
+            self.stats["retries"] += 1
+
     def complete(self, body: dict, where: str = "clip") -> tuple[Captions, str]:
         """Send ``body`` with retries; (parsed captions, reply text) or :class:`CaptionError`."""
-        cfg, last, attempts = self.config, "", 1 + self.config.max_retries
-        for attempt in range(attempts):
-            if attempt:
-                with self._lock:
-                    self.stats["retries"] += 1
-                self._sleep(self._backoff(attempt, last.wait_s if isinstance(last, _Retry) else None))
-                if "response_format" in body and not self._json_mode:
-                    body = {k: v for k, v in body.items() if k != "response_format"}
-            self.limiter.wait()
-            with self._lock:
-                self.stats["requests"] += 1
-            try:
-                text = self._post(body)
-                return parse_reply(text), text
-            except _Retry as exc:
-                last = exc
-            except ReplyError as exc:
-                last = _Retry(f"malformed reply: {exc}")
-            except CaptionError as exc:
-                raise CaptionError(f"{where}: lmm {cfg.url}: {exc}") from None
-        raise CaptionError(f"{where}: lmm {cfg.url}: {last} (after {attempts} attempt{'s' * (attempts > 1)})")
+        cfg, attempts = self.config, 1 + self.config.max_retries
+        retrying = Retrying(stop=stop_after_attempt(attempts), wait=self._backoff,
+                            retry=retry_if_exception_type(_Retry), before_sleep=self._count_retry,
+                            sleep=self._sleep, reraise=True)
+        try:
+            return retrying(self._attempt, body)
+        except _Retry as last:
+            raise CaptionError(f"{where}: lmm {cfg.url}: {last} (after {attempts} attempt{'s' * (attempts > 1)})") \
+                from None
+        except CaptionError as exc:
+            raise CaptionError(f"{where}: lmm {cfg.url}: {exc}") from None
 
     def caption(self, clip: Clip, frames: Sequence[np.ndarray] | None = None) -> Captions:
         cfg, where = self.config, clip_label(clip)

@@ -14,6 +14,7 @@ from ...errors import MotionbaseError
 from ...skeleton import SMPL22, Skeleton
 from .cleanup import Cleaned, CleanupConfig, contact_cleanup
 from .contact import foot_contacts
+from .prior_step import repair_with_prior
 from .visibility import fill_occluded
 
 REFINE_MODES = ("none", "cleanup", "prior")
@@ -34,7 +35,6 @@ def refine_motion(joints: np.ndarray, visibility: np.ndarray | None, fps: float,
         return Cleaned(j, foot_contacts(j, fps, config.contact, skeleton), np.zeros(j.shape[:2], bool), 0.0)
     if mode == "cleanup":
         return contact_cleanup(j, visibility, fps, config, skeleton)
-    from .prior_step import repair_with_prior
 
     filled_j, filled = fill_occluded(j, visibility, fps, config.visibility)
     vis = None if visibility is None else np.where(filled, 0.0, visibility)
@@ -50,6 +50,7 @@ def keep_flight_height(before: np.ndarray, cleaned: Cleaned, fps: float) -> np.n
     planted (faded over 0.1 s around contacts). The shift is upward only, so nothing goes below the floor."""
     from scipy.ndimage import gaussian_filter1d
 
+    # deferred for a quick start: imports torch
     from ...prior.vertical import keep_vertical_excursion
 
     planted = gaussian_filter1d(cleaned.contacts.any(axis=1).astype(np.float64), 0.05 * fps, mode="nearest")

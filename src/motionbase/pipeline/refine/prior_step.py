@@ -26,6 +26,7 @@ def load_prior():
         hint = ("install motionbase with its default models (the motionbase.prior package and "
                 "assets/models/prior), or use --refine cleanup (or --refine-fallback)")
         try:
+            # deferred for a quick start: imports torch
             from ...prior import load_default_prior
         except ImportError as exc:
             raise PriorMissing(f"--refine prior: the motion prior is not installed ({exc}); {hint}") from None

@@ -17,7 +17,7 @@ The protocol is Guo et al. 2022 (text-to-motion, ``final_evaluations.py`` + ``ut
 * **MultiModality**: for each of 100 texts, 30 generations; mean distance between 10 random pairs of
   generations per text (the same 10 index pairs for every text).
 * Each metric is computed 20 times with fresh random draws and reported as mean ± 1.96·σ/√20, σ with ddof 0
-  (see :mod:`.metrics_protocol`).
+  (see :mod:`.protocol`).
 
 Where T2M-GPT (``utils/eval_trans.py``) differs, so that numbers are compared like with like:
 
@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ShapeError
-from .metrics_checks import check_embeddings, check_same_dim, check_same_shape
+from .checks import check_embeddings, check_same_dim, check_same_shape
 
 R_PRECISION_BATCH = 32  # Guo's batch: 1 true text + 31 others
 TOP_K = 3

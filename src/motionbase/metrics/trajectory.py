@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ShapeError
-from .metrics_checks import check_array, check_same_shape
+from .checks import check_array, check_same_shape
 
 
 def _joints(x, name: str) -> np.ndarray:

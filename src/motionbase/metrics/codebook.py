@@ -4,7 +4,8 @@ The paper (§5.3, Fig. 5) compares quantizers by utilisation: VQ and RVQ stop us
 codes while 2D-LFQ keeps using more. Utilisation = distinct codes seen / codebook size, over all tokens of an
 evaluation set; perplexity = exp(entropy) of the code frequencies (in codes: 1 when a single code is used,
 K when all K are used equally). Report one value per codebook (per RVQ level or per 2D part) by calling once
-per codebook.
+per codebook. :func:`codebook_usage` takes the codes; :func:`usage_from_counts` takes a histogram that a
+training loop accumulates across batches. The one place this is computed.
 """
 
 from __future__ import annotations
@@ -18,11 +19,24 @@ from ..errors import ShapeError
 
 @dataclass(frozen=True)
 class CodebookUsage:
-    utilization: float  # distinct codes used / codebook_size, in [0, 1]
-    perplexity: float  # exp(entropy of the code histogram), in [1, codebook_size]
+    utilisation: float  # distinct codes used / codebook_size, in [0, 1]
+    perplexity: float  # exp(entropy of the code histogram), in [1, codebook_size]; 0 when there are no tokens
     used: int
     codebook_size: int
     tokens: int
+
+
+def usage_from_counts(counts) -> CodebookUsage:
+    """(K,) code counts (numpy or a CPU tensor) -> usage; all zeros (no tokens) gives utilisation and
+    perplexity 0."""
+    counts = np.asarray(counts, dtype=np.float64).ravel()
+    tokens = int(counts.sum())
+    used = int((counts > 0).sum())
+    if tokens == 0:
+        return CodebookUsage(0.0, 0.0, 0, counts.size, 0)
+    p = counts[counts > 0] / counts.sum()
+    return CodebookUsage(utilisation=used / counts.size, perplexity=float(np.exp(-(p * np.log(p)).sum())),
+                         used=used, codebook_size=counts.size, tokens=tokens)
 
 
 def codebook_usage(codes, codebook_size: int) -> CodebookUsage:
@@ -36,12 +50,4 @@ def codebook_usage(codes, codebook_size: int) -> CodebookUsage:
     if lo < 0 or hi >= codebook_size:
         raise ShapeError(f"codes: values in [{lo}, {hi}], expected [0, {codebook_size - 1}] for a codebook of "
                          f"{codebook_size}")
-    counts = np.bincount(c.ravel(), minlength=codebook_size)
-    p = counts[counts > 0] / c.size
-    return CodebookUsage(
-        utilization=float((counts > 0).sum() / codebook_size),
-        perplexity=float(np.exp(-(p * np.log(p)).sum())),
-        used=int((counts > 0).sum()),
-        codebook_size=int(codebook_size),
-        tokens=int(c.size),
-    )
+    return usage_from_counts(np.bincount(c.ravel(), minlength=codebook_size))

@@ -25,7 +25,7 @@ from scipy.ndimage import uniform_filter1d
 
 from ..errors import ShapeError
 from ..skeleton import SMPL22, Skeleton
-from .metrics_checks import check_array
+from .checks import check_array
 
 SKATE_HEIGHT_M = 0.05
 SKATE_SPEED_M_S = 0.5
