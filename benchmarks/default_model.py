@@ -205,7 +205,7 @@ def markdown(meta: dict, cold: dict, ten: dict, guided: dict, follow: dict, real
              f"| joints -> 320 px mp4 | {ten['mp4_s']:.2f} | | |",
              f"| text -> 10 s -> mp4, total | {ten['total_s']:.2f} | 10 s of motion (real time) | "
              f"{ten['x_real_time']:.2f}x |",
-             f"| text -> 10 s of motion, default guidance (two passes a token) | {guided['generate_s']:.2f} | "
+             f"| text -> 10 s of motion, default guidance (prompt and negative in one batched pass a token) | {guided['generate_s']:.2f} | "
              f"the same, guidance off: {ten['generate_s']:.2f} s | {guided['generate_s'] / ten['generate_s']:.2f}x |",
              f"| text -> 10 s -> mp4, total, guided | {guided['total_s']:.2f} | 10 s of motion (real time) | "
              f"{guided['x_real_time']:.2f}x |", "",
