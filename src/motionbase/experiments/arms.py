@@ -10,6 +10,7 @@ evaluator.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict
 from pathlib import Path
@@ -17,7 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from ..io import atomic_write_text
 from .questions import Arm, LMSizes, TokenizerSizes
+
+COUNTS = "clip_counts.json"  # in an LM run folder: how many clips (and static / synthetic ones) it trains on
 
 
 def tokenizer_run_config(method: str, K: int, sizes: TokenizerSizes, seed: int = 0, *,
@@ -65,8 +69,10 @@ def shared_tokenizer(sizes: LMSizes, store_path: Path, out: Path, given: Path | 
     return out
 
 
-def shared_evaluator(sizes: LMSizes, store_path: Path, out: Path, given: Path | None) -> Path:
-    """The given evaluator, or a ``cpu``-preset one trained once on the train split (tiny dims at ``tiny``)."""
+def shared_evaluator(sizes: LMSizes, store_path: Path, out: Path, given: Path | None,
+                     held: list[str] | None = None) -> Path:
+    """The given evaluator, or a ``cpu``-preset one trained once on the train split (tiny dims at ``tiny``;
+    without the ``held`` contents when given: the ood question's evaluator never sees them either)."""
     if given is not None:
         return Path(given)
     if (out / "config.json").is_file():
@@ -75,8 +81,11 @@ def shared_evaluator(sizes: LMSizes, store_path: Path, out: Path, given: Path | 
     from ..evaluate.evaluator import evaluator_preset
     from ..evaluate.evaluator_train import TrainConfig, train_evaluator
     from ..evaluate.store_data import captioned_clips
+    from .ood import content_view
 
-    clips = captioned_clips(ClipStore.open(store_path), "train")
+    store = ClipStore.open(store_path)
+    clips = (captioned_clips(content_view(store.split("train"), held, unseen=False), None) if held
+             else captioned_clips(store, "train"))
     tiny = sizes.steps <= 2
     dims = ({"embed_dim": 16, "word_dim": 16, "guo": {"text_hidden": 16, "movement_hidden": 16,
                                                       "movement_latent": 16, "motion_hidden": 16}} if tiny else {})
@@ -95,37 +104,74 @@ def train_subset(store: Any, fraction: float) -> Any:
     return view.take(np.sort(order[:max(1, math.ceil(fraction * len(view)))]))
 
 
+def lm_config(arm: Arm, sizes: LMSizes):
+    """The LM of ``arm``: the preset's tiny GPT-2, resized by a model_scale arm, or a local pretrained backbone."""
+    from ..lm.config import LMConfig, TinyBackboneConfig
+
+    f = arm.fields
+    tiny = TinyBackboneConfig(hidden=f.get("hidden", sizes.hidden), layers=f.get("layers", sizes.layers),
+                              heads=f.get("heads", sizes.heads), context=sizes.context,
+                              text_vocab_size=320 if sizes.steps <= 2 else 2000, dropout=0.0)
+    return LMConfig(backbone=f.get("backbone", "tiny-gpt2"), loss_on=f.get("loss_on", "whole"), tiny=tiny)
+
+
 def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path, evaluator: Path,
-           device: str | None) -> dict:
+           device: str | None, *, held: list[str] | None = None, launch: dict | None = None) -> dict:
+    """Train (or resume) the LM of ``arm`` and evaluate it on the test split.
+
+    ``held``: contents left out of training (the ood question; its arms share one run per seed and differ in
+    the test clips). ``launch``: ``{"accelerate_config", "num_processes"}`` to train under ``accelerate launch``
+    (the full preset on a GPU machine); None trains in this process.
+    """
     from ..data.store import ClipStore
     from ..evaluate.from_paths import evaluate_paths
     from ..evaluate.run import RunConfig
-    from ..lm.config import LMConfig, TinyBackboneConfig
     from ..lm.config import TrainConfig as LMTrain
     from ..lm.data import caption_corpus, records_from_store
     from ..lm.loading import load_motion_tokenizer
     from ..lm.model import MotionLM
     from ..lm.train import RUN_FILE, prepare_run, train
+    from ..lm.train import launch as launch_run
+    from .augment import extra_records
+    from .ood import content_view, evaluate_ood
 
-    run_dir = out / "run"
+    root = out.parent.parent
+    run_dir = root / "shared" / f"lm-s{arm.seed}" / "run" if held is not None else out / "run"
     fraction = float(arm.fields.get("train_fraction", 1.0))
-    lm_config = LMConfig(backbone="tiny-gpt2", loss_on=arm.fields.get("loss_on", "whole"),
-                         tiny=TinyBackboneConfig(hidden=sizes.hidden, layers=sizes.layers, heads=sizes.heads,
-                                                 context=sizes.context, text_vocab_size=320 if sizes.steps <= 2
-                                                 else 2000, dropout=0.0))
+    config_lm = lm_config(arm, sizes)
     train_cfg = LMTrain(lr=sizes.lr, batch_size=sizes.batch_size, max_steps=sizes.steps, seed=arm.seed,
                         save_every=max(1, sizes.steps // 3), progress=False, mixed_precision="no")
+    extras = [k for k in ("static", "synthetic") if arm.fields.get(k)]
+    counts: dict[str, int] = {}
     if not (run_dir / RUN_FILE).exists():
         codec, info = load_motion_tokenizer(tok_dir, device)
         view = train_subset(ClipStore.open(store_path), fraction)
-        records = records_from_store(view, codec, info, out.parent.parent / "shared" / "codes", split=None,
-                                     device=device, progress=False)
+        if held is not None:
+            view = content_view(view, held, unseen=False)
+        cache = root / "shared" / "codes"
+        records = records_from_store(view, codec, info, cache, split=None, device=device, progress=False)
+        counts["train_clips"] = len(records)
+        for kind in extras:
+            more = extra_records(kind, view, records[:counts["train_clips"]], codec, info, cache, device)
+            counts[f"{kind}_clips"] = len(more)
+            records += more
         import torch
 
         torch.manual_seed(arm.seed)
-        lm = MotionLM.build(lm_config, info, corpus=list(caption_corpus(records)))
+        lm = MotionLM.build(config_lm, info, corpus=list(caption_corpus(records)))
         prepare_run(run_dir, lm, records, train_cfg)
-    model_dir = train(run_dir)
+        atomic_write_text(run_dir / COUNTS, json.dumps(counts))
+    if launch and (device or sizes.tokenizer.device) != "cpu":
+        model_dir = launch_run(run_dir, num_processes=launch["num_processes"], config=launch["accelerate_config"])
+    else:
+        model_dir = train(run_dir)
+    counts = json.loads((run_dir / COUNTS).read_text()) if (run_dir / COUNTS).is_file() else {}
+    config = {"lm": asdict(config_lm), "train": asdict(train_cfg), "train_fraction": fraction,
+              "tokenizer": str(tok_dir), "evaluator": str(evaluator), "run": str(run_dir), **counts}
+    if held is not None:
+        metrics = evaluate_ood(store_path, evaluator, tok_dir, model_dir, held, arm.fields["test_on"], seed=arm.seed,
+                               replications=sizes.replications, device=device)
+        return {"config": {**config, "held_out_contents": held}, "metrics": metrics}
     report = evaluate_paths(store_path, evaluator, split="test", tokenizer=tok_dir, lm=model_dir, device=device,
                             config=RunConfig(mode="no-mm", seed=arm.seed, replications=sizes.replications))
     gen = next(r for r in report.rows if r.name == "generated")
@@ -136,5 +182,4 @@ def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path,
                "fid_ci95": float(gen.metrics["fid"].ci95), "mm_dist": float(gen.metrics["mm_dist"].mean),
                "real_r_precision_top3": float(np.atleast_1d(real.metrics["r_precision"].mean)[2]),
                "test_clips": report.info["clips"], "replications": report.info["replications"]}
-    return {"config": {"lm": asdict(lm_config), "train": asdict(train_cfg), "train_fraction": fraction,
-                       "tokenizer": str(tok_dir), "evaluator": str(evaluator)}, "metrics": metrics}
+    return {"config": config, "metrics": metrics}
