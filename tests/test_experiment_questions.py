@@ -9,7 +9,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 import yaml
 
 from motionbase.data.store import ClipStore
@@ -20,7 +19,7 @@ from motionbase.experiments.questions import FULL_LAUNCH, MODEL_SCALES
 from motionbase.lm.train import accelerate_config
 
 from .eval_support import make_world
-from .lm_support import corpus, one_thread  # noqa: F401 (fixture)
+from .lm_support import one_thread, save_local_gpt2  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -34,18 +33,7 @@ def world(tmp_path_factory):
 @pytest.fixture(scope="module")
 def local_gpt2(tmp_path_factory):
     """A 'pretrained' GPT-2 folder the Hugging Face way (config, safetensors, tokenizer), built here."""
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    from motionbase.lm.text_tokenizer import train_bpe
-
-    tok = train_bpe(corpus(), vocab_size=400)
-    torch.manual_seed(0)
-    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_positions=256, n_embd=32, n_layer=1, n_head=4,
-                                       bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id))
-    path = tmp_path_factory.mktemp("gpt2-local")
-    model.save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
+    return save_local_gpt2(tmp_path_factory.mktemp("gpt2-local"), positions=256, layers=1)[0]
 
 
 def _run(world, tmp_path, name, **kw):

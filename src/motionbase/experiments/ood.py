@@ -89,12 +89,15 @@ def evaluate_ood(store_path: Path, evaluator: Path, tok_dir: Path, model_dir: Pa
     from ..evaluate.store_data import captioned_clips
 
     store = ClipStore.open(store_path)
-    view = content_view(store.split("test"), held, unseen=test_on == "unseen")
-    clips = captioned_clips(view, None, what="evaluation")
+    both = {t: captioned_clips(content_view(store.split("test"), held, unseen=t == "unseen"), None, what="evaluation")
+            for t in ("seen", "unseen")}
+    clips = both[test_on]
     model = load_evaluator(evaluator, None, store.info, store_path, device)
     fps = float(store.info.fps)
     gen = _KeepFirst(LMGenerator.from_pretrained(model_dir, tok_dir, device=device, fps=fps))
-    batch = min(R_PRECISION_BATCH, len(clips))  # fewer than 32 clips (tiny stores): one smaller batch, said
+    # one R-precision batch size for both test sets (their chance levels must match): 32, or fewer where a set has
+    # fewer clips or distinct labels (a batch holds distinct ones)
+    batch = min([R_PRECISION_BATCH] + [len(set(c.labels)) if c.labels else len(c) for c in both.values()])
     report = evaluate(model, clips, fps=fps, layout=store.layout, generator=gen,
                       config=RunConfig(mode="no-mm", seed=seed, replications=replications, batch_size=batch))
     g = next(r for r in report.rows if r.name == "generated")
