@@ -10,7 +10,9 @@ import math
 import numpy as np
 import pytest
 import yaml
+from typer.testing import CliRunner
 
+from motionbase.cli import app
 from motionbase.data.store import ClipStore
 from motionbase.experiments import question, run_experiment
 from motionbase.experiments.augment import STATIC_ROWS, static_features, synthetic_features
@@ -116,8 +118,10 @@ def test_full_preset_dry_run(world, tmp_path):
     cfg = yaml.safe_load(accelerate_config(FULL_LAUNCH["accelerate_config"]).read_text())
     assert cfg["distributed_type"] == "DEEPSPEED" and cfg["deepspeed_config"]["zero_stage"] == 2
     out = tmp_path / "full"
-    run_experiment("model_scale", world / "store", out, preset="full", tokenizer=world / "tokenizer",
-                   evaluator=world / "evaluator", dry_run=True, only=("lm-tiny-*",))
+    res = CliRunner().invoke(app, ["experiment", "model_scale", "--store", str(world / "store"), "--out", str(out),
+                                   "--preset", "full", "--dry-run", "--arms", "lm-tiny-*", "--tokenizer",
+                                   str(world / "tokenizer"), "--evaluator", str(world / "evaluator")])
+    assert res.exit_code == 0, res.output + repr(res.exception)
     r = json.loads((out / "report.json").read_text())
     assert r["trace"]["preset"] == "full (dry run)" and r["trace"]["launch"] == FULL_LAUNCH
     assert r["finished"] == 2 and r["arms"] == 6  # two seeds at full
