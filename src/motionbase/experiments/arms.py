@@ -5,7 +5,9 @@ Tokenizer arms: :func:`motionbase.tokenizer.run.train_from_store` (resumes from 
 (:mod:`motionbase.lm.train`, resumable) on the train split (or the first ``train_fraction`` of a fixed
 shuffle of it: smaller fractions are subsets of larger ones), on one shared tokenizer, evaluated with
 :func:`motionbase.evaluate.from_paths.evaluate_paths` (replications, mean ± 1.96σ/√n) against one shared
-evaluator.
+evaluator. An LM arm's fields may resize the LM (``hidden``/``layers``/``heads``), name a pretrained
+``backbone`` folder, add ``static``/``synthetic`` clips (:mod:`.augment`) or, for the ood question, train on the
+seen contents and test on ``test_on`` contents (:mod:`.ood`).
 """
 
 from __future__ import annotations
