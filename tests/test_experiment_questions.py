@@ -58,7 +58,7 @@ def test_model_scale_with_a_local_backbone(world, tmp_path, local_gpt2):
     _finite_table(r, {f"heads={k}, hidden={h}, layers={n}, model={s}" for s, (h, n, k) in MODEL_SCALES["tiny"].items()}
                   | {f"backbone={local_gpt2.resolve()}, model=backbone"})
     arm = json.loads((out / "arms" / "backbone-s0" / "result.json").read_text())
-    assert arm["config"]["lm"]["backbone"] == str(local_gpt2.resolve())
+    assert arm["config"]["lm"]["backbone"] == str(local_gpt2.resolve()) and arm["config"]["train"]["lr"] is None
     medium = json.loads((out / "arms" / "lm-medium-s0" / "result.json").read_text())
     assert medium["config"]["lm"]["tiny"]["hidden"] == 64 and medium["config"]["lm"]["tiny"]["layers"] == 2
     assert "pretrained backbone" in r["compared"]

@@ -141,8 +141,10 @@ def lm_arm(arm: Arm, sizes: LMSizes, store_path: Path, out: Path, tok_dir: Path,
     run_dir = root / "shared" / f"lm-s{arm.seed}" / "run" if held is not None else out / "run"
     fraction = float(arm.fields.get("train_fraction", 1.0))
     config_lm = lm_config(arm, sizes)
-    train_cfg = LMTrain(lr=sizes.lr, batch_size=sizes.batch_size, max_steps=sizes.steps, seed=arm.seed,
-                        save_every=max(1, sizes.steps // 3), progress=False, mixed_precision="no")
+    # a pretrained backbone trains at the paper's rate for its family (lr None: 2e-4 GPT-2, 2e-5 Llama)
+    train_cfg = LMTrain(lr=None if "backbone" in arm.fields else sizes.lr, batch_size=sizes.batch_size,
+                        max_steps=sizes.steps, seed=arm.seed, save_every=max(1, sizes.steps // 3), progress=False,
+                        mixed_precision="no")
     extras = [k for k in ("static", "synthetic") if arm.fields.get(k)]
     counts: dict[str, int] = {}
     if not (run_dir / RUN_FILE).exists():

@@ -109,7 +109,7 @@ OOD_MOVES = (("r_precision_top3", "R@3"), ("fid", "FID"), ("mm_dist", "MM-Dist")
 
 
 def _movement(q: Question, groups: dict[str, dict]) -> list[str]:
-    """ood: how each metric moves from the seen to the held-out contents (ratio of means), evaluator vs geometry."""
+    """ood: how each metric moves from the seen to the held-out contents (seed means), evaluator vs geometry."""
     by = {g["fields"].get("test_on"): g for g in groups.values()}
     if q.name != "ood" or not {"seen", "unseen"} <= set(by):
         return []
