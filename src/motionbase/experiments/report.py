@@ -9,6 +9,7 @@ and they do not overlap, *inconclusive* otherwise (and *not run* for missing arm
 from __future__ import annotations
 
 import json
+import textwrap
 from collections import defaultdict
 from pathlib import Path
 
@@ -133,13 +134,30 @@ def _fmt(v: tuple[float, float], n: int) -> str:
     return f"{mean:.4g} ± {ci:.2g}" if n > 1 else f"{mean:.4g}"
 
 
+def _plot_moves(ax, seen: dict, unseen: dict) -> None:
+    """ood: each measure on the held-out contents relative to the seen ones (1 = no change), evaluator vs geometry."""
+    evaluator = {"r_precision_top3", "fid", "mm_dist"}
+    moves = [(label, unseen[m][0] / seen[m][0], m in evaluator) for m, label in OOD_MOVES
+             if m in seen and m in unseen and m != "penetration_m" and seen[m][0] > 0]
+    ax.bar(range(len(moves)), [v for _, v, _ in moves], color=["tab:blue" if e else "tab:orange" for *_, e in moves])
+    ax.axhline(1.0, color="black", lw=0.8)
+    ax.set_xticks(range(len(moves)), [label for label, *_ in moves], rotation=25, ha="right", fontsize=8)
+    ax.set_ylabel("held-out / seen (generated motions)")
+    ax.set_title("blue: the evaluator's metrics; orange: geometric checks", fontsize=9)
+
+
 def _plot(q: Question, groups: dict[str, dict], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    by = {g["fields"].get("test_on"): g for g in groups.values()}
+    ood = q.name == "ood" and {"seen", "unseen"} <= set(by)
+    fig, axes = plt.subplots(1, 2 if ood else 1, figsize=(11 if ood else 6, 4), squeeze=False)
+    ax = axes[0, 0]
+    if ood:
+        _plot_moves(axes[0, 1], by["seen"], by["unseen"])
     series: dict = defaultdict(list)
     for g in groups.values():
         series[g["fields"].get(q.series, "") if q.series else ""].append((g["fields"][q.x], *g[q.metric]))
@@ -164,7 +182,7 @@ def _plot(q: Question, groups: dict[str, dict], path: Path) -> None:
             ax.legend()
     ax.set_xlabel(q.x)
     ax.set_ylabel(q.metric + (" (lower is better)" if q.lower_is_better else " (higher is better)"))
-    ax.set_title(f"{q.name}: {q.claim}", fontsize=9)
+    ax.set_title(textwrap.fill(f"{q.name}: {q.claim}", 60), fontsize=9)
     fig.tight_layout()
     with atomic_output(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
