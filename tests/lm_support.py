@@ -59,6 +59,22 @@ def fake_records(n: int, *, K: int = 16, P: int = 1, steps: tuple[int, int] = (3
     return out
 
 
+def save_local_gpt2(path: Path, *, positions: int = 128, layers: int = 2) -> tuple[Path, int]:
+    """A 'pretrained' GPT-2 saved the Hugging Face way under ``path``: config.json + safetensors + tokenizer
+    files (a BPE of 400 entries over the real caption corpus); returns (path, tokenizer size)."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from motionbase.lm.text_tokenizer import train_bpe
+
+    tok = train_bpe(corpus(), vocab_size=400)
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_positions=positions, n_embd=32, n_layer=layers,
+                                       n_head=4, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id))
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    return path, len(tok)
+
+
 SMALL = TinyBackboneConfig(hidden=32, layers=2, heads=4, kv_heads=2, intermediate=64, context=128,
                            text_vocab_size=320, dropout=0.0)
 

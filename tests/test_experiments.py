@@ -30,8 +30,10 @@ def test_questions_build_at_every_preset():
         for preset in ("tiny", "small", "full"):
             q = question(name, preset)
             assert q.arms and q.metric and q.paper
-    with pytest.raises(MotionbaseError, match="unknown experiment 'ood' .*not built yet"):
-        question("ood")
+    with pytest.raises(MotionbaseError, match="unknown experiment 'size'; expected one of .*model_scale"):
+        question("size")
+    with pytest.raises(MotionbaseError, match="--backbone is an arm of the model_scale experiment"):
+        question("loss", backbone="somewhere")
     with pytest.raises(MotionbaseError, match="--preset 'huge'"):
         question("loss", "huge")
 
@@ -69,6 +71,9 @@ def test_lm_question_through_the_evaluator_and_findings(world, tmp_path):
     assert 0 <= whole["r_precision_top3"][0] <= 1 and whole["test_clips"][0] > 0
     arm = json.loads((out / "arms" / "motion-s0" / "result.json").read_text())
     assert arm["config"]["lm"]["loss_on"] == "motion" and arm["config"]["train"]["max_steps"] == 1
-    findings = write_findings([out, tmp_path / "absent"], tmp_path / "docs" / "FINDINGS.md").read_text()
+    partial = tmp_path / "lfq_dim"
+    run_experiment("lfq_dim", world / "store", partial, preset="tiny", only=("lfq2d-*",))
+    findings = write_findings([out, partial, tmp_path / "absent"], tmp_path / "docs" / "FINDINGS.md").read_text()
+    assert "| lfq_dim (tiny) |" in findings and "| not finished | 1/2 |" in findings and "## lfq_dim" not in findings
     assert "| loss (tiny) |" in findings and "| codebook | — | not run | not run |" in findings
-    assert "Not built yet" in findings and (tmp_path / "docs" / "findings" / "loss.png").is_file()
+    assert "| ood | — | not run | not run |" in findings and (tmp_path / "docs" / "findings" / "loss.png").is_file()

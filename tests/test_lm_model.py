@@ -9,9 +9,8 @@ from motionbase.errors import CheckpointError, MotionbaseError
 from motionbase.lm.codec import CodecInfo, checkpoint_hash
 from motionbase.lm.config import LMConfig, paper_lr
 from motionbase.lm.model import LM_FILE, MotionLM
-from motionbase.lm.text_tokenizer import train_bpe
 
-from .lm_support import SMALL, corpus, one_thread, tiny_lm  # noqa: F401 (fixture)
+from .lm_support import SMALL, corpus, one_thread, save_local_gpt2, tiny_lm  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -85,16 +84,7 @@ def test_hash_of_a_tokenizer_checkpoint(tmp_path):
 @pytest.fixture(scope="module")
 def local_gpt2(tmp_path_factory):
     """A 'pretrained' GPT-2 saved the Hugging Face way: config.json + safetensors + tokenizer files."""
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    tok = train_bpe(corpus(), vocab_size=400)
-    torch.manual_seed(0)
-    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_positions=128, n_embd=32, n_layer=2, n_head=4,
-                                       bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id))
-    path = tmp_path_factory.mktemp("gpt2-local")
-    model.save_pretrained(path)
-    tok.save_pretrained(path)
-    return path, len(tok)
+    return save_local_gpt2(tmp_path_factory.mktemp("gpt2-local"))
 
 
 def test_local_backbone_added_vs_reused(local_gpt2):

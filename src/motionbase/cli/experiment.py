@@ -10,7 +10,8 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command("experiment")
     def experiment_cmd(
-        name: str = typer.Argument(..., help="codebook | lfq_dim | loss | data_scale"),
+        name: str = typer.Argument(..., help="codebook | lfq_dim | loss | data_scale | model_scale | static | "
+                                  "synthetic | ood"),
         store: Path = typer.Option(..., "--store", help="clip store with train/val/test splits"),
         out: Path = typer.Option(..., "--out", help="experiment folder (re-run the same command to resume)"),
         preset: str = typer.Option("small", help="tiny (a smoke run) | small (a 2-core CPU) | full (GPU sizes)"),
@@ -22,12 +23,17 @@ def register(app: typer.Typer) -> None:
         arms: list[str] = typer.Option([], "--arms", help="train only arms matching these patterns, e.g. "
                                        "'lfq2d-*' (repeat; several processes can share one --out)"),
         device: str | None = typer.Option(None, help="torch device (default: the preset's)"),
+        backbone: Path | None = typer.Option(None, "--backbone", help="model_scale: a local Hugging Face causal-LM "
+                                             "folder, trained as one more arm"),
+        dry_run: bool = typer.Option(False, "--dry-run", help="the preset's arms at tiny sizes on the CPU (a step "
+                                     "or two each): check a full configuration before a GPU run"),
     ) -> None:
         """Train and evaluate every arm of one of the paper's questions; write report.md, plot.png, report.json."""
         from ..experiments import run_experiment
 
         report = run_experiment(name, store, out, preset=preset, tokenizer=tokenizer, evaluator=evaluator,
-                                device=device, max_arms=max_arms, only=arms, progress=lambda m: typer.echo(m, err=True))
+                                device=device, max_arms=max_arms, only=arms, backbone=backbone,
+                                dry_run=dry_run, progress=lambda m: typer.echo(m, err=True))
         typer.echo(report.read_text())
 
     @app.command("findings")

@@ -9,12 +9,13 @@ and they do not overlap, *inconclusive* otherwise (and *not run* for missing arm
 from __future__ import annotations
 
 import json
+import textwrap
 from collections import defaultdict
 from pathlib import Path
 
 from ..io import atomic_output, atomic_write_text
 from ..metrics.protocol import mean_ci95
-from .questions import NOT_BUILT, QUESTIONS, Question
+from .questions import QUESTIONS, Question
 
 
 def _key(fields: dict) -> str:
@@ -65,6 +66,19 @@ def verdict(q: Question, groups: dict[str, dict]) -> tuple[str, str]:
     if q.name == "loss":
         a, b = find(loss_on="whole"), find(loss_on="motion")
         return _compare(a[m], b[m], low), f"whole {m} {_fmt(a[m], a['n'])} vs motion-only {_fmt(b[m], b['n'])}"
+    if q.name in ("static", "synthetic"):
+        a, b = find(**{q.name: True}), find(**{q.name: False})
+        return _compare(a[m], b[m], low), f"with {q.name} clips {m} {_fmt(a[m], a['n'])} vs without {_fmt(b[m], b['n'])}"
+    if q.name == "model_scale":
+        a, b = find(model="medium"), find(model="tiny")
+        text = f"medium LM {m} {_fmt(a[m], a['n'])} vs tiny {_fmt(b[m], b['n'])}"
+        if any(g["fields"]["model"] == "backbone" for g in groups.values()):
+            c = find(model="backbone")
+            text += f" (pretrained backbone {_fmt(c[m], c['n'])})"
+        return _compare(a[m], b[m], low), text
+    if q.name == "ood":
+        a, b = find(test_on="seen"), find(test_on="unseen")
+        return _compare(a[m], b[m], low), f"{m} on seen contents {_fmt(a[m], a['n'])} vs held-out {_fmt(b[m], b['n'])}"
     if q.name == "data_scale":
         fr = sorted({g["fields"]["train_fraction"] for g in groups.values()})
         a, b = find(train_fraction=fr[-1]), find(train_fraction=fr[0])
@@ -89,6 +103,22 @@ def verdict(q: Question, groups: dict[str, dict]) -> tuple[str, str]:
     return _compare((gain[best][0], gain[best][1]), (gain["vq"][0], gain["vq"][1]), False), text
 
 
+OOD_MOVES = (("r_precision_top3", "R@3"), ("fid", "FID"), ("mm_dist", "MM-Dist"), ("skating_ratio", "foot skating"),
+             ("jitter_m_s3", "jitter"), ("penetration_m", "floor penetration"), ("prompt_pass", "prompt checks passed"))
+
+
+def _movement(q: Question, groups: dict[str, dict]) -> list[str]:
+    """ood: how each metric moves from the seen to the held-out contents (seed means), evaluator vs geometry."""
+    by = {g["fields"].get("test_on"): g for g in groups.values()}
+    if q.name != "ood" or not {"seen", "unseen"} <= set(by):
+        return []
+    seen, unseen = by["seen"], by["unseen"]
+    moves = [f"{label} {seen[m][0]:.3g} → {unseen[m][0]:.3g}" for m, label in OOD_MOVES if m in seen and m in unseen]
+    return ["", "From seen to held-out contents (generated motions, seed means): " + ", ".join(moves) +
+            ". R@3, FID and MM-Dist are the evaluator's; foot skating, jitter, floor penetration and the prompt "
+            "checks are geometry (no learned model); the real_* columns are the same measures on the real clips."]
+
+
 def _summary(trace: dict) -> str:
     summary = trace.get("store_summary")
     if not summary:
@@ -102,13 +132,30 @@ def _fmt(v: tuple[float, float], n: int) -> str:
     return f"{mean:.4g} ± {ci:.2g}" if n > 1 else f"{mean:.4g}"
 
 
+def _plot_moves(ax, seen: dict, unseen: dict) -> None:
+    """ood: each measure on the held-out contents relative to the seen ones (1 = no change), evaluator vs geometry."""
+    evaluator = {"r_precision_top3", "fid", "mm_dist"}
+    moves = [(label, unseen[m][0] / seen[m][0], m in evaluator) for m, label in OOD_MOVES
+             if m in seen and m in unseen and m != "penetration_m" and seen[m][0] > 0]
+    ax.bar(range(len(moves)), [v for _, v, _ in moves], color=["tab:blue" if e else "tab:orange" for *_, e in moves])
+    ax.axhline(1.0, color="black", lw=0.8)
+    ax.set_xticks(range(len(moves)), [label for label, *_ in moves], rotation=25, ha="right", fontsize=8)
+    ax.set_ylabel("held-out / seen (generated motions)")
+    ax.set_title("blue: the evaluator's metrics; orange: geometric checks", fontsize=9)
+
+
 def _plot(q: Question, groups: dict[str, dict], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    by = {g["fields"].get("test_on"): g for g in groups.values()}
+    ood = q.name == "ood" and {"seen", "unseen"} <= set(by)
+    fig, axes = plt.subplots(1, 2 if ood else 1, figsize=(11 if ood else 6, 4), squeeze=False)
+    ax = axes[0, 0]
+    if ood:
+        _plot_moves(axes[0, 1], by["seen"], by["unseen"])
     series: dict = defaultdict(list)
     for g in groups.values():
         series[g["fields"].get(q.series, "") if q.series else ""].append((g["fields"][q.x], *g[q.metric]))
@@ -133,7 +180,7 @@ def _plot(q: Question, groups: dict[str, dict], path: Path) -> None:
             ax.legend()
     ax.set_xlabel(q.x)
     ax.set_ylabel(q.metric + (" (lower is better)" if q.lower_is_better else " (higher is better)"))
-    ax.set_title(f"{q.name}: {q.claim}", fontsize=9)
+    ax.set_title(textwrap.fill(f"{q.name}: {q.claim}", 60), fontsize=9)
     fig.tight_layout()
     with atomic_output(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
@@ -144,8 +191,7 @@ def write_report(q: Question, results: list[dict], trace: dict, out: Path) -> Pa
     """``out/report.md``, ``out/report.json`` and ``out/plot.png`` (when any arm finished)."""
     groups = group(q, results)
     status, compared = verdict(q, groups) if groups else ("not run", "no arm finished")
-    metrics = list(next(iter(groups.values()))) if groups else []
-    metrics = [m for m in metrics if m not in ("fields", "n")]
+    metrics = list(dict.fromkeys(m for g in groups.values() for m in g if m not in ("fields", "n")))
     lines = [f"# Experiment `{q.name}` (preset `{trace['preset']}`)", "",
              f"Claim: {q.claim}. Paper: {q.paper}.", "",
              f"Ours: **{status}** — {compared}.", "",
@@ -156,7 +202,9 @@ def write_report(q: Question, results: list[dict], trace: dict, out: Path) -> Pa
     if groups:
         lines += ["| setting | seeds | " + " | ".join(metrics) + " |", "|---|---:|" + "---:|" * len(metrics)]
         for k, g in sorted(groups.items()):
-            lines.append(f"| {k} | {g['n']} | " + " | ".join(_fmt(g[m], g["n"]) for m in metrics) + " |")
+            lines.append(f"| {k} | {g['n']} | " + " | ".join(_fmt(g[m], g["n"]) if m in g else "—" for m in metrics)
+                         + " |")
+        lines += _movement(q, groups)
         _plot(q, groups, out / "plot.png")
         lines += ["", "![plot](plot.png)"]
     missing = [a.name for a in q.arms if a.name not in {r["arm"]["name"] for r in results}]
@@ -172,19 +220,27 @@ def write_report(q: Question, results: list[dict], trace: dict, out: Path) -> Pa
 
 
 def write_findings(report_dirs: list[Path], path: Path) -> Path:
-    """``FINDINGS.md`` from experiment folders: per claim, the paper, ours (with interval), agreement."""
-    reports = {}
+    """``FINDINGS.md`` from experiment folders: per claim, the paper, ours (with interval), agreement.
+
+    Only finished experiments (every arm) give a verdict; an unfinished one is listed as such, without numbers.
+    """
+    reports, unfinished = {}, {}
     for d in report_dirs:
         f = Path(d) / "report.json"
         if f.is_file():
             r = json.loads(f.read_text())
-            reports[r["question"]] = (Path(d), r)
+            (reports if r["finished"] == r["arms"] else unfinished)[r["question"]] = (Path(d), r)
     lines = ["# Findings: which of the paper's claims hold on our data", "",
              "Generated by `motionbase findings` from the experiment folders named below (`motionbase experiment`); "
              "no number here is typed by hand. Small presets on a 2-core CPU: a direction at small scale, "
              "not the paper's numbers.", "",
              "| question | paper | ours | verdict | arms | data | code |", "|---|---|---|---|---:|---|---|"]
     for name in QUESTIONS:
+        if name in unfinished:
+            d, r = unfinished[name]
+            lines.append(f"| {name} ({r['trace']['preset']}) | {r['paper']} | not finished (`{d}`): no verdict | "
+                         f"not finished | {r['finished']}/{r['arms']} | {r['trace']['data_hash']} | — |")
+            continue
         if name not in reports:
             lines.append(f"| {name} | — | not run | not run | 0 | — | — |")
             continue
@@ -193,7 +249,7 @@ def write_findings(report_dirs: list[Path], path: Path) -> Path:
                         for a in r["trace"]["arms"] if (d / "arms" / a["name"] / "result.json").is_file()})
         lines.append(f"| {name} ({r['trace']['preset']}) | {r['paper']} | {r['compared']} | **{r['verdict']}** | "
                      f"{r['finished']}/{r['arms']} | {r['trace']['data_hash']} | {'; '.join(codes)} |")
-    lines += ["", "Not built yet (no runner config, nothing run): " + "; ".join(NOT_BUILT.values()) + ".", ""]
+    lines.append("")
     for name, (d, r) in reports.items():
         lines += [f"## {name}", "", f"From `{d}/report.md`:"]
         body = (d / "report.md").read_text().split("\n", 2)[2]
