@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import re
 
+from ..clip import Captions
+
 _SIDE = re.compile(r"(?<![A-Za-z])(left|right)(?=(ward|wards|most|y|ist|ists|ie|ies|handed|hander|side|sided)?(?![A-Za-z]))",
                    re.IGNORECASE)
 _NOT_A_SIDE = re.compile(r"^\s*(away|now|angle|angles|angled)(?![A-Za-z])|^-angled", re.IGNORECASE)
@@ -64,6 +66,12 @@ def mirror_caption(text: str) -> str:
     text = _SPIN.sub(_swap_spin, text)
     return _SPIN_ABBR.sub(lambda m: "CW" if m.group(1) == "CCW" else "CCW", text)
 
+
+def mirror_captions(captions: Captions) -> Captions:
+    """Every whole-body and part caption of a clip mirrored (:func:`mirror_caption`): the captions of its
+    left/right mirror image."""
+    return Captions([mirror_caption(c) for c in captions.whole],
+                    {k: mirror_caption(v) for k, v in captions.parts.items()})
 
 
 def first_side(text: str) -> str | None:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..clip import Captions
+from ..data.text import mirror_captions
 from ..features.layout import FeatureLayout
 
 STATIC_ROWS = 64
@@ -51,13 +52,6 @@ def synthetic_features(features: np.ndarray, layout: FeatureLayout, seed: int, f
     return joints_to_features(noisy.astype(np.float64), layout.skeleton)
 
 
-def synthetic_caption(captions: Captions) -> Captions:
-    from ..data.text import mirror_caption
-
-    return Captions([mirror_caption(c) for c in captions.whole],
-                    {k: mirror_caption(v) for k, v in captions.parts.items()})
-
-
 def extra_records(kind: str, view, records: list, codec, info, cache_root, device=None) -> list:
     """The ``kind`` ("static" | "synthetic") clip of every record of ``view`` (records in view order)."""
     from ..lm.data import CodeCache, MotionRecord, cached_codes
@@ -70,7 +64,7 @@ def extra_records(kind: str, view, records: list, codec, info, cache_root, devic
         def make(i: int) -> np.ndarray:
             return static_features(view.features(i), layout)
     else:
-        suffix, caption = SYNTHETIC_SUFFIX, synthetic_caption
+        suffix, caption = SYNTHETIC_SUFFIX, mirror_captions
 
         def make(i: int) -> np.ndarray:
             return synthetic_features(view.features(i), layout, zlib.crc32(records[i].id.encode()), fps)

@@ -27,7 +27,7 @@ import torch
 from ..clip import Captions
 from ..data.manifest import row_to_captions_meta
 from ..data.paraphrase import PARAPHRASE_PHRASES, training_paraphrases
-from ..data.text import first_side
+from ..data.text import first_side, mirror_captions
 from ..errors import CheckpointError, MotionbaseError, ShapeError
 from ..io import atomic_output, atomic_write_text
 from .codec import CodecInfo, MotionCodec
@@ -381,15 +381,13 @@ def records_from_store(store: ClipStore, codec: MotionCodec, info: CodecInfo, ca
     records = [MotionRecord(cid, codes[cid], add_paraphrases(*row_to_captions_meta(row), paraphrases))
                for cid, row in zip(ids, rows)]
     if mirror:
-        from ..data.text import mirror_caption
         from ..features.mirror import mirror_features
 
         mirrored = cached_codes([f"{cid}{MIRROR_SUFFIX}" for cid in ids],
                                 lambda i: mirror_features(np.asarray(view.features(i), dtype=np.float32), view.layout), codec,
                                 cache, device=device, progress=progress)
         records += [MotionRecord(f"{r.id}{MIRROR_SUFFIX}", mirrored[f"{r.id}{MIRROR_SUFFIX}"],
-                                 Captions([mirror_caption(c) for c in r.captions.whole],
-                                          {k: mirror_caption(v) for k, v in r.captions.parts.items()}))
+                                 mirror_captions(r.captions))
                     for r in records]
     return records
 
