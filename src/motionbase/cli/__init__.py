@@ -12,6 +12,7 @@ import sys
 import typer
 
 from ..errors import MotionbaseError
+from ..io import os_reason
 
 # Command modules, in the order their commands appear in --help.
 COMMAND_MODULES = [
@@ -46,8 +47,6 @@ def error_line(exc: BaseException) -> str | None:
     if isinstance(exc, MotionbaseError):
         return f"error: {exc}"
     if isinstance(exc, OSError):
-        from ..io import os_reason
-
         where = f"{exc.filename}: " if exc.filename else ""
         return f"error: {where}{os_reason(exc)}"
     return None

@@ -13,6 +13,11 @@ from pathlib import Path
 
 import typer
 
+from ..bodymodels.datasets import BodyImportConfig, amass_items, load_amass_item, load_motionx_item, motionx_items
+from ..bodymodels.export import export_clip_smplx
+from ..bodymodels.files import load_body_model, models_root
+from ..bodymodels.fit import WholeBodyFitConfig
+from ..data import ClipStore
 from ..errors import MotionbaseError
 from .batch import run_batch
 
@@ -20,7 +25,7 @@ _MODELS_HELP = "folder holding smplh/ and smplx/ model files (default: $MOTIONBA
 
 
 def _one_thread() -> None:
-    import torch
+    import torch  # torch: 1 s, only in worker processes; --help stays torch-free
 
     torch.set_num_threads(1)
 
@@ -44,8 +49,6 @@ def _results(loader, items, config, workers: int):
 
 def _import(folder: Path, items, loader, config, out: Path, workers: int, desc: str, report: Path | None,
             missing: list[str] = ()) -> None:
-    from ..data import ClipStore
-
     if not items and not missing:
         raise MotionbaseError(f"{folder}: no sequence files found (AMASS: *.npz, Motion-X: *.npy, searched recursively)")
     store = ClipStore.create(out, skeleton=config.skeleton, exist_ok=True)
@@ -83,9 +86,6 @@ def register_imports(imp: typer.Typer) -> None:
         report: Path = typer.Option(None, help="write a JSON report of done / skipped / failed files"),
     ) -> None:
         """Import AMASS SMPL-H sequences as joints at 20 fps (HumanML3D's processing with --humanml3d)."""
-        from ..bodymodels.datasets import BodyImportConfig, amass_items, load_amass_item
-        from ..bodymodels.files import models_root
-
         config = BodyImportConfig(body_models=str(models_root(body_models)), skeleton=skeleton, mirror=mirror,
                                   licence=licence)
         index = None
@@ -110,9 +110,6 @@ def register_imports(imp: typer.Typer) -> None:
         report: Path = typer.Option(None, help="write a JSON report of done / skipped / failed files"),
     ) -> None:
         """Import Motion-X SMPL-X sequences (322 values a frame) as joints at 20 fps, with hands by default."""
-        from ..bodymodels.datasets import BodyImportConfig, load_motionx_item, motionx_items
-        from ..bodymodels.files import models_root
-
         config = BodyImportConfig(body_models=str(models_root(body_models)), skeleton=skeleton, mirror=mirror,
                                   licence=licence, motionx_fps=fps, motionx_up=up)
         if texts is None:
@@ -133,11 +130,6 @@ def register_exports(exp: typer.Typer) -> None:
         report: Path = typer.Option(None, help="write a JSON report of done / skipped / failed clips"),
     ) -> None:
         """Fit SMPL-X to every clip's joints and write Motion-X's 322-value layout. Existing files are kept."""
-        from ..bodymodels.export import export_clip_smplx
-        from ..bodymodels.files import load_body_model, models_root
-        from ..bodymodels.fit import WholeBodyFitConfig
-        from ..data import ClipStore
-
         clips = ClipStore.open(store)
         clips = clips.split(split) if split else clips
         model = load_body_model("smplx", "neutral", str(models_root(body_models)))

@@ -12,6 +12,10 @@ import json
 
 import typer
 
+from ..clip import Clip, ClipMeta
+from ..pipeline.caption import get_captioner
+from .render import load_motion
+
 
 def register(app: typer.Typer) -> None:
     @app.command("caption")
@@ -27,10 +31,6 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="one JSON object per motion instead of text"),
     ) -> None:
         """Write whole-body and part-level (upper/lower body) captions for each MOTION."""
-        from .render import load_motion
-        from ..clip import Clip, ClipMeta
-        from ..pipeline.caption import get_captioner
-
         options = ({"paraphrases": paraphrases} if captioner == "rules" else
                    {"base_url": base_url, "model": model, "cache_dir": cache_dir, "timeout_s": timeout})
         cap = get_captioner(captioner, **options)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from ..demo import DEMO_PROMPTS, run_demo
+
 
 def register(app: typer.Typer) -> None:
     @app.command("demo")
@@ -17,8 +19,6 @@ def register(app: typer.Typer) -> None:
                                                       "only the sample mocap)")) -> None:
         """Text -> motion with the shipped default model, plus the shipped sample mocap: skeleton videos (mp4 +
         gif), BVH files and an HTML page showing them with their prompts."""
-        from ..demo import DEMO_PROMPTS, run_demo
-
         notes: list[str] = []
         prompts = (tuple(prompt) if prompt else DEMO_PROMPTS) if generate else None
         page = run_demo(out, size_px=size, prompts=prompts, notes=notes)

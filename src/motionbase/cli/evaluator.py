@@ -6,10 +6,18 @@ import json
 from pathlib import Path
 
 import typer
+from tqdm import tqdm
 
+from ..data.length_filter import resolve
+from ..data.store import ClipStore
 from ..devices import check_device
-
-from ..errors import FormatError
+from ..errors import FormatError, MotionbaseError
+from ..evaluate.from_paths import evaluate_m2t_paths, evaluate_paths
+from ..evaluate.m2t import m2t_json, m2t_markdown
+from ..evaluate.report import to_json, to_markdown
+from ..evaluate.run import EvaluationRunConfig
+from ..evaluate.store_data import captioned_clips
+from ..io import atomic_write_text
 from .options import CpuDevice, Device, LengthFilter, Seed, Store, TrainSplit
 
 
@@ -52,15 +60,9 @@ def register(app: typer.Typer) -> None:
         length_filter: LengthFilter = None,
     ) -> None:
         """Train a text–motion evaluator on a clip store and save it as safetensors + config."""
-        from tqdm import tqdm
-
-        from ..data.store import ClipStore
+        # torch: 1 s; --help stays torch-free
         from ..evaluate.evaluator import evaluator_preset
         from ..evaluate.evaluator_train import EvaluatorTrainConfig, train_evaluator
-        from ..evaluate.store_data import captioned_clips
-        from ..io import atomic_write_text
-
-        from ..data.length_filter import resolve
 
         clip_store = ClipStore.open(store)
         clips = captioned_clips(clip_store, split or None, label_keys=_label_keys(label_keys),
@@ -116,18 +118,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Text-to-motion metrics of a split (R-precision, FID, MM-Dist, Diversity, ...) as a markdown table;
         with --task m2t, the LM's captions of the split's motions (BLEU, ROUGE-L, CIDEr, R-precision)."""
-        from ..errors import MotionbaseError
-        from ..evaluate.from_paths import evaluate_m2t_paths, evaluate_paths
-        from ..evaluate.report import to_json, to_markdown
-        from ..evaluate.run import EvaluationRunConfig
-        from ..io import atomic_write_text
-
         say = lambda message: typer.echo(message, err=True)  # noqa: E731
         if task == "m2t":
             if lm is None or tokenizer is None:
                 raise MotionbaseError("--task m2t needs --lm and --tokenizer (the LM writes the captions)")
-            from ..evaluate.m2t import m2t_json, m2t_markdown
-
             config = EvaluationRunConfig(mode=mode, seed=seed, replications=replications)
             m2t = evaluate_m2t_paths(store, lm=lm, tokenizer=tokenizer, evaluator=evaluator,
                                      t2m_evaluator=t2m_evaluator, split=split, replications=config.times, seed=seed,

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import typer
 
+from ..experiments import run_experiment
+from ..experiments.report import write_findings
+
 
 def register(app: typer.Typer) -> None:
     @app.command("experiment")
@@ -29,8 +32,6 @@ def register(app: typer.Typer) -> None:
                                      "or two each): check a full configuration before a GPU run"),
     ) -> None:
         """Train and evaluate every arm of one of the paper's questions; write report.md, plot.png, report.json."""
-        from ..experiments import run_experiment
-
         report = run_experiment(name, store, out, preset=preset, tokenizer=tokenizer, evaluator=evaluator,
                                 device=device, max_arms=max_arms, only=arms, backbone=backbone,
                                 dry_run=dry_run, progress=lambda m: typer.echo(m, err=True))
@@ -42,6 +43,4 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("docs/FINDINGS.md"), "--out", help="markdown file to write"),
     ) -> None:
         """FINDINGS.md from experiment folders: per claim, the paper's finding, ours with its interval, agreement."""
-        from ..experiments.report import write_findings
-
         typer.echo(write_findings(folders, out))

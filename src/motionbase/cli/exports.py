@@ -5,14 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from tqdm import tqdm
 
+from ..data import ClipStore
+from ..features.stats import FLOOR_STD, compute_stats
+from ..formats.bvh import write_bvh
+from ..formats.humanml3d import write_humanml3d
 from ..io import path_in
 from .batch import run_batch
+from .bodymodels import register_exports
 
 
 def _open(store_path: Path, split: str | None):
-    from ..data import ClipStore
-
     store = ClipStore.open(store_path)
     return store.split(split) if split else store
 
@@ -20,7 +24,6 @@ def _open(store_path: Path, split: str | None):
 def register(app: typer.Typer) -> None:
     exp = typer.Typer(no_args_is_help=True, help="Export a clip store to other formats.")
     app.add_typer(exp, name="export")
-    from .bodymodels import register_exports
     register_exports(exp)  # export smplx
 
     @exp.command("bvh")
@@ -32,8 +35,6 @@ def register(app: typer.Typer) -> None:
         report: Path = typer.Option(None, help="write a JSON report of done / skipped / failed clips"),
     ) -> None:
         """Write every clip as a BVH file (the store's rig: SMPL-22, or SMPL-52 with fingers; opens in Blender). Existing files are kept (resume)."""
-        from ..formats.bvh import write_bvh
-
         clips = _open(store, split)
         out.mkdir(parents=True, exist_ok=True)
 
@@ -55,11 +56,6 @@ def register(app: typer.Typer) -> None:
         stats_split: str = typer.Option(None, help="compute Mean/Std on this split (default: the exported clips)"),
     ) -> None:
         """Write the HumanML3D folder layout (new_joint_vecs, new_joints, texts, splits, Mean/Std)."""
-        from tqdm import tqdm
-
-        from ..features.stats import FLOOR_STD, compute_stats
-        from ..formats.humanml3d import write_humanml3d
-
         clips = _open(store, split)
         stat_clips = _open(store, stats_split) if stats_split else clips
         floored: list[slice] = []

@@ -11,9 +11,13 @@ from pathlib import Path
 
 import typer
 
+from ..app import check_port, require_gradio, serve
 from ..errors import MotionbaseError
-from ..generation import DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_NEGATIVE, SAVED_KINDS
+from ..generation import DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_NEGATIVE, SAVED_KINDS, MotionGenerator, Sampling, slug
 from ..io import os_reason
+from ..viz.render import RenderConfig
+from .generate_tasks import run_tasks
+from .render import load_motion
 
 _LM_HELP = "motion LM checkpoint directory (default: the shipped model)"
 _TOK_HELP = "the motion tokenizer the LM was trained with (default: the shipped one)"
@@ -90,10 +94,6 @@ def register(app: typer.Typer) -> None:
 
         Also: continue a motion (--from), in-between two (--between), regenerate a span (--from --inpaint),
         and motions longer than the model's context (--seconds 60: window by window)."""
-        from ..generation import MotionGenerator, Sampling, slug
-        from ..viz.render import RenderConfig
-        from .generate_tasks import run_tasks
-
         check_prompts(list(prompts or []))
         if seconds is not None and not 0 < seconds <= MAX_SECONDS:
             raise MotionbaseError(f"seconds={seconds:g}: expected a positive, finite length of at most {MAX_SECONDS:g} s "
@@ -142,9 +142,6 @@ def register(app: typer.Typer) -> None:
         seed: int | None = typer.Option(None), device: str | None = typer.Option(None),
     ) -> None:
         """Motion to text with the motion LM (``motionbase caption`` is the rule-based captioner)."""
-        from ..generation import MotionGenerator
-        from .render import load_motion
-
         joints, _ = load_motion(clip)
         gen = MotionGenerator.load(lm, tokenizer, device=device)
         text = gen.motion_to_text(joints, part=part, seed=seed, temperature=temperature)
@@ -162,9 +159,6 @@ def register(app: typer.Typer) -> None:
         device: str | None = typer.Option(None),
     ) -> None:
         """Web app (Gradio): prompt -> skeleton video, BVH and motion tokens; part-level edits."""
-        from ..app import check_port, require_gradio, serve
-        from ..generation import MotionGenerator
-
         port = check_port(host, port)  # fail fast, before loading models
         require_gradio()
         gen = MotionGenerator.load(lm, tokenizer, device=device)

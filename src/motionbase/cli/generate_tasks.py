@@ -7,17 +7,16 @@ from pathlib import Path
 
 import typer
 
+from .. import generation_tasks as tasks
 from ..errors import MotionbaseError
+from ..generation import slug
+from ..viz.render import RenderConfig
+from .render import load_motion
 
 
 def run_tasks(gen, prompts: list[str], *, from_: str | None, between: tuple[str, str] | None, inpaint: str | None,
               seconds: float | None, sampling, out: Path, size: int) -> bool:
     """Run the task the options ask for and save it; False when they ask for plain text to motion."""
-    from .. import generation_tasks as tasks
-    from ..generation import slug
-    from ..viz.render import RenderConfig
-    from .render import load_motion
-
     def motion(spec: str):
         return load_motion(spec)[0] if "::" in spec else tasks.load_motion_file(spec)
 

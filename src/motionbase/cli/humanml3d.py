@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
+from ..features.stats import compute_stats
 from ..formats.humanml3d import caption_tokens, read_humanml3d
+from ..formats.text_tokens import get_tagger
 
 
 def register(app: typer.Typer) -> None:
@@ -28,8 +30,6 @@ def register(app: typer.Typer) -> None:
               split: str = typer.Option(None, help="only this split's clips (HumanML3D uses all)"),
               data_version: str = typer.Option("", help="name of the data, recorded in the stamp")) -> None:
         """Compute Mean/Std like HumanML3D's cal_mean_variance and save them as stats.json + stats.safetensors."""
-        from ..features.stats import compute_stats
-
         arrays = (f for clip, f in read_humanml3d(root, split=split, spans=False, skip_invalid=True))
         s = compute_stats(arrays, kind=kind, data_version=data_version)
         s.save(out)
@@ -38,8 +38,6 @@ def register(app: typer.Typer) -> None:
     @hml.command("tag")
     def tag(caption: str, tagger: str = typer.Option("auto", help="auto | spacy | nltk | rules")) -> None:
         """Print the HumanML3D token field (word/POS) of a caption."""
-        from ..formats.text_tokens import get_tagger
-
         typer.echo(caption_tokens(caption, get_tagger(tagger)))
 
     app.add_typer(hml, name="humanml3d")

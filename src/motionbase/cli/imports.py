@@ -14,8 +14,14 @@ from pathlib import Path
 
 import typer
 
+from ..data import ClipStore
+from ..data.labels import label_from_filename
 from ..errors import FormatError
+from ..formats.bvh import load_bvh
+from ..formats.humanml3d import read_humanml3d
+from ..formats.humanml3d_splits import apply_split_labels
 from .batch import store_batch
+from .bodymodels import register_imports
 
 
 def _bvh_files(paths: list[Path]) -> list[Path]:
@@ -60,7 +66,6 @@ def _stored_files(store) -> dict[str, str]:
 def register(app: typer.Typer) -> None:
     imp = typer.Typer(no_args_is_help=True, help="Import motion into a clip store.")
     app.add_typer(imp, name="import")
-    from .bodymodels import register_imports
     register_imports(imp)  # import amass|motionx
 
     @imp.command("bvh")
@@ -78,10 +83,6 @@ def register(app: typer.Typer) -> None:
         report: Path = typer.Option(None, help="write a JSON report of done / skipped / failed files"),
     ) -> None:
         """Import BVH files (any skeleton with a joint map) as SMPL-22 clips at 20 fps."""
-        from ..data import ClipStore
-        from ..data.labels import label_from_filename
-        from ..formats.bvh import load_bvh
-
         files = _bvh_files(paths)
         store = ClipStore.create(out, exist_ok=True)
         ids = bvh_ids(files, _stored_files(store))
@@ -109,10 +110,6 @@ def register(app: typer.Typer) -> None:
         """Import a HumanML3D-layout folder, keeping its own feature vectors and captions; the store's
         train/val/test splits come from the folder's train.txt/val.txt/test.txt. A sample with bad arrays (NaN,
         wrong shape) is reported and the others are stored."""
-        from ..data import ClipStore
-        from ..formats.humanml3d import read_humanml3d
-        from ..formats.humanml3d_splits import apply_split_labels
-
         if not folder.is_dir():
             raise FormatError(folder, "no such folder (expected a HumanML3D folder)")
         store = ClipStore.create(out, exist_ok=True)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import typer
 
+from ..data.length_filter import protocol_view
+from ..data.store import ClipStore
 from ..devices import check_device
-
 from ..errors import MotionbaseError
 from ..generation import load_motion_tokenizer
+from ..lm.config import LMConfig, LMDataConfig, LMTrainConfig, LoRAConfig, legacy_data
 from ..lm.loading import default_cache_root
 from .options import CpuDevice, LengthFilter, RunDir, Seed, Store, TokenizerDir, TrainSplit
 
@@ -67,9 +70,7 @@ def register(app: typer.Typer) -> None:
                                                     "model's)"),
     ) -> None:
         """Fine-tune a causal LM on a clip store's motion codes and captions (instruction format)."""
-        from ..data.length_filter import protocol_view
-        from ..data.store import ClipStore
-        from ..lm.config import LMConfig, LMDataConfig, LMTrainConfig, LoRAConfig, legacy_data
+        # torch and transformers: 1 s + 2 s; --help stays torch-free
         from ..lm.data import caption_corpus, records_from_store
         from ..lm.model import MotionLM
         from ..lm.train import RUN_FILE, launch, prepare_run
@@ -126,8 +127,7 @@ def register(app: typer.Typer) -> None:
         seed: int | None = typer.Option(None), device: str | None = typer.Option(None),
     ) -> None:
         """Generate motions from captions: codes, and features decoded by the motion tokenizer."""
-        import numpy as np
-
+        # torch and transformers: 1 s + 2 s; --help stays torch-free
         from ..lm.generate import GenerationOptions, MotionRequest, generate, generate_long
         from ..lm.model import MotionLM
 

@@ -13,6 +13,10 @@ from pathlib import Path
 
 import typer
 
+from ..data import ClipStore
+from ..pipeline.stats import write_stats
+from .batch import BatchReport
+
 
 def register(app: typer.Typer) -> None:
     @app.command("build-dataset")
@@ -43,6 +47,7 @@ def register(app: typer.Typer) -> None:
                                              help="--refine prior without the prior installed: clean up instead"),
     ) -> None:
         """Build a MotionBase-style dataset from your own videos and images."""
+        # scipy.optimize (pipeline.track): 0.3 s; --help stays fast
         from ..pipeline.process import PipelineConfig, resolve_refine
         from ..pipeline.run import PIPELINE_DIR
         from ..pipeline.run import build_dataset as run
@@ -59,8 +64,6 @@ def register(app: typer.Typer) -> None:
         mode, note = resolve_refine(config)  # a missing prior is one line here, not one failure per input
         if note:
             typer.echo(note, err=True)
-        from .batch import BatchReport
-
         report_path = report or out / PIPELINE_DIR / "report.json"
         result = run(inputs, out, config, workers=workers, ray_address=ray, report_path=report_path,
                      retry_crashed=retry_crashed)
@@ -74,9 +77,6 @@ def register(app: typer.Typer) -> None:
         top: int = typer.Option(30, min=1, help="words per caption-level plot"),
     ) -> None:
         """Plots of a clip store: clips per subset, clip lengths, caption word frequencies (both levels)."""
-        from ..data import ClipStore
-        from ..pipeline.stats import write_stats
-
         written = write_stats(ClipStore.open(store), out or store / "stats", top)
         for name, path in written.items():
             typer.echo(f"{name}: {path}")

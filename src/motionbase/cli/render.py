@@ -12,28 +12,27 @@ from pathlib import Path
 import numpy as np
 import typer
 
+from ..data import ClipStore
 from ..errors import FormatError
+from ..features.humanml3d import features_to_joints
+from ..features.layout import FeatureLayout
+from ..generation_tasks import load_motion_file
+from ..skeleton import SKELETONS, skeleton_for_joints
+from ..viz.gallery import write_gallery
+from ..viz.render import RenderConfig, render_side_by_side
 
 
 def load_motion(spec: str) -> tuple[np.ndarray, str]:
     """(joints (T, J, 3) metres, a title) for a motion given on the command line."""
     if "::" in spec:
-        from ..data import ClipStore
-
         store_path, key = spec.rsplit("::", 1)
         store = ClipStore.open(store_path)
         i = int(key) if key.isdigit() and key not in store else store.index(key)
         clip = store.clip(i)
         return clip.joints_m, (clip.captions.whole[0] if clip.captions.whole else clip.meta.id)
-    from ..generation_tasks import load_motion_file
-
     path = Path(spec)
     arr = load_motion_file(path)
     if arr.ndim == 2:
-        from ..features.humanml3d import features_to_joints
-        from ..features.layout import FeatureLayout
-        from ..skeleton import SKELETONS
-
         layouts = {FeatureLayout(sk).dim: FeatureLayout(sk) for sk in SKELETONS.values()}
         arr = features_to_joints(arr.astype(np.float64), layouts[arr.shape[1]], final_frame=True)
     return arr, path.stem
@@ -52,13 +51,9 @@ def register(app: typer.Typer) -> None:
         stride: int = typer.Option(1, help="draw every n-th frame"),
     ) -> None:
         """Draw motions as a skeleton animation (left side blue, right side red)."""
-        from ..viz.render import RenderConfig, render_side_by_side
-
         loaded = [load_motion(m) for m in motions]
         titles = list(title) if title else [t for _, t in loaded]
         cfg = RenderConfig(size_px=size, camera=camera, stride=stride)  # type: ignore[arg-type]
-        from ..skeleton import skeleton_for_joints
-
         skeleton = skeleton_for_joints(loaded[0][0].shape[1])  # 22: body, 52: body + hands
         typer.echo(render_side_by_side([a for a, _ in loaded], titles, out, fps=fps, config=cfg, skeleton=skeleton))
 
@@ -70,8 +65,6 @@ def register(app: typer.Typer) -> None:
         title: str = typer.Option("motionbase gallery", help="page title"),
     ) -> None:
         """Write an offline HTML page showing rendered motions with download links."""
-        from ..viz.gallery import write_gallery
-
         try:
             items = json.loads(items_json.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:

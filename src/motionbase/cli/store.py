@@ -6,14 +6,16 @@ from pathlib import Path
 
 import typer
 
+from ..data import ClipStore, summary
+from ..data.splits import assign_splits
+from ..viz.plots import length_histogram
+
 
 def register(app: typer.Typer) -> None:
     @app.command("info")
     def info(store: Path = typer.Argument(..., help="clip store directory"),
              plot: Path = typer.Option(None, help="also write a length histogram (PNG)")) -> None:
         """Counts, hours and a length histogram of a clip store."""
-        from ..data import ClipStore, summary
-
         s = summary(ClipStore.open(store))
         typer.echo(f"{store}: {s['clips']} clips, {s['hours']:.3f} h, {s['frames']} frames")
         for key in ("per_source", "per_subset", "per_split"):
@@ -25,8 +27,6 @@ def register(app: typer.Typer) -> None:
         for label, n in zip(labels, counts):
             typer.echo(f"  {label:>14} {n:6d} " + "#" * int(40 * n / width))
         if plot is not None:
-            from ..viz.plots import length_histogram
-
             store_obj = ClipStore.open(store)
             length_histogram(list(store_obj.frames / store_obj.info.fps), plot)
             typer.echo(f"wrote {plot}")
@@ -39,9 +39,6 @@ def register(app: typer.Typer) -> None:
               holdout: list[str] = typer.Option([], help="subset held out whole as the 'unseen' split (repeat)"),
               ) -> None:
         """Assign train/val/test (and held-out 'unseen') splits to the clips of a store."""
-        from ..data import ClipStore
-        from ..data.splits import assign_splits
-
         keys = tuple(k for k in stratify.split(",") if k) or None
         counts = assign_splits(ClipStore.open(store), ratios, seed=seed, stratify=keys, holdout_subsets=holdout)
         typer.echo(" ".join(f"{name}={count}" for name, count in counts.items()))

@@ -10,10 +10,15 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import typer
 
+from ..data import ClipStore
 from ..devices import check_device
 from ..errors import MotionbaseError
+from ..features.humanml3d import features_to_joints
+from ..io import atomic_save_npy, atomic_write_text
+from ..viz.render import render_side_by_side
 from .options import (
     Device,
     JsonOut,
@@ -32,7 +37,7 @@ from .options import (
 
 def _run_config(config: Path | None, out: Path, default):
     """The run config to start from: ``--config``, else the run directory's own run.json (resume), else default."""
-    from ..tokenizer.run import RUN_FILE, TokenizerRunConfig
+    from ..tokenizer.run import RUN_FILE, TokenizerRunConfig  # torch: 1 s; --help stays torch-free
 
     if config is not None:
         return TokenizerRunConfig.load(config)
@@ -64,13 +69,8 @@ def _print_eval(r: dict) -> None:
 
 def _mix_output(out: Path, a_id: str, b_id: str, parts: list[str], feats_a, feats_b, mixed) -> Path:
     """Write the mixed features (.npy) or A | B | mix side by side (.mp4 / .gif)."""
-    from ..features.humanml3d import features_to_joints
-    from ..io import atomic_save_npy
-
     if out.suffix.lower() == ".npy":
         return atomic_save_npy(out, mixed.astype("float32"))
-    from ..viz.render import render_side_by_side
-
     joints = [features_to_joints(f.astype("float64"), final_frame=True) for f in (feats_a, feats_b, mixed)]
     titles = [f"A: {a_id}", f"B: {b_id}", f"A with B's {', '.join(parts)}"]
     return render_side_by_side(joints, titles, out)
@@ -108,7 +108,7 @@ def register(app: typer.Typer) -> None:
         """Train (or resume) a motion tokenizer on a clip store's training split.
 
         The run config's defaults (the paper's): 300000 steps of 256 windows of 64 frames, lr 1e-4, width 512."""
-        from ..tokenizer.run import TokenizerRunConfig, train_from_store
+        from ..tokenizer.run import TokenizerRunConfig, train_from_store  # torch: 1 s; --help stays torch-free
 
         base = _run_config(config, out, None)
         if base is None and method is None:
@@ -145,16 +145,14 @@ def register(app: typer.Typer) -> None:
         device: Device = None,
     ) -> None:
         """Reconstruction MPJPE (global and root-aligned, per part), codebook utilisation, perplexity, FID."""
-        from ..data import ClipStore
-        from ..io import atomic_write_text
+        # torch: 1 s; --help stays torch-free
+        from ..evaluate.evaluator import TextMotionEvaluator
         from ..tokenizer.evaluate import evaluate_tokenizer
         from ..tokenizer.model import MotionTokenizer
 
         tok = MotionTokenizer.from_pretrained(ckpt, device=check_device(device))
         ev = None
         if evaluator is not None:
-            from ..evaluate.evaluator import TextMotionEvaluator
-
             ev = TextMotionEvaluator.from_pretrained(evaluator, device=check_device(device))
             ev.check_compatible(tok.config.feature_dim)
         result = evaluate_tokenizer(tok, ClipStore.open(store), split=split or None, usage_tokens=usage_tokens,
@@ -177,16 +175,13 @@ def register(app: typer.Typer) -> None:
         device: Device = None,
     ) -> None:
         """Re-decode clip A with some parts' codes taken from clip B (part-level control)."""
-        import numpy as np
-
-        from ..data import ClipStore
+        # torch: 1 s; --help stays torch-free
+        from ..tokenizer.model import MotionTokenizer
         from ..tokenizer.parts import mix_parts
         from ..tokenizer.windows import check_store, finite_or_raise
 
         if out.suffix.lower() not in (".npy", ".mp4", ".gif"):
             raise MotionbaseError(f"{out}: expected a .npy, .mp4 or .gif output")
-        from ..tokenizer.model import MotionTokenizer
-
         tok = MotionTokenizer.from_pretrained(ckpt, device=check_device(device))
         s = ClipStore.open(store)
         check_store(s, tok.config.feature_dim, f"tokenizer {ckpt}")
@@ -224,7 +219,7 @@ def register(app: typer.Typer) -> None:
         """Train the frozen motion encoder of the tokenizer's perceptual loss (a denoising autoencoder).
 
         The run config's defaults: 20000 steps of 256 windows of 64 frames, lr 2e-4, width 128."""
-        from ..tokenizer.run import PERCEPTUAL_RUN, train_perceptual_from_store
+        from ..tokenizer.run import PERCEPTUAL_RUN, train_perceptual_from_store  # torch: 1 s; --help stays torch-free
 
         base = _run_config(config, out, PERCEPTUAL_RUN)
         model = {**base.model, **{k: v for k, v in (("width", width), ("embed_dim", embed_dim)) if v is not None}}
