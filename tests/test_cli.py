@@ -1,6 +1,8 @@
 """The command line end to end on real files: import (with a bad file in the batch), info, export, render."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -81,3 +83,13 @@ def test_errors_are_one_line(tmp_path):
                           text=True)
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ") and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_help_leaves_the_heavy_packages_alone():
+    """`motionbase --help` imports every command module: torch, transformers and scipy.optimize stay inside the
+    commands that need them (cli/'s deferred imports), so the help is quick."""
+    code = ("import runpy, sys\nsys.argv = ['motionbase', '--help']\ntry:\n    runpy.run_module('motionbase', "
+            "run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print([m for m in ('torch', 'transformers', 'scipy.optimize') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "Usage" in out and out.strip().splitlines()[-1] == "[]"

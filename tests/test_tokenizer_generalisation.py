@@ -180,11 +180,15 @@ def test_windowed_global_mpjpe_hand_computed():
 # --- the unseen-action split ------------------------------------------------------------------------------------
 
 def test_holdout_split_holds_out_whole_contents(tmp_path):
-    store = tiny_store(tmp_path / "store", clips=24)       # subsets s0, s1, s2
-    split = holdout_split(store, ["s1"])
-    assert set(contents(split.unseen)) == {"s1"}
-    assert len(split.unseen) == sum(c == "s1" for c in contents(store))
-    assert "s1" not in contents(split.train) and "s1" not in contents(split.in_domain)
+    store = tiny_store(tmp_path / "store", clips=24)       # content labels walk, run, kick (clip i: subset s{i % 3})
+    split = holdout_split(store, ["run"])
+    assert set(contents(split.unseen)) == {"run"}
+    assert len(split.unseen) == sum(c == "run" for c in contents(store))
+    assert "run" not in contents(split.train) and "run" not in contents(split.in_domain)
+    # a content is the clip's `content` label; until it was read from one place it was the `subset` column, which
+    # files these clips the same way (run = s1): the views are the ones the subset gave
+    subsets = store.manifest().column("subset").to_pylist()
+    assert set(split.unseen.ids) == {i for i, s in zip(store.ids, subsets) if s == "s1"}
     assert set(split.train.ids).isdisjoint(split.unseen.ids) and set(split.train.ids).isdisjoint(split.in_domain.ids)
     assert set(split.train.ids) == {i for i in store.split("train").ids if i not in split.unseen.ids}
     assert set(split.in_domain.ids) == {i for i in store.split("test").ids if i not in split.unseen.ids}

@@ -1,15 +1,69 @@
-"""Captions from file names and labels (``motionbase import bvh --caption-from-filename``).
+"""A clip's labels: read from a store's manifest, and made (with captions) from file names.
 
-Bandai-Namco files are named ``dataset-2_{content}_{style}_{take}``; their content and style labels
-become varied natural sentences ("an elderly person slowly waves the left hand"). Other names fall
-back to the words of the file name ("01_01" gives no caption; "jump_forward_3" gives "jump forward").
+Reading. The manifest keeps each clip's labels as one JSON object of strings (``{"content": "walk",
+"style": "elderly", "take": "003"}``). :func:`clip_labels` is the one reader of them; a clip with no labels,
+or with an entry that is not a JSON object, has none. :func:`label_values` gives one label of every clip with
+an explicit policy for a clip that lacks it: a fill value (default ``""``) or :data:`REQUIRED` (an error
+naming the clip). A clip's *content* is what it shows, its ``content`` label (:func:`contents`; Bandai-Namco's
+``walk``, ``wave-left-hand``, ...) — not the ``subset`` column, which says where it was filed (a folder, a
+dataset's subset; the Bandai-Namco default store files each clip under its content, so there the two agree).
+
+Making (``motionbase import bvh --caption-from-filename``). Bandai-Namco files are named
+``dataset-2_{content}_{style}_{take}``; their content and style labels become varied natural sentences
+("an elderly person slowly waves the left hand"). Other names fall back to the words of the file name
+("01_01" gives no caption; "jump_forward_3" gives "jump forward").
 """
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from pathlib import Path
+from typing import Any
+
+from ..errors import MotionbaseError
+
+CONTENT = "content"  # the label that says what a clip shows
+REQUIRED = None  # label_values(..., missing=REQUIRED): a clip without the label is an error
+
+
+def parse_labels(entry: str | dict | None) -> dict[str, str]:
+    """One manifest ``labels`` entry (JSON text; a dict passes through) as a dict; {} for none or a non-object."""
+    if isinstance(entry, dict):
+        return entry
+    try:
+        labels = json.loads(entry or "{}")
+    except ValueError:
+        return {}
+    return labels if isinstance(labels, dict) else {}
+
+
+def clip_labels(view: Any) -> list[dict[str, str]]:
+    """The labels of every clip of ``view`` (a ClipStore or a view of one), in order."""
+    table = view.manifest()
+    entries = table.column("labels").to_pylist() if "labels" in table.column_names else [None] * len(view)
+    return [parse_labels(e) for e in entries]
+
+
+def label_values(view: Any, key: str, *, missing: str | None = "", purpose: str = "") -> list[str]:
+    """The ``key`` label of every clip of ``view`` as text, in order.
+
+    missing: what a clip without the label gets; :data:`REQUIRED` (None) raises a MotionbaseError naming the
+        first such clip, its labels and ``purpose`` ("to stratify by").
+    """
+    labels = clip_labels(view)
+    if missing is REQUIRED:
+        for clip_id, got in zip(view.manifest().column("id").to_pylist(), labels):
+            if key not in got:
+                raise MotionbaseError(f"clip {clip_id!r}: no label {key!r}{' ' + purpose if purpose else ''} "
+                                      f"(labels: {sorted(got) or 'none'})")
+    return [str(got[key]) if key in got else missing for got in labels]
+
+
+def contents(view: Any) -> list[str]:
+    """The content (``content`` label) of every clip of ``view``, in order; "" where a clip has none."""
+    return label_values(view, CONTENT)
 
 BANDAI_PATTERN = re.compile(r"^dataset-(?P<ds>\d)_(?P<content>[a-z-]+)_(?P<style>[a-z]+)_(?P<take>\d+)$")
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..config import Config, setting
 from ..errors import MotionbaseError
+from .labels import clip_labels
 
 HML3D_SOURCE = "humanml3d"
 
@@ -45,13 +46,11 @@ PROTOCOL = LengthFilter()
 def default_on(view: Any) -> bool:
     """True when every clip of ``view`` (a ClipStore or view) was imported from a HumanML3D folder: its
     source is ``humanml3d`` and its labels carry the ``split`` label that the HumanML3D reader sets."""
-    import json
-
     table = view.manifest()
     sources = set(table.column("source").to_pylist())
     if not sources or sources != {HML3D_SOURCE}:
         return False
-    return all("split" in json.loads(labels or "{}") for labels in table.column("labels").to_pylist())
+    return all("split" in labels for labels in clip_labels(view))
 
 
 def resolve(view: Any, enabled: bool | None) -> LengthFilter | None:

@@ -38,6 +38,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..clip import PART_CAPTION_KEYS, Captions, Clip, ClipMeta
+from .labels import parse_labels
 
 if TYPE_CHECKING:  # pragma: no cover
     from .store import ClipStore
@@ -115,7 +116,7 @@ def row_to_captions_meta(row: dict) -> tuple[Captions, ClipMeta]:
     meta = ClipMeta(
         id=row["id"], source=row["source"], subset=row["subset"], licence=row["licence"], file=row["file"],
         frame_start=row["frame_start"], frame_end=row["frame_end"], source_fps=row["source_fps"],
-        static=row["static"], labels=json.loads(row["labels"] or "{}"), bbox_track=row["bbox_track"],
+        static=row["static"], labels=parse_labels(row["labels"]), bbox_track=row["bbox_track"],
     )
     return captions, meta
 

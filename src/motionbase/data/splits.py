@@ -12,12 +12,12 @@ are exact.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ..errors import MotionbaseError
+from .labels import REQUIRED, label_values
 from .store import ClipStore
 
 DEFAULT_RATIOS = (0.8, 0.1, 0.1)
@@ -44,17 +44,9 @@ def _stratum_keys(store: ClipStore, stratify: Stratify) -> list[str]:
     if callable(stratify):
         return [str(stratify(r)) for r in rows]
     keys = [stratify] if isinstance(stratify, str) else list(stratify)
-
-    def value(row: dict, key: str) -> str:
-        if key in MANIFEST_KEYS:
-            return str(row[key])
-        labels = json.loads(row["labels"] or "{}")
-        if key not in labels:
-            raise MotionbaseError(f"clip {row['id']!r}: no label {key!r} to stratify by "
-                                  f"(labels: {sorted(labels) or 'none'})")
-        return str(labels[key])
-
-    return ["\x1f".join(value(r, k) for k in keys) for r in rows]
+    columns = [[str(r[key]) for r in rows] if key in MANIFEST_KEYS
+               else label_values(store, key, missing=REQUIRED, purpose="to stratify by") for key in keys]
+    return ["\x1f".join(values) for values in zip(*columns)]
 
 
 def ratio_split(ids: Sequence[str], ratios: Sequence[float], *, seed: int = 0,

@@ -9,38 +9,31 @@ R-precision batches hold distinct keys. Without any such label in the split, ``l
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..data.labels import clip_labels, parse_labels
 from ..data.length_filter import filter_lengths
 from ..errors import ShapeError
 
 LABEL_KEYS = ("content", "style")
 
 
-def label_key(labels_json: str | None, keys: Sequence[str] = LABEL_KEYS) -> str:
-    """``"content=walk|style=happy"`` from a manifest ``labels`` JSON string; "" when none of ``keys`` is there."""
-    try:
-        labels = json.loads(labels_json or "{}")
-    except ValueError:
-        return ""
-    if not isinstance(labels, dict):
-        return ""
-    return "|".join(f"{k}={labels[k]}" for k in keys if k in labels)
+def label_key(labels: str | dict | None, keys: Sequence[str] = LABEL_KEYS) -> str:
+    """``"content=walk|style=happy"`` from a clip's labels (a manifest entry, :func:`~motionbase.data.labels.parse_labels`):
+    the ``keys`` it has; "" when it has none of them."""
+    got = parse_labels(labels)
+    return "|".join(f"{k}={got[k]}" for k in keys if k in got)
 
 
-def caption_tokens(labels_json: str | None, captions: list[str]) -> list[list[str]] | None:
+def caption_tokens(labels: str | dict | None, captions: list[str]) -> list[list[str]] | None:
     """The ``word/POS`` tokens of each caption from the ``tokens`` label (one line per caption, as the HumanML3D
     reader stores them); None unless there is exactly one non-empty line per caption."""
-    try:
-        labels = json.loads(labels_json or "{}")
-    except ValueError:
-        return None
-    lines = labels.get("tokens", "").split("\n") if isinstance(labels, dict) and labels.get("tokens") else []
+    tokens = parse_labels(labels).get("tokens", "")
+    lines = tokens.split("\n") if tokens else []
     if not captions or len(lines) != len(captions) or any(not c.strip() or not ln.strip()
                                                           for c, ln in zip(captions, lines)):
         return None
@@ -86,7 +79,7 @@ def captioned_clips(store: Any, split: str | None = "train", *, label_keys: Sequ
         raise ShapeError(f"{where} has no clips; expected a non-empty {what} split")
     table = view.manifest()
     captions = table.column("captions").to_pylist()
-    raw_labels = table.column("labels").to_pylist() if "labels" in table.column_names else [None] * len(view)
+    clip_label_sets = clip_labels(view)
     ids = table.column("id").to_pylist()
     keep, caps, keys = [], [], []
     for i in range(len(view)):
@@ -94,11 +87,11 @@ def captioned_clips(store: Any, split: str | None = "train", *, label_keys: Sequ
         if c:
             keep.append(i)
             caps.append(c)
-            keys.append(label_key(raw_labels[i], label_keys))
+            keys.append(label_key(clip_label_sets[i], label_keys))
     if not keep:
         raise ShapeError(f"{where}: none of {len(view)} clips has a caption; expected captioned clips")
     labels = [k or f"id={ids[i]}" for i, k in zip(keep, keys)] if any(keys) else None
-    tokens = [caption_tokens(raw_labels[i], captions[i] or []) for i in keep]
+    tokens = [caption_tokens(clip_label_sets[i], captions[i] or []) for i in keep]
     return StoreClips(ids=[ids[i] for i in keep], features=[np.asarray(view.features(i)) for i in keep],
                       captions=caps, labels=labels, skipped=len(view) - len(keep), label_keys=tuple(label_keys),
                       where=where, filtered=filtered, tokens=None if any(t is None for t in tokens) else tokens)

@@ -11,25 +11,15 @@ which way a walk turns, does it travel), each on the generated motions and, as t
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..data.labels import contents
 from ..errors import MotionbaseError
 
 HOLD_OUT_EVERY = 4
-
-
-def contents(view: Any) -> list[str]:
-    """The ``content`` label of every clip of ``view`` ("" where it has none)."""
-    raw = view.manifest().column("labels").to_pylist() if "labels" in view.manifest().column_names else []
-    out = []
-    for r in raw or [None] * len(view):
-        labels = json.loads(r) if isinstance(r, str) and r else (r or {})
-        out.append(str(labels.get("content", "")) if isinstance(labels, dict) else "")
-    return out
 
 
 def held_out_contents(store: Any) -> list[str]:
