@@ -13,11 +13,12 @@ clips, which is not public; the finger lengths here are motionbase's rounded adu
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .definition import (
-    _HUMANML3D_BONES, _SMPL22_CHAINS, _SMPL22_RAW, SMPL22_NAMES, Skeleton, _mirror_from_names,
-    _parents_from_chains,
+    _HUMANML3D_BONES, _SMPL22_CHAINS, _SMPL22_RAW, SMPL22, SMPL22_NAMES, _mirror_from_names, _parents_from_chains,
 )
 
 FINGERS = ("index", "middle", "pinky", "ring", "thumb")
@@ -42,16 +43,7 @@ _SMPL52_RAW = np.concatenate([_SMPL22_RAW, np.tile([1.0, 0.0, 0.0], (15, 1)), np
 _HAND_BONES = np.array([_FINGER_BONES[f][k] for f in FINGERS for k in range(3)])
 _SMPL52_BONES = np.concatenate([_HUMANML3D_BONES, _HAND_BONES, _HAND_BONES])
 
-SMPL52 = Skeleton(
-    name="smpl52",
-    names=SMPL52_NAMES,
-    parents=_parents_from_chains(52, _SMPL52_CHAINS),
-    raw_offsets=_SMPL52_RAW,
-    bone_lengths_m=_SMPL52_BONES,
-    chains=_SMPL52_CHAINS,
-    mirror=_mirror_from_names(SMPL52_NAMES),
-    face_joints=(2, 1, 17, 16),
-    feet_left=(7, 10),
-    feet_right=(8, 11),
-    leg_joints=(5, 8),
-)
+# SMPL-22's body with hands: the body landmarks (face joints, feet, legs) are SMPL-22's
+SMPL52 = replace(SMPL22, name="smpl52", names=SMPL52_NAMES, parents=_parents_from_chains(52, _SMPL52_CHAINS),
+                 raw_offsets=_SMPL52_RAW, bone_lengths_m=_SMPL52_BONES, chains=_SMPL52_CHAINS,
+                 mirror=_mirror_from_names(SMPL52_NAMES))
