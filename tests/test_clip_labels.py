@@ -60,7 +60,8 @@ def test_the_reader_and_its_policy_for_a_missing_label(real, tmp_path):
     store.append(clips, features=feats)
     assert contents(store) == ["walk", ""]
     assert label_values(store, "content", missing="?") == ["walk", "?"]
-    with pytest.raises(MotionbaseError, match=r"clip 'no-content': no label 'content' to group by \(labels: \['style'\]\)"):
+    with pytest.raises(MotionbaseError, match=r"clip 'no-content': no label 'content' to group by "
+                                              r"\(labels: \['style'\]\)"):
         label_values(store, "content", missing=REQUIRED, purpose="to group by")
     assert parse_labels('{"content": "run"}') == {"content": "run"}
     assert parse_labels(None) == parse_labels("") == parse_labels("not json") == parse_labels("[1]") == {}

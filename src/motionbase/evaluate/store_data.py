@@ -23,8 +23,8 @@ LABEL_KEYS = ("content", "style")
 
 
 def label_key(labels: str | dict | None, keys: Sequence[str] = LABEL_KEYS) -> str:
-    """``"content=walk|style=happy"`` from a clip's labels (a manifest entry, :func:`~motionbase.data.labels.parse_labels`):
-    the ``keys`` it has; "" when it has none of them."""
+    """``"content=walk|style=happy"`` from a clip's labels (a manifest entry or its dict,
+    :func:`~motionbase.data.labels.parse_labels`): the ``keys`` it has; "" when it has none of them."""
     got = parse_labels(labels)
     return "|".join(f"{k}={got[k]}" for k in keys if k in got)
 

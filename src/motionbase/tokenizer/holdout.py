@@ -1,5 +1,6 @@
-"""An unseen-action split of a store: whole contents (a clip's ``content`` label, :func:`motionbase.data.labels.contents`,
-e.g. Bandai-Namco's ``run`` or ``wave-both-hands``) are held out of training, so that a tokenizer is evaluated on actions it never saw.
+"""An unseen-action split of a store: whole contents (a clip's ``content`` label,
+:func:`motionbase.data.labels.contents`; e.g. Bandai-Namco's ``run`` or ``wave-both-hands``) are held out of
+training, so that a tokenizer is evaluated on actions it never saw.
 
 * ``train``: the store's ``train`` split, held-out contents removed;
 * ``in_domain``: the store's ``test`` split, held-out contents removed (the usual test split of the rest);
