@@ -130,13 +130,15 @@ class MotionPrior:
         """(T, 22, 3) metres, Y up, 20 fps, SMPL-22 (+ optional (T, 22) visibility in [0, 1]) -> repaired
         (T, 22, 3) float32. Joints with visibility < 0.5 are ignored (NaN allowed there). ``finish=False``
         returns the network's output without the light smoothing and rigid bones that follow it, and without
-        restoring the jumps the network flattens (:mod:`motionbase.prior.vertical`)."""
-        from .vertical import keep_vertical_excursion
+        restoring the jumps and crouches the network flattens (:mod:`motionbase.prior.vertical`)."""
+        from .vertical import keep_crouch_depth, keep_vertical_excursion
 
         j, v = _validate(joints_m, visibility)
         out = self._denoise(j, v)
         if finish:
-            out = keep_vertical_excursion(fill_missing(j, v), self._finish(out), self.config.fps)
+            seen = fill_missing(j, v)
+            out = keep_vertical_excursion(seen, self._finish(out), self.config.fps)
+            out = keep_crouch_depth(seen, out, self.config.fps)
         return out.astype(np.float32)
 
     def _finish(self, joints: np.ndarray) -> np.ndarray:

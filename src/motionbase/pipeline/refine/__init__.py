@@ -40,6 +40,7 @@ def refine_motion(joints: np.ndarray, visibility: np.ndarray | None, fps: float,
     vis = None if visibility is None else np.where(filled, 0.0, visibility)
     out = contact_cleanup(repair_with_prior(filled_j, vis), None, fps, config, skeleton, fill=False)
     out.joints = keep_flight_height(filled_j, out, fps)
+    out.joints = keep_crouch_depth(filled_j, out.joints, fps)
     out.filled = filled
     return out
 
@@ -50,12 +51,21 @@ def keep_flight_height(before: np.ndarray, cleaned: Cleaned, fps: float) -> np.n
     planted (faded over 0.1 s around contacts). The shift is upward only, so nothing goes below the floor."""
     from scipy.ndimage import gaussian_filter1d
 
-    # deferred for a quick start: imports torch
     from ...prior.vertical import keep_vertical_excursion
 
     planted = gaussian_filter1d(cleaned.contacts.any(axis=1).astype(np.float64), 0.05 * fps, mode="nearest")
     free = np.clip(1.0 - 2.0 * planted, 0.0, 1.0)
     return keep_vertical_excursion(before, cleaned.joints, fps, free=free)
+
+
+def keep_crouch_depth(before: np.ndarray, joints: np.ndarray, fps: float) -> np.ndarray:
+    """The clean-up's smoothing and foot lock (which straightens the legs to reach its pins) make squats and
+    crouches shallower again: restore the input's large downward root excursions by lowering the body and
+    re-bending the legs, feet (and so their pins and the floor) untouched
+    (:func:`motionbase.prior.vertical.keep_crouch_depth`)."""
+    from ...prior.vertical import keep_crouch_depth as restore
+
+    return restore(before, joints, fps)
 
 
 __all__ = ["REFINE_MODES", "Cleaned", "CleanupConfig", "check_mode", "contact_cleanup", "refine_motion"]
