@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d, median_filter
+from scipy.ndimage import gaussian_filter1d, median_filter, minimum_filter1d
 
 from ..config import Config
 from .ik import two_bone_ik
@@ -81,6 +81,17 @@ def keep_vertical_excursion(before: np.ndarray, after: np.ndarray, fps: float,
 LEGS = ((1, 4, 7, 10), (2, 5, 8, 11))
 
 
+def feet_down(joints: np.ndarray, fps: float, config: VerticalConfig = VerticalConfig()) -> np.ndarray:
+    """(T,) in [0, 1]: 1 where the lower foot (ankle or ball, smoothed over ``sigma_s``) is within ``low_m``
+    of the local floor (its own rolling minimum over ``baseline_s``), 0 from ``high_m`` above it (in the air)."""
+    j = np.asarray(joints, dtype=np.float64)
+    low = gaussian_filter1d(j[:, [leg[k] for leg in LEGS for k in (2, 3)], 1].min(axis=1),
+                            max(config.sigma_s * fps, 1e-6), mode="nearest")
+    size = max(1, int(round(config.baseline_s * fps)) | 1)
+    above = low - minimum_filter1d(low, size, mode="nearest")
+    return np.clip((config.high_m - above) / (config.high_m - config.low_m), 0.0, 1.0)
+
+
 def lower_keeping_feet(joints: np.ndarray, drop: np.ndarray, legs=LEGS) -> np.ndarray:
     """(T, J, 3) joints and (T,) drop >= 0 (metres) -> the body lowered by ``drop`` with each leg re-bent by
     two-bone IK so its ankle and foot stay where they were (thigh and shin keep the clip's median lengths;
@@ -97,13 +108,18 @@ def lower_keeping_feet(joints: np.ndarray, drop: np.ndarray, legs=LEGS) -> np.nd
 
 
 def keep_crouch_depth(before: np.ndarray, after: np.ndarray, fps: float,
-                      config: VerticalConfig = VerticalConfig(), root: int = 0) -> np.ndarray:
+                      config: VerticalConfig = VerticalConfig(), root: int = 0,
+                      standing: np.ndarray | None = None) -> np.ndarray:
     """Input joints ``before`` and the repaired ``after`` (T, J, 3), Y up -> ``after`` lowered per frame where
     the input's root sinks well below its standing height and the repair kept part of that descent, by the
-    depth the repair lost; the legs are re-bent so the feet do not move (:func:`lower_keeping_feet`)."""
+    depth the repair lost; the legs are re-bent so the feet do not move (:func:`lower_keeping_feet`).
+    ``standing`` (T,) in [0, 1] scales the drop per frame: a body in flight (falling back from a jump) is not
+    pulled down. The refine step passes its planted feet; by default (:func:`feet_down`) a frame stands when
+    the lower foot of ``after`` is near its local floor."""
     b = np.asarray(before, dtype=np.float64)
     a = np.asarray(after, dtype=np.float64)
     if len(a) < 3:
         return a.copy()
-    drop = _restore(b, a, fps, config, -1.0, root)
+    standing = feet_down(a, fps, config) if standing is None else np.asarray(standing, dtype=np.float64)
+    drop = _restore(b, a, fps, config, -1.0, root) * np.clip(standing, 0.0, 1.0)
     return lower_keeping_feet(a, drop) if drop.max() > 1e-6 else a.copy()
