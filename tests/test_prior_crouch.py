@@ -12,6 +12,7 @@ import pytest
 
 from motionbase.formats.bvh import load_bvh
 from motionbase.prior import corrupt, load_default_prior, load_noise_model
+from motionbase.prior.metrics import depth_kept, knee_flexion_deg
 from motionbase.prior.vertical import excursion, lower_keeping_feet
 
 DATA = Path(__file__).parent / "data" / "bvh"
@@ -23,26 +24,8 @@ def crouch():
     return load_bvh(DATA / "cmu" / "131_01.bvh", fps=20.0).joints_m.astype(np.float64)
 
 
-def depth_kept(truth: np.ndarray, out: np.ndarray) -> float:
-    """The deepest descent of out's root below its own standing height during the truth's crouch (frames
-    deeper than half the truth's depth), as a fraction of the truth's."""
-    e, got = excursion(truth[:, 0, 1], 20.0), excursion(out[:, 0, 1], 20.0)
-    frames = e < 0.5 * e.min()
-    assert e.min() < -0.3  # 131_01's crouch: 35 cm
-    return float(got[frames].min() / e[frames].min())
-
-
-def knee_flexion_deg(j: np.ndarray) -> np.ndarray:
-    """(T,) mean over both legs of 180 - the hip-knee-ankle angle."""
-    out = []
-    for hip, knee, ankle in ((1, 4, 7), (2, 5, 8)):
-        u, v = j[:, hip] - j[:, knee], j[:, ankle] - j[:, knee]
-        cos = (u * v).sum(-1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1)
-        out.append(180.0 - np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
-    return np.mean(out, axis=0)
-
-
 def test_clean_repair_keeps_the_crouch(crouch):
+    assert excursion(crouch[:, 0, 1], 20.0).min() < -0.3  # 131_01's crouch: 35 cm
     out = load_default_prior().repair(crouch).astype(np.float64)
     assert depth_kept(crouch, out) >= 0.85  # measured 0.99 (0.84 before the restore)
     deep = excursion(crouch[:, 0, 1], 20.0) < -0.15

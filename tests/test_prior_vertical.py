@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.signal import find_peaks
 
 from motionbase.formats.bvh import load_bvh
 from motionbase.prior import corrupt, load_default_prior, load_noise_model
 from motionbase.prior.canon import fill_missing
+from motionbase.prior.metrics import rise_kept
 from motionbase.prior.model import _validate
-from motionbase.prior.vertical import excursion, keep_crouch_depth, keep_vertical_excursion
+from motionbase.prior.vertical import keep_crouch_depth, keep_vertical_excursion
 
 CMU = Path(__file__).parent / "data" / "bvh" / "cmu"
 
@@ -29,13 +29,9 @@ def _clip(name: str) -> np.ndarray:
 
 
 def _peak_height_kept(truth: np.ndarray, out: np.ndarray) -> float:
-    """Mean over the truth's jumps (root > 10 cm above its standing height) of out's rise above its own
-    standing height / truth's rise."""
-    e = excursion(truth[:, 0, 1], 20.0)
-    rise = excursion(out[:, 0, 1], 20.0)
-    peaks, _ = find_peaks(e, height=0.1, distance=10)
-    assert len(peaks) >= 8  # 01_01 has ten jumps
-    return float(np.mean(rise[peaks] / e[peaks]))
+    kept, jumps = rise_kept(truth, out, 20.0)
+    assert jumps >= 8  # 01_01 has ten jumps
+    return kept
 
 
 def test_noisy_jumps_keep_their_height(prior):
