@@ -234,7 +234,7 @@ def markdown(r: dict) -> str:
             jm, cr = v["jumps"][name], v["crouch"][name]
             low = min(jm.get("lowest_foot_m", np.inf), cr.get("lowest_foot_m", np.inf))
             lines.append(f"| {name} | {jm['kept']:.2f} | {jm['found']} | {cr['kept']:.2f} | {cr['knee_deg']:.0f} | "
-                         f"{cr['found']} | {'–' if np.isinf(low) else f'{low:.3f}'} |")
+                         f"{cr['found']} | {'–' if np.isinf(low) else f'{low + 0.0 if abs(low) > 5e-4 else 0.0:.3f}'} |")
         lines.append("")
     lines += [f"Clean input (no noise): the prior moves joints by {r['clean_input_change_mm']:.1f} mm on average.", "",
               f"Speed ({s['threads']} thread): load {s['load_s'] * 1000:.0f} ms; repair of a 10 s clip "
