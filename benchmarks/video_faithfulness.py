@@ -150,6 +150,7 @@ def synthetic(files: list[Path], modes: list[str], seed: int) -> dict:
     err = {m: [] for m in modes}
     agree = {m: defaultdict(list) for m in ["mocap"] + modes}
     seconds = {m: 0.0 for m in modes}
+    misses = {m: [] for m in modes}  # every answer that disagrees with the label: which take, what was said
     rejected = 0
     for path in tqdm(files, desc="synthetic takes", unit="take"):
         gt = load_bvh(path, fps=FPS).joints_m.astype(np.float64)
@@ -172,6 +173,9 @@ def synthetic(files: list[Path], modes: list[str], seed: int) -> dict:
             got = observed(joints, cfg_mocap if mode == "mocap" else cfg, seen)
             for key, value in want.items():
                 agree[mode][key].append(got[key] == value)
+                if got[key] != value and mode != "mocap":
+                    misses[mode].append({"take": path.stem, "question": key, "label": sorted(value) if key == "hand"
+                                         else value, "caption": sorted(got[key]) if key == "hand" else got[key]})
     table = {}
     for mode in ["mocap"] + modes:
         row = {"clips": len(outs[mode]), **plausibility(outs[mode], FPS), "both_feet_off": both_feet_off(outs[mode])}
@@ -184,7 +188,7 @@ def synthetic(files: list[Path], modes: list[str], seed: int) -> dict:
         table[mode] = row
     for mode in modes:
         table[mode]["mpjpe_vs_none"] = table[mode]["mpjpe_m"] / table["none"]["mpjpe_m"]
-    return {"takes": len(files), "rejected_by_clean": rejected, "rows": table}
+    return {"takes": len(files), "rejected_by_clean": rejected, "rows": table, "misses": misses}
 
 
 def generalisation(args, modes: list[str], files: list[Path]) -> list[dict]:
@@ -196,8 +200,9 @@ def generalisation(args, modes: list[str], files: list[Path]) -> list[dict]:
                   for seed in [args.seed] + [int(x) for x in args.check_seeds.split(",") if x]]
     out = []
     for what, takes, seed in tqdm(draws, desc="generalisation draws", unit="draw"):
-        rows = synthetic(takes, modes, seed)["rows"]
-        out.append({"takes": what, "seed": seed, "clips": rows[modes[-1]]["clips"],
+        syn = synthetic(takes, modes, seed)
+        rows = syn["rows"]
+        out.append({"takes": what, "seed": seed, "clips": rows[modes[-1]]["clips"], "misses": syn["misses"][modes[-1]],
                     **{f"{m}_{k}": rows[m][k] for m in modes for k in ("agree_gait", "agree_hand", "agree_turn",
                                                                         "agree_all") if k in rows[m]}})
     return out
@@ -257,6 +262,13 @@ def markdown(res: dict) -> str:
         lines += [f"| {g['takes']} | {g['seed']} | {g['clips']} | "
                   + " | ".join(_fmt(g.get(k, "–")) for k in keys) + " |"
                   for g in gen]
+    last = list(syn)[-1]
+    missed = [(f"seed {res['seed']}", m) for m in res["synthetic"].get("misses", {}).get(last, [])]
+    missed += [(f"{g['takes']}, seed {g['seed']}", m) for g in gen for m in g.get("misses", [])]
+    if missed:
+        lines += ["", f"Answers of `{last}` that disagree with the take's label (all draws):", "",
+                  *[f"- {draw}: `{m['take']}` {m['question']}: label {m['label']}, caption {m['caption']}"
+                    for draw, m in missed]]
     if "video" in res:
         v = res["video"]
         cols = ["clips", "skating_ratio", "jitter_m_s3", "jitter_vs_mocap", "penetration_m", "both_feet_off",

@@ -85,7 +85,9 @@ def test_unseen_wrists_are_no_evidence(takes):
     seen = np.ones(raise_left.shape[:2])
     assert _sides(raise_left, visibility=seen) == [("left", False)]
     hidden = seen.copy()
-    hidden[:, SMPL22.index("left_wrist")] = 0.1  # the pose model never saw the wrist: it was filled
+    hidden[:, SMPL22.index("left_wrist")] = 0.1  # the pose model never saw the wrist: it was filled ...
+    assert _sides(raise_left, visibility=hidden) == [("left", False)]  # ... but the seen elbow shows the raise
+    hidden[:, SMPL22.index("left_elbow")] = 0.1  # neither seen: no evidence (tests/test_caption_elbow_evidence.py)
     assert _sides(raise_left, visibility=hidden) == []
     with pytest.raises(Exception, match="visibility has shape"):
         summarize_motion(raise_left, 20.0, visibility=seen[:-1])

@@ -11,7 +11,7 @@ import pytest
 from motionbase.formats.bvh import load_bvh
 from motionbase.pipeline.caption.kinematics_summary import summarize_motion
 from motionbase.pipeline.caption.rules import captions_from_summary
-from motionbase.pipeline.refine.ik import two_bone_ik
+from motionbase.prior.ik import two_bone_ik
 
 from .conftest import DATA
 

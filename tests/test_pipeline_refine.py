@@ -12,7 +12,7 @@ from motionbase.formats.bvh import load_bvh
 from motionbase.metrics.physics import plausibility
 from motionbase.pipeline.refine import contact_cleanup, refine_motion
 from motionbase.pipeline.refine.contact import count_steps, flight_episodes, foot_contacts
-from motionbase.pipeline.refine.ik import two_bone_ik
+from motionbase.prior.ik import two_bone_ik
 from motionbase.pipeline.refine.quality import reject_reason
 from motionbase.pipeline.refine.visibility import fill_occluded
 

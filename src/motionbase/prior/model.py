@@ -126,17 +126,22 @@ class MotionPrior:
         self.config = net.config
         self.meta = meta or {}
 
-    def repair(self, joints_m: np.ndarray, visibility: np.ndarray | None = None, *, finish: bool = True) -> np.ndarray:
+    def repair(self, joints_m: np.ndarray, visibility: np.ndarray | None = None, *, finish: bool = True,
+               crouch: bool = True) -> np.ndarray:
         """(T, 22, 3) metres, Y up, 20 fps, SMPL-22 (+ optional (T, 22) visibility in [0, 1]) -> repaired
         (T, 22, 3) float32. Joints with visibility < 0.5 are ignored (NaN allowed there). ``finish=False``
         returns the network's output without the light smoothing and rigid bones that follow it, and without
-        restoring the jumps the network flattens (:mod:`motionbase.prior.vertical`)."""
-        from .vertical import keep_vertical_excursion
+        restoring the jumps and crouches the network flattens (:mod:`motionbase.prior.vertical`); ``crouch=False``
+        skips the crouch restore only (for a caller that restores crouches after its own clean-up: lowered
+        take-off crouches smoothed by that clean-up would lower the jumps next to them)."""
+        from .vertical import keep_crouch_depth, keep_vertical_excursion
 
         j, v = _validate(joints_m, visibility)
         out = self._denoise(j, v)
         if finish:
-            out = keep_vertical_excursion(fill_missing(j, v), self._finish(out), self.config.fps)
+            seen = fill_missing(j, v)
+            out = keep_vertical_excursion(seen, self._finish(out), self.config.fps)
+            out = keep_crouch_depth(seen, out, self.config.fps) if crouch else out
         return out.astype(np.float32)
 
     def _finish(self, joints: np.ndarray) -> np.ndarray:

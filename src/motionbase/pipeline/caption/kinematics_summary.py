@@ -385,14 +385,16 @@ def _squats(f: _Frame) -> list[Span]:
 @dataclass
 class ArmTrace:
     """One arm through a clip: elevation = (wrist height - shoulder height) / arm length (-1 hanging, 0 level
-    with the shoulder, +1 straight up), which frames saw the wrist (``seen``), the arm's own rest (the
-    ``rest_quantile`` of the seen elevation; -1, hanging, when the clip cannot show one: a still pose or too
-    few seen frames), the rise above it, and the clip's jitter (see :func:`arm_trace`)."""
+    with the shoulder, +1 straight up), which frames saw the arm (``seen``: the wrist, or the elbow when the
+    wrist was hidden) and the wrist itself (``wrist_seen``), the arm's own rest (the ``rest_quantile`` of the
+    seen elevation; -1, hanging, when the clip cannot show one: a still pose or too few seen frames), the rise
+    above it, and the clip's jitter (see :func:`arm_trace`)."""
 
     elevation: np.ndarray  # (T,)
     seen: np.ndarray  # (T,) bool
     rest: float
     jitter: float
+    wrist_seen: np.ndarray | None = None  # (T,) bool; None: as ``seen``
 
     @property
     def rise(self) -> np.ndarray:
@@ -400,23 +402,31 @@ class ArmTrace:
 
 
 def arm_trace(f: _Frame, s: int, static: bool = False) -> ArmTrace:
-    """The :class:`ArmTrace` of side ``s`` (0 left, 1 right) of a clip. A frame counts as seen when the wrist's
-    mean visibility over the ``raise_min_s`` window around it is at least ``trust_visibility`` (visibility
-    flickers frame to frame; filled frames are no evidence for a claim). The jitter is
-    read on the trunk (shoulder height above the pelvis), which a gesture does not move: the clip's own
-    estimation noise, not the gesture's acceleration."""
+    """The :class:`ArmTrace` of side ``s`` (0 left, 1 right) of a clip. A joint counts as seen in a frame when
+    its mean visibility over the ``raise_min_s`` window around it is at least ``trust_visibility`` (visibility
+    flickers frame to frame; filled frames are no evidence for a claim). Where the wrist was hidden but the
+    elbow seen, the upper arm is the evidence: the elevation there is the lower of the (filled) wrist's and
+    the upper arm's own (elbow above the shoulder / upper-arm length, the same -1..+1 scale for a straight
+    arm), so a hidden hand is never placed higher than its seen elbow allows; a raise whose wrist the pose
+    model lost for a few frames stays one raise, and an arm whose hanging frames hid the wrist still shows
+    its rest. The jitter is read on the trunk (shoulder height above the pelvis), which a gesture does not
+    move: the clip's own estimation noise, not the gesture's acceleration."""
     cfg, ix, j = f.cfg, f.ix, f.j
     wrist, elbow, shoulder = j[:, ix.wrist[s]], j[:, ix.elbow[s]], j[:, ix.shoulder[s]]
-    arm_m = max(float(np.median(np.linalg.norm(elbow - shoulder, axis=-1) + np.linalg.norm(wrist - elbow, axis=-1))),
-                1e-6)
-    elevation = (wrist[:, 1] - shoulder[:, 1]) / arm_m
-    n = f.frames(cfg.raise_min_s)
-    seen = uniform_filter1d(f.seen(ix.wrist[s]), min(n, len(j)), mode="nearest") >= cfg.trust_visibility
-    enough = not static and seen.sum() >= 2 * n
+    upper = np.linalg.norm(elbow - shoulder, axis=-1)
+    arm_m = max(float(np.median(upper + np.linalg.norm(wrist - elbow, axis=-1))), 1e-6)
+    n = min(f.frames(cfg.raise_min_s), len(j))
+    wrist_seen = uniform_filter1d(f.seen(ix.wrist[s]), n, mode="nearest") >= cfg.trust_visibility
+    elbow_seen = uniform_filter1d(f.seen(ix.elbow[s]), n, mode="nearest") >= cfg.trust_visibility
+    by_wrist = (wrist[:, 1] - shoulder[:, 1]) / arm_m
+    by_elbow = (elbow[:, 1] - shoulder[:, 1]) / max(float(np.median(upper)), 1e-6)
+    elevation = np.where(wrist_seen, by_wrist, np.minimum(by_wrist, by_elbow))
+    seen = wrist_seen | elbow_seen
+    enough = not static and seen.sum() >= 2 * f.frames(cfg.raise_min_s)
     rest = float(np.percentile(elevation[seen], cfg.rest_quantile)) if enough else -1.0
     trunk = (shoulder[:, 1] - j[:, ix.pelvis, 1]) / arm_m
     jitter = float(np.median(np.abs(np.diff(trunk, 2)))) if len(j) > 2 else 0.0
-    return ArmTrace(elevation, seen, rest, jitter)
+    return ArmTrace(elevation, seen, rest, jitter, wrist_seen)
 
 
 def rise_floor(trace: ArmTrace, cfg: SummaryConfig, moving: bool | np.ndarray = False) -> float | np.ndarray:
@@ -443,7 +453,8 @@ def _arms(f: _Frame, static: bool = False) -> list[ArmAction]:
         wrist, elbow, shoulder = j[:, ix.wrist[s]], j[:, ix.elbow[s]], j[:, ix.shoulder[s]]
         trace = arm_trace(f, s, static)
         elevation, floor = trace.elevation, rise_floor(trace, cfg, f.travelling)
-        overhead = wrist[:, 1] > j[:, ix.head, 1] + cfg.raise_margin_m
+        wrist_seen = trace.seen if trace.wrist_seen is None else trace.wrist_seen
+        overhead = wrist_seen & (wrist[:, 1] > j[:, ix.head, 1] + cfg.raise_margin_m)  # the hand itself seen there
         arm_len = float(np.median(np.linalg.norm(wrist - elbow, axis=-1) + np.linalg.norm(elbow - shoulder, axis=-1)))
         to_head = np.linalg.norm(wrist - j[:, ix.head], axis=-1) / arm_len
         outward = np.array([1.0 if side == "left" else -1.0, 1.0, 1.0])  # outward from the body is +x
@@ -451,7 +462,7 @@ def _arms(f: _Frame, static: bool = False) -> list[ArmAction]:
         fore = f.local(wrist - elbow) * outward
         tilt = np.degrees(np.arctan2(fore[:, 0], fore[:, 1]))  # forearm tilt out from vertical
         high = np.where(f.travelling, cfg.raise_elevation_moving, cfg.raise_elevation)
-        up = trace.seen & ((elevation > high) | (wrist[:, 1] > j[:, ix.head, 1] + cfg.raise_overhead_m))
+        up = trace.seen & (elevation > high) | wrist_seen & (wrist[:, 1] > j[:, ix.head, 1] + cfg.raise_overhead_m)
         raised = up & (trace.rise > floor)
         waving = trace.seen & (elevation > cfg.shoulder_elevation)
         n_min = min(f.frames(cfg.raise_min_s), len(j))

@@ -4,7 +4,8 @@ A raised hand, a jump or a kick is claimed only when it stands above what noise 
 produce in clips of people standing still and walking: mocap walks (clean motion, natural arm swing) and
 refined video clips of pedestrians (the noise our pose estimates add). For each such clip (and arm) we
 measure the largest *sustained* value of each quantity the detectors threshold, counting for the arms
-only frames that saw the wrist (per-frame visibility; filled frames are no evidence):
+only frames that saw the arm (per-frame visibility; filled frames are no evidence; where only the elbow was
+seen, the elevation the upper arm allows: :func:`~.kinematics_summary.arm_trace`):
 
 * ``raise_elevation_moving``: wrist height above the shoulder in arm lengths (-1 hanging, 0 level, +1 up),
   the minimum over any ``raise_min_s`` window, maximised over the clip (walkers: it applies while travelling);
@@ -75,8 +76,9 @@ def clip_noise(joints: np.ndarray, fps: float, skeleton: Skeleton = SMPL22,
     for s in range(2):
         t = arm_trace(f, s)
         hidden = np.where(t.seen, 0.0, -np.inf)
+        hand_hidden = hidden if t.wrist_seen is None else np.where(t.wrist_seen, 0.0, -np.inf)
         out["raise_elevation_moving"].append(_sustained_max(t.elevation + hidden, n))
-        out["raise_overhead_m"].append(_sustained_max(j[:, f.ix.wrist[s], 1] - j[:, f.ix.head, 1] + hidden, n))
+        out["raise_overhead_m"].append(_sustained_max(j[:, f.ix.wrist[s], 1] - j[:, f.ix.head, 1] + hand_hidden, n))
         out["raise_rise_moving"].append(_sustained_max(t.rise + hidden, n))
         out["raise_jitter"].append(t.jitter)
     airborne = (~f.contact).all(axis=1)

@@ -23,7 +23,7 @@ from ...config import Config
 from ...skeleton import SMPL22, Skeleton
 from .contact import runs_of
 from .floor import foot_indices
-from .ik import two_bone_ik
+from ...prior.ik import two_bone_ik
 
 
 @dataclass(frozen=True)

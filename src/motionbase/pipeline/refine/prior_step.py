@@ -38,8 +38,9 @@ def load_prior():
 
 
 def repair_with_prior(joints: np.ndarray, visibility: np.ndarray | None) -> np.ndarray:
-    """(T, 22, 3) joints at 20 fps (and (T, 22) visibility) -> the prior's repaired joints."""
-    out = np.asarray(load_prior().repair(np.asarray(joints, dtype=np.float64), visibility=visibility))
+    """(T, 22, 3) joints at 20 fps (and (T, 22) visibility) -> the prior's repaired joints (its crouch restore
+    skipped: the refine step restores crouches after its contact clean-up)."""
+    out = np.asarray(load_prior().repair(np.asarray(joints, dtype=np.float64), visibility=visibility, crouch=False))
     if out.shape != np.shape(joints) or not np.isfinite(out).all():
         raise MotionbaseError(f"motion prior returned {out.shape} (finite: {bool(np.isfinite(out).all())}) "
                               f"for joints {np.shape(joints)}")

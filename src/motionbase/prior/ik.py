@@ -3,7 +3,9 @@
 Given hip H, knee K, ankle A and a target T for the ankle, the new knee lies in the plane through H, T
 and the old knee (the leg keeps bending the way it bent), at the thigh's length from H and the shin's
 length from T (law of cosines). A target out of reach is pulled onto the reachable sphere along the
-hip -> target ray (the caller lowers the root first, see :mod:`.footlock`). Vectorised over frames.
+hip -> target ray (the caller lowers the root first, see :mod:`motionbase.pipeline.refine.footlock`).
+Vectorised over frames. Numpy only; it lives here, below the pipeline, because the prior's crouch restore
+(:mod:`.vertical`) re-bends legs with it too.
 """
 
 from __future__ import annotations
