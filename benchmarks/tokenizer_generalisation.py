@@ -90,7 +90,7 @@ def recipe(method: str, seed: int = 0) -> dict:
             run[key] = {**run.get(key, {}), **change}
         else:
             run[key] = change
-    run["train"] = {**run["train"], "seed": seed, "progress": False, "use_accelerate": False}
+    run["train"] = {**run["train"], "seed": seed, "progress": False}
     return run
 
 

@@ -12,7 +12,7 @@ from .test_store_fixtures import real_clips
 TINY_RUN = {
     "preset": "lfq2d",
     "model": {"grouping": "body", "width": 16, "depth": 1},
-    "train": {"warmup_steps": 0, "lr": 1e-3, "checkpoint_every": 2, "log_every": 1, "use_accelerate": False,
+    "train": {"warmup_steps": 0, "lr": 1e-3, "checkpoint_every": 2, "log_every": 1,
               "progress": False},
     "data": {"window": 32, "batch_size": 4},
     "steps": 3,
