@@ -163,7 +163,7 @@ class _Square:
 
     def __call__(self, model, batch):
         loss = (model.weight ** 2).sum()
-        return loss, {"total": float(loss)}
+        return loss, {"total": float(loss.detach())}
 
     def flush(self):
         return {}

@@ -137,7 +137,7 @@ def train_prior(clips: list[np.ndarray], noise: NoiseModel, out: Path, *, config
             yield make_batch(clips, noise, config.window, rng, train)
 
     def schedule(step: int) -> float:  # warm-up over 50 steps, then cosine to 0 at train.steps
-        return min(1.0, (step + 1) / 50) * 0.5 * (1 + np.cos(np.pi * step / train.steps))
+        return float(min(1.0, (step + 1) / 50) * 0.5 * (1 + np.cos(np.pi * step / train.steps)))  # checkpointable
 
     t0 = time.time()
 
