@@ -82,13 +82,6 @@ def test_a_run_resumes_when_only_a_loss_weight_changes(tmp_path):
                            straight.decoder.state_dict()[next(iter(straight.decoder.state_dict()))])
 
 
-def test_accelerate_path_runs(tmp_path):
-    pytest.importorskip("accelerate")
-    model = train_tokenizer(CFG, WINDOWS, 2, tmp_path, stats=STATS,
-                            train=TokenizerTrainConfig(progress=False, log_every=1), device="cpu")
-    assert (tmp_path / "model.safetensors").is_file() and not model.training
-
-
 def test_bad_sources(tmp_path):
     with pytest.raises(MotionbaseError, match="yielded no batches"):
         train_tokenizer(CFG, [], 2, tmp_path / "a", stats=STATS, train=FAST)
