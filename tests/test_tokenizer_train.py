@@ -11,6 +11,7 @@ from motionbase.errors import CheckpointError, MotionbaseError
 from motionbase.tokenizer import MotionTokenizer, preset
 from motionbase.tokenizer.train import (
     TokenizerTrainConfig,
+    checkpoint_model,
     latest_checkpoint,
     lr_factor,
     train_tokenizer,
@@ -126,3 +127,13 @@ def test_overfit_one_clip_1d_lfq(tmp_path):
 def test_overfit_one_clip_2d_lfq(tmp_path):
     before, after = _overfit(tmp_path, "lfq2d", 400, len(FEATS))
     assert after < before / 10
+
+
+def test_a_checkpoint_part_way_loads_as_a_tokenizer(tmp_path):
+    final = train_tokenizer(CFG, WINDOWS, 6, tmp_path, stats=STATS, train=FAST)
+    tok = checkpoint_model(latest_checkpoint(tmp_path))  # step 6: the same weights as the final model
+    assert tok.config == CFG and not tok.training
+    assert torch.equal(tok.encode(FEATS), final.encode(FEATS))
+    early = checkpoint_model(tmp_path / "checkpoints" / "step-00000003")
+    assert not torch.equal(early.decoder.state_dict()[next(iter(early.decoder.state_dict()))],
+                           final.decoder.state_dict()[next(iter(final.decoder.state_dict()))])

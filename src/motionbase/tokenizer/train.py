@@ -25,12 +25,14 @@ from typing import ClassVar
 
 import numpy as np
 import torch
+from safetensors.torch import load_file
 from torch import Tensor, nn
 
 from ..config import Config, setting
 from ..errors import CheckpointError, MotionbaseError
 from ..metrics.codebook import usage_from_counts
 from ..training import (
+    MODEL_WEIGHTS,
     Cycle,
     LoopSettings,
     Objective,
@@ -46,7 +48,7 @@ from .model import MotionTokenizer, stats_arrays
 
 LOG_FILE = "train_log.jsonl"
 __all__ = ["TokenizerTrainConfig", "train_tokenizer", "latest_checkpoint", "lr_factor", "start_model",
-           "train_model", "unpack_windows", "LOG_FILE"]
+           "train_model", "unpack_windows", "checkpoint_model", "LOG_FILE"]
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,20 @@ def start_model(cls, config, stats, out_dir: Path, *, resume: bool = True) -> nn
         if not (np.array_equal(mean, found["feature_mean"]) and np.array_equal(std, found["feature_std"])):
             raise CheckpointError(f"{start}: checkpoint was trained with different normalisation stats")
     return cls(config, (found["feature_mean"], found["feature_std"]))
+
+
+def checkpoint_model(checkpoint: Path, cls=MotionTokenizer, config_cls=TokenizerConfig) -> nn.Module:
+    """The model (``cls``: ``MotionTokenizer``, or ``PerceptualEncoder`` with ``PerceptualConfig``) of a training
+    checkpoint (e.g. to evaluate a run part-way), in eval mode; its normalisation is mean and std without a
+    stamp."""
+    saved = read_trainer_state(checkpoint).get("record", {}).get("model")
+    if saved is None:
+        raise CheckpointError(f"{checkpoint}: no model config in its trainer state; not a tokenizer checkpoint")
+    config = config_cls.from_dict(saved, source=f"{checkpoint}: model")
+    found = checkpoint_tensors(checkpoint, ("feature_mean", "feature_std"))
+    model = cls(config, (found["feature_mean"], found["feature_std"]))
+    model.load_state_dict(load_file(str(Path(checkpoint) / MODEL_WEIGHTS)))
+    return model.eval()
 
 
 def train_model(model: nn.Module, objective: Objective, train_windows: Iterable, steps: int, out_dir: Path, *,
