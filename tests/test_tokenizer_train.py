@@ -1,9 +1,7 @@
-"""train_tokenizer: checkpoints, exact resume, logs, bad data sources, and overfitting one real clip."""
+"""train_tokenizer: checkpoints, logs, refused resumes, old layouts, bad data sources, and overfitting one real clip."""
 
 import json
-from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
@@ -17,9 +15,8 @@ from motionbase.tokenizer.train import (
     train_tokenizer,
 )
 
-DATA = Path(__file__).parent / "data" / "humanml3d"
-FEATS = np.load(DATA / "new_joint_vecs" / "000000.npy").astype(np.float32)  # (116, 263)
-STATS = (np.load(DATA / "Mean.npy"), np.load(DATA / "Std.npy"))
+from .tokenizer_support import FEATS, STATS, WINDOWS
+
 CFG = preset("lfq2d", width=16, depth=1, codebook_size=64)
 FAST = TokenizerTrainConfig(warmup_steps=0, lr=1e-3, progress=False, checkpoint_every=3,
                             log_every=2)
@@ -34,9 +31,6 @@ def one_thread():
     yield
     torch.set_num_threads(before)
 
-
-WINDOWS = [torch.from_numpy(np.stack([FEATS[i:i + 32] for i in (0, 40, 80)])),
-           {"features": FEATS[None, 10:42], "lengths": [20]}]
 
 
 def test_checkpoints_logs_and_resumes_refused_with_another_model(tmp_path):

@@ -34,24 +34,13 @@ from motionbase.training import (
     trim_log,
 )
 
-from .lm_support import fake_records, tiny_lm
+from .lm_support import fake_records, one_thread, tiny_lm  # noqa: F401 (fixture)
 from .test_evaluator_train import dataset, tiny
+from .tokenizer_support import HML, STATS, WINDOWS
 
-DATA = Path(__file__).parent / "data" / "humanml3d"
-FEATS = np.load(DATA / "new_joint_vecs" / "000000.npy").astype(np.float32)  # (116, 263)
-STATS = (np.load(DATA / "Mean.npy"), np.load(DATA / "Std.npy"))
-WINDOWS = [torch.from_numpy(np.stack([FEATS[i:i + 32] for i in (0, 40, 80)])),
-           {"features": FEATS[None, 10:42], "lengths": [20]}]
+pytestmark = pytest.mark.usefixtures("one_thread")
 STEPS, CRASH_AT = 6, 4  # checkpoints every 2 steps: the run dies while writing step 4's, so it resumes at 2
 TIMING = {"seconds", "step_s", "step_cpu_s"}
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _weights(module) -> dict[str, torch.Tensor]:
@@ -81,7 +70,7 @@ def _evaluator(out: Path):
 
 
 def _prior(out: Path):
-    clips = [np.load(DATA / "new_joints" / "000000.npy")[:, :22].astype(np.float64)]
+    clips = [np.load(HML / "new_joints" / "000000.npy")[:, :22].astype(np.float64)]
     cfg = PriorTrainConfig(steps=STEPS, batch=2, save_every=2, log_every=1)
     prior = train_prior(clips, load_noise_model(), out, config=PriorConfig(hidden=8, dilations=(1, 2), window=16),
                         train=cfg, meta={"data": "test"}, device="cpu")
