@@ -74,7 +74,8 @@ def _prior(out: Path):
     cfg = PriorTrainConfig(steps=STEPS, batch=2, save_every=2, log_every=1)
     prior = train_prior(clips, load_noise_model(), out, config=PriorConfig(hidden=8, dilations=(1, 2), window=16),
                         train=cfg, meta={"data": "test"}, device="cpu")
-    assert prior.meta["data"] == "test" and prior.meta["steps"] == STEPS
+    assert prior.meta["data"] == "test" and prior.meta["steps"] == STEPS and prior.meta["train_seconds"] > 0
+    assert "train_config_history" not in prior.meta  # resumed with the same training config
     return _weights(prior.net), out / "log.jsonl"
 
 

@@ -7,6 +7,7 @@ and the prior itself (``MotionPrior.save_pretrained(out)``) at the end; a rerun 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from .model import MotionPrior, PriorConfig, PriorNet, prepare_window
 from .noise import NoiseModel, corrupt
 
 MIRROR = list(get_skeleton("smpl22").mirror)
+LOG_FILE = "log.jsonl"
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,15 @@ class _RepairObjective:
         return {}
 
 
+def _seconds_before(log: Path) -> float:
+    """Training seconds of the earlier calls of a resumed run, from its log (``seconds`` restarts at each call)."""
+    total = last = 0.0
+    for line in log.read_text().splitlines() if log.is_file() else []:
+        seconds = json.loads(line)["seconds"]
+        total, last = (total + last, seconds) if seconds < last else (total, seconds)
+    return total + last
+
+
 def train_prior(clips: list[np.ndarray], noise: NoiseModel, out: Path, *, config: PriorConfig = PriorConfig(),
                 train: PriorTrainConfig = PriorTrainConfig(), meta: dict | None = None,
                 device: str | torch.device | None = None) -> MotionPrior:
@@ -123,12 +134,14 @@ def train_prior(clips: list[np.ndarray], noise: NoiseModel, out: Path, *, config
     torch.manual_seed(train.seed)
     net = PriorNet(config)
     history: list[dict] = []
+    train_config = json.loads(json.dumps(train.to_dict()))  # as the checkpoint's JSON holds it
     latest = latest_checkpoint(out)
     if latest is not None:
         saved = read_trainer_state(latest)
         history = list(saved.get("record", {}).get("train_config_history", []))
-        if saved.get("record", {}).get("train_config") != train.to_dict():
-            history.append({"from_step": saved["step"], "train_config": train.to_dict()})
+        if saved.get("record", {}).get("train_config") != train_config:
+            history.append({"from_step": saved["step"], "train_config": train_config})
+    before = _seconds_before(out / LOG_FILE) if latest is not None else 0.0
     rng = np.random.default_rng(train.seed)
     accelerator = make_accelerator(device)
 
@@ -143,16 +156,17 @@ def train_prior(clips: list[np.ndarray], noise: NoiseModel, out: Path, *, config
 
     def export(acc, wrapped) -> MotionPrior:
         if acc.is_main_process:
-            meta_all = dict(meta or {}, steps=train.steps, train_seconds=round(time.time() - t0, 1),
+            meta_all = dict(meta or {}, steps=train.steps, train_seconds=round(before + time.time() - t0, 1),
                             train_config=train.to_dict(), **({"train_config_history": history} if history else {}))
             MotionPrior(net, meta_all).save_pretrained(out)
         acc.wait_for_everyone()
         return MotionPrior.from_pretrained(out)
 
     settings = LoopSettings(steps=train.steps, grad_clip=1.0, log_every=train.log_every,
-                            checkpoint_every=train.save_every, desc="train prior")
+                            checkpoint_every=train.save_every, desc="train prior", log_file=LOG_FILE)
     optimizer = torch.optim.AdamW(net.parameters(), lr=train.lr, weight_decay=1e-4)
-    return fit(net, optimizer, _RepairObjective(train.vel_weight, accelerator.device), Cycle(windows(), "prior windows"),
-               out, settings, accelerator=accelerator, export=export, checkpointed=(RandomState(rng),),
+    objective = _RepairObjective(train.vel_weight, accelerator.device)
+    return fit(net, optimizer, objective, Cycle(windows(), "prior windows"), out, settings, accelerator=accelerator,
+               export=export, checkpointed=(RandomState(rng),),
                scheduler=lambda opt, _: torch.optim.lr_scheduler.LambdaLR(opt, schedule),
-               record={"train_config": train.to_dict(), "train_config_history": history})
+               record={"train_config": train_config, "train_config_history": history})

@@ -3,8 +3,8 @@ normalisation stats of the training split, seeded windows, :func:`~.train.train_
 
 The run directory holds ``run.json`` (the :class:`TokenizerRunConfig` as last started), the tokenizer checkpoint files
 (``config.json``, ``model.safetensors``, ``stats.json`` / ``stats.safetensors``) once training ends,
-``checkpoints/`` (the one layout of :mod:`motionbase.training`), and ``train_log.jsonl``. Running the same command again resumes at the last
-checkpoint; a larger ``steps`` trains on. Under ``accelerate launch`` each process draws its own batches
+``checkpoints/`` (the one layout of :mod:`motionbase.training`), and ``train_log.jsonl``. Running the same command
+again resumes at the last checkpoint; a larger ``steps`` trains on. Under ``accelerate launch`` each process draws its own batches
 (seeded by its rank) and only the main process writes.
 
 The same machinery trains the perceptual encoder (:func:`train_perceptual_from_store`).
