@@ -41,7 +41,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .errors import CheckpointError, MotionbaseError
-from .io import atomic_write_text
+from .io import atomic_write_text, swap_dir
 
 CHECKPOINT_DIR = "checkpoints"
 STATE_FILE = "trainer_state.json"
@@ -188,7 +188,8 @@ def checkpoint_tensors(checkpoint: Path, names: Iterable[str]) -> dict[str, np.n
 
 def save_checkpoint(accelerator: Accelerator, run: Path, state: TrainerState, keep: int,
                     record: dict | None = None) -> Path:
-    """Write ``checkpoints/step-N`` (every process saves its part; the main one completes it)."""
+    """Write ``checkpoints/step-N`` (every process saves its part into ``.step-N.tmp``, a name all of them know;
+    the main one completes it and swaps it in)."""
     root = Path(run) / CHECKPOINT_DIR
     final = root / f"step-{state.step:08d}"
     tmp = root / f".step-{state.step:08d}.tmp"
@@ -200,8 +201,7 @@ def save_checkpoint(accelerator: Accelerator, run: Path, state: TrainerState, ke
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         atomic_write_text(tmp / STATE_FILE, json.dumps({**asdict(state), "record": record or {}}, indent=1))
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
+        swap_dir(tmp, final)
         done = sorted((p for p in root.iterdir() if _STEP_DIR.match(p.name)), key=step_of)
         for old in done[:-keep]:
             shutil.rmtree(old, ignore_errors=True)
