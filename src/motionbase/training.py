@@ -76,7 +76,12 @@ class LoopSettings:
 
 class Objective(Protocol):
     """``objective(model, batch) -> (loss, {field: float})`` per micro-batch (``model`` as Accelerate prepared
-    it); ``flush()`` -> fields accumulated since the last log line (called on every process: it may reduce)."""
+    it); ``flush()`` -> fields accumulated since the last log line (called on every process: it may reduce).
+
+    An objective that accumulates may also have ``state_dict`` / ``load_state_dict`` (its sums go into the
+    checkpoints, so a log line after a resume covers the same steps as without one) and ``sync()``, called on
+    every process before a checkpoint is saved (only the main process's state is saved: sync may make it
+    stand for all of them)."""
 
     def __call__(self, model: nn.Module, batch: Any) -> tuple[Tensor, dict[str, float]]: ...
 
@@ -245,12 +250,16 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, objective: Objective
     else:
         raise MotionbaseError(f"{settings.desc}: endless data needs a number of steps")
     sched = (scheduler or (lambda opt, n: torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)))(optimizer, total)
-    for obj in (sched, *checkpointed):
-        accelerator.register_for_checkpointing(obj)
     state, latest = TrainerState(), None
     run = Path(run) if run is not None else None
     if run is not None and resume:
         latest = latest_checkpoint(run)
+    extra = (sched, *checkpointed)
+    if hasattr(objective, "state_dict") and (latest is None
+                                             or (latest / f"custom_checkpoint_{len(extra)}.pkl").is_file()):
+        extra += (objective,)  # checkpoints written before objectives kept their sums have none: they start empty
+    for obj in extra:
+        accelerator.register_for_checkpointing(obj)
     if latest is not None:
         accelerator.load_state(str(latest))
         saved = read_trainer_state(latest)
@@ -263,6 +272,12 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, objective: Objective
     bar = tqdm(total=total, initial=state.step, desc=settings.desc, unit="step",
                disable=not (settings.progress and main))
     stop = False
+
+    def checkpoint() -> None:
+        if hasattr(objective, "sync"):
+            objective.sync()
+        save_checkpoint(accelerator, run, state, settings.keep_checkpoints, record)
+
     while state.step < total and not stop:
         for batch in batches.epoch(state):
             with accelerator.accumulate(model):
@@ -288,14 +303,14 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, objective: Objective
                 log.write(state, sched.get_last_lr()[0], logs, objective.flush())
             if run is not None and settings.checkpoint_every and state.step % settings.checkpoint_every == 0 \
                     and state.step < total and not stop:
-                save_checkpoint(accelerator, run, state, settings.keep_checkpoints, record)
+                checkpoint()
             if state.step >= total or stop:
                 break
         else:
             state.epoch, state.batch = state.epoch + 1, 0
     bar.close()
     if run is not None and (latest is None or state.step > step_of(latest)):
-        save_checkpoint(accelerator, run, state, settings.keep_checkpoints, record)
+        checkpoint()
     accelerator.wait_for_everyone()
     out = export(accelerator, model)
     accelerator.wait_for_everyone()

@@ -203,7 +203,7 @@ class _Epochs:
 
 class _LMObjective:
     """The causal-LM loss of a micro-batch; the log's mean loss and label tokens since the last line, reduced
-    over processes."""
+    over processes (the sums since the last line go into checkpoints)."""
 
     def __init__(self, accelerator):
         self.accelerator = accelerator
@@ -216,12 +216,25 @@ class _LMObjective:
         self.tokens += int((batch["labels"] != -100).sum())
         return loss, {}
 
-    def flush(self) -> dict[str, float]:
+    def _totals(self) -> torch.Tensor:
         totals = torch.tensor([self.loss_sum, self.batches, self.tokens], dtype=torch.float64,
                               device=self.accelerator.device)
-        totals = self.accelerator.reduce(totals, reduction="sum")
+        return self.accelerator.reduce(totals, reduction="sum")
+
+    def flush(self) -> dict[str, float]:
+        totals = self._totals()
         self.loss_sum, self.batches, self.tokens = 0.0, 0, 0
-        return {"loss": float(totals[0] / max(float(totals[1]), 1.0)), "label_tokens": int(totals[2])}
+        return {"loss": float(totals[0] / max(float(totals[1]), 1.0)), "label_tokens": round(float(totals[2]))}
+
+    def sync(self) -> None:
+        """Before a checkpoint: each process holds 1/world of the sums over all (the main one's are saved)."""
+        self.loss_sum, self.batches, self.tokens = (float(t) / self.accelerator.num_processes for t in self._totals())
+
+    def state_dict(self) -> dict:
+        return {"loss_sum": self.loss_sum, "batches": self.batches, "tokens": self.tokens}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.loss_sum, self.batches, self.tokens = state["loss_sum"], state["batches"], state["tokens"]
 
 
 def _mixed_precision(cfg: LMTrainConfig) -> str | None:

@@ -123,6 +123,12 @@ class _TokenizerObjective:
         usage, self.usage = usage_from_counts(self.usage.cpu().numpy()), None
         return {"utilisation": usage.utilisation, "perplexity": usage.perplexity}
 
+    def state_dict(self) -> dict:  # the histogram since the last log line goes into checkpoints
+        return {"usage": None if self.usage is None else self.usage.cpu()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.usage = None if state["usage"] is None else state["usage"].to(self.device)
+
 
 def start_model(cls, config, stats, out_dir: Path, *, resume: bool = True) -> nn.Module:
     """A new ``cls(config, stats)``, or, when ``out_dir`` holds a checkpoint to resume, the same model built with
