@@ -90,7 +90,7 @@ def recipe(method: str, seed: int = 0) -> dict:
             run[key] = {**run.get(key, {}), **change}
         else:
             run[key] = change
-    run["train"] = {**run["train"], "seed": seed, "progress": False, "use_accelerate": False}
+    run["train"] = {**run["train"], "seed": seed, "progress": False}
     return run
 
 
@@ -102,14 +102,15 @@ def train_and_eval(method: str, seed: int, store_path: str, out: str) -> dict:
     from motionbase.data import ClipStore
     from motionbase.tokenizer.holdout import holdout_split
     from motionbase.tokenizer.run import TokenizerRunConfig
-    from motionbase.tokenizer.train import latest_checkpoint, train_tokenizer
+    from motionbase.tokenizer.train import train_tokenizer
+    from motionbase.training import latest_checkpoint, step_of
     from motionbase.tokenizer.windows import StoreWindows, store_stats
 
     out_dir = Path(out)
     run = TokenizerRunConfig.from_dict(recipe(method, seed), source=f"{method} seed {seed}")
     split = holdout_split(ClipStore.open(store_path), HELD_OUT)
     start = latest_checkpoint(out_dir)
-    step0 = int(start.name.removeprefix("step_")) if start is not None else 0
+    step0 = step_of(start) if start is not None else 0
     stats = None if start is not None else store_stats(split.train, None)
     windows = StoreWindows(split.train, window=run.data.window, batch_size=run.data.batch_size, split=None,
                            seed=seed, start_step=step0, augment=run.data.augment())
@@ -180,17 +181,17 @@ def evaluate_at_step(out: str, store_path: str, step: int) -> dict | None:
 
     torch.set_num_threads(1)
     from motionbase.data import ClipStore
-    from motionbase.tokenizer import MotionTokenizer
     from motionbase.tokenizer.holdout import holdout_split
+    from motionbase.tokenizer.train import checkpoint_model
 
     cache = Path(out) / f"result_step{step}.json"
     if cache.is_file():
         return json.loads(cache.read_text())
-    ckpt = Path(out) / "checkpoints" / f"step_{step:08d}"
+    ckpt = Path(out) / "checkpoints" / f"step-{step:08d}"
     if not ckpt.is_dir():
         return None
     method, _, seed = Path(out).name.rpartition("-s")
-    tok = MotionTokenizer.from_pretrained(ckpt)
+    tok = checkpoint_model(ckpt)
     log = [json.loads(line) for line in (Path(out) / "train_log.jsonl").read_text().splitlines()]
     log = [r for r in log if r["step"] <= step]
     result = {"method": method, "seed": int(seed), "step": step, "recipe": recipe(method, int(seed)),

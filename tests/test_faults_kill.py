@@ -110,7 +110,7 @@ def test_tokenizer_training_killed_then_resumed(tmp_path):
     p, _ = kill.run("tokenizer", "train", "--out", tmp_path / "straight", *args)
     assert p.returncode == 0, p.stderr[-2000:]
     run = tmp_path / "run"
-    ckpt = run / "checkpoints" / "step_00000004"
+    ckpt = run / "checkpoints" / "step-00000004"
     delay = random.Random(6).uniform(0.0, 1.0)
     assert kill.kill_when(["tokenizer", "train", "--out", run, *args], kill.exists(ckpt, delay)), "finished first"
     p, _ = kill.run("tokenizer", "train", "--out", run, *args)

@@ -19,7 +19,7 @@ FLOORS: dict[int, tuple[str, ...]] = {
     0: ("", "errors"),
     1: ("io", "devices", "skeleton", "defaults.paths"),
     2: ("config",),  # the typed config base (imports errors and io)
-    3: ("clip", "features", "metrics", "quantize", "viz", "pipeline.clean"),
+    3: ("clip", "features", "metrics", "quantize", "viz", "pipeline.clean", "training"),
     4: ("data",),
     5: ("formats",),
     6: ("tokenizer", "lm"),

@@ -128,3 +128,21 @@ def test_prior_is_small_and_fast(prior, jumps):
     t0 = time.perf_counter()
     prior.repair(clip)
     assert time.perf_counter() - t0 < 1.0 and load_s < 2.0
+
+
+def test_training_records_a_changed_config_and_refuses_an_old_run_folder(tmp_path):
+    from motionbase.prior.train import PriorTrainConfig, train_prior
+
+    clips = [np.load(Path(__file__).parent / "data" / "humanml3d" / "new_joints" / "000000.npy")[:, :22]]
+    small = PriorConfig(hidden=8, dilations=(1, 2), window=16)
+    train_prior(clips, load_noise_model(), tmp_path / "run", config=small,
+                train=PriorTrainConfig(steps=2, batch=2, save_every=2))
+    prior = train_prior(clips, load_noise_model(), tmp_path / "run", config=small,
+                        train=PriorTrainConfig(steps=4, batch=2, save_every=2, lr=1e-3))
+    assert [h["from_step"] for h in prior.meta["train_config_history"]] == [2]
+    assert prior.meta["train_config_history"][0]["train_config"]["lr"] == 1e-3 and prior.meta["steps"] == 4
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "train_state.json").write_text('{"step": 100, "seconds": 1.0}')
+    with pytest.raises(CheckpointError, match="old layout"):
+        train_prior(clips, load_noise_model(), old, config=small, train=PriorTrainConfig(steps=2, batch=2))

@@ -150,7 +150,7 @@ def test_2d_tokenizer_trains_on_623_dim_windows_with_joint_losses(tmp_path):
     cfg = preset("lfq2d", skeleton="smpl52", feature_dim=623, grouping="body", width=16, depth=1, codebook_size=64)
     windows = [torch.from_numpy(np.stack([feats[i:i + 32] for i in (0, 4)]))] * 4
     tok = train_tokenizer(cfg, iter(windows), 4, tmp_path / "t", stats=stats,
-                          train=TokenizerTrainConfig(warmup_steps=0, lr=1e-3, progress=False, use_accelerate=False,
+                          train=TokenizerTrainConfig(warmup_steps=0, lr=1e-3, progress=False,
                                             checkpoint_every=4, log_every=2))
     assert isinstance(tok, MotionTokenizer) and tok.encode(torch.as_tensor(feats[:32])).shape == (8, 8)
     assert (tmp_path / "t").is_dir() and tok.config.feature_dim == 623

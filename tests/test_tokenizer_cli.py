@@ -100,11 +100,11 @@ def test_eval_json_matches_an_independent_computation(trained):
 def test_a_second_run_continues_from_the_checkpoint(trained, tmp_path):
     args = ["--store", trained / "store", "--config", trained / "run.json", "--codebook-size", K, "--steps", 5]
     resumed = trained / "tok"
-    # as if the first run had died after logging step 3 but before its checkpoint: resume at step 2
-    (resumed / "checkpoints" / "latest.json").write_text(json.dumps({"step": 2, "dir": "step_00000002"}))
+    # as if the first run had died after logging step 3 but before its checkpoint was complete: resume at step 2
+    (resumed / "checkpoints" / "step-00000003" / "trainer_state.json").unlink()
     ok("tokenizer", "train", "--out", resumed, *args)
     assert log_steps(resumed) == [1, 2, 3, 4, 5]  # from step 2 on, not from scratch; step 3 logged once
-    assert sorted(p.name for p in (resumed / "checkpoints").glob("step_*")) == ["step_00000004", "step_00000005"]
+    assert sorted(p.name for p in (resumed / "checkpoints").glob("step-*")) == ["step-00000004", "step-00000005"]
     ok("tokenizer", "train", "--out", tmp_path / "straight", *args)  # the same 5 steps without a stop
     a, b = MotionTokenizer.from_pretrained(resumed), MotionTokenizer.from_pretrained(tmp_path / "straight")
     for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):

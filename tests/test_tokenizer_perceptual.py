@@ -21,7 +21,7 @@ from motionbase.tokenizer.windows import StoreWindows, store_stats
 from .tokenizer_support import TINY_RUN, tiny_store, write_json
 
 PERCEPTUAL_RUN = {"preset": "perceptual", "model": {"width": 16, "depth": 1, "embed_dim": 8},
-                  "train": {"warmup_steps": 0, "lr": 3e-3, "log_every": 10, "use_accelerate": False,
+                  "train": {"warmup_steps": 0, "lr": 3e-3, "log_every": 10,
                             "progress": False},
                   "data": {"window": 32, "batch_size": 8}, "steps": 40}
 
@@ -88,7 +88,7 @@ def test_encoder_weights_do_not_change_and_the_term_is_differentiable(setup, tmp
     windows = StoreWindows(store, window=32, batch_size=4)
     tok = train_tokenizer(cfg, windows, 3, tmp_path / "tok", stats=store_stats(store), perceptual=encoder,
                           train=TokenizerTrainConfig(warmup_steps=0, lr=1e-2, progress=False,
-                                                     use_accelerate=False, loss=weights))
+                                                     loss=weights))
     assert all(torch.equal(v, before[k]) for k, v in encoder.state_dict().items())
     assert all(p.grad is None for p in encoder.parameters())
     tok.train()

@@ -59,7 +59,8 @@ def register(app: typer.Typer) -> None:
         device: Device = None,
         length_filter: LengthFilter = None,
     ) -> None:
-        """Train a text–motion evaluator on a clip store and save it as safetensors + config."""
+        """Train a text–motion evaluator on a clip store and save it as safetensors + config (checkpoints in
+        --out/checkpoints: running it again resumes)."""
         # torch: 1 s; --help stays torch-free
         from ..evaluate.evaluator import evaluator_preset
         from ..evaluate.evaluator_train import EvaluatorTrainConfig, train_evaluator
@@ -81,7 +82,7 @@ def register(app: typer.Typer) -> None:
             bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
 
         model, losses = train_evaluator(clips.features, clips.captions, clips.labels, config=config, train=train,
-                                        device=check_device(device), progress=progress)
+                                        device=check_device(device), progress=progress, run_dir=out)
         bar.close()
         model.save_pretrained(out)
         log = {"clips": len(clips), "skipped_uncaptioned": clips.skipped, "split": split,

@@ -7,13 +7,20 @@ step draws a batch of clips with distinct labels where labels are given, a rando
 the text–motion cosine similarities at temperature τ (CLIP/TMR). Pairs that share a label or an identical
 caption are not used as negatives (TMR's filtering of false negatives). Guo et al. trained their evaluator
 with a margin loss on Euclidean distances instead; both architectures here use InfoNCE.
+
+The steps run on the one training loop (:func:`motionbase.training.fit`); given a ``run_dir`` the run keeps
+checkpoints there (``checkpoints/step-N``, the batch generator's random state included) and ``log.jsonl``,
+and a rerun resumes exactly. Single process (the loss calls the model's text and motion encoders directly).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -21,7 +28,8 @@ import torch
 from torch import nn
 
 from ..config import Config, setting
-from ..errors import ShapeError
+from ..errors import CheckpointError, ShapeError
+from ..training import Cycle, LoopSettings, RandomState, fit, latest_checkpoint, make_accelerator, read_trainer_state
 from .evaluator import EvaluatorConfig, TextMotionEvaluator, default_device
 from .evaluator_batch import check_features
 from .evaluator_text import build_vocabulary, read_glove
@@ -45,6 +53,8 @@ class EvaluatorTrainConfig(Config):
     min_word_count: int = setting(1, min=1)
     glove_path: str | None = None  # GloVe text file with config.word_dim-dim vectors; None: learn from scratch
     max_seconds: float | None = None  # stop after this much wall time (s), even before ``steps``
+    log_every: int = setting(100, min=1)  # log.jsonl lines (with a run directory)
+    checkpoint_every: int = setting(1000, min=1)  # checkpoints (with a run directory)
 
 
 def feature_stats(features: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -102,18 +112,38 @@ def contrastive_loss(text: torch.Tensor, motion: torch.Tensor, temperature: floa
     return (nn.functional.cross_entropy(logits, target) + nn.functional.cross_entropy(logits.T, target)) / 2
 
 
+class _ContrastiveObjective:
+    """:func:`contrastive_loss` of a drawn batch; keeps every step's loss."""
+
+    def __init__(self, model: TextMotionEvaluator, temperature: float, device):
+        self.model, self.temperature, self.device = model, temperature, device
+        self.losses: list[float] = []
+
+    def __call__(self, wrapped, batch) -> tuple[torch.Tensor, dict[str, float]]:
+        token_ids, token_lens, motion, motion_lens, exclude = (t.to(self.device) for t in batch)
+        loss = contrastive_loss(self.model.forward_text(token_ids, token_lens),
+                                self.model.forward_motion(motion, motion_lens), self.temperature, exclude)
+        self.losses.append(loss.item())
+        return loss, {"loss": self.losses[-1]}
+
+    def flush(self) -> dict[str, float]:
+        return {}
+
+
 def train_evaluator(features: Sequence[np.ndarray], captions: Sequence[Sequence[str] | str],
                     labels: Sequence | None = None, *, config: EvaluatorConfig | None = None,
                     train: EvaluatorTrainConfig | None = None, mean: np.ndarray | None = None,
                     std: np.ndarray | None = None,
                     device: str | torch.device | None = None,
-                    progress: Callable[[int, float], None] | None = None) -> tuple[TextMotionEvaluator, list[float]]:
-    """Train an evaluator; returns it (in eval mode, on ``device``) and the loss of every step.
+                    progress: Callable[[int, float], None] | None = None,
+                    run_dir: str | os.PathLike | None = None) -> tuple[TextMotionEvaluator, list[float]]:
+    """Train an evaluator; returns it (in eval mode, on ``device``) and the loss of every step of this call.
 
     features: raw (T_i, config.feature_dim) arrays; captions: list of paraphrases (or one string) per clip;
     labels: optional hashable per clip. ``mean``/``std`` default to :func:`feature_stats` of ``features``.
     ``progress(step, loss)`` is called after every step. Training stops after ``train.steps`` steps or, when
     ``train.max_seconds`` is set, at the first step that ends past that wall time (len(losses) says which).
+    ``run_dir``: where checkpoints and ``log.jsonl`` go; a rerun with the same data and config resumes there.
     """
     config = config or EvaluatorConfig()
     train = train or EvaluatorTrainConfig()
@@ -125,34 +155,40 @@ def train_evaluator(features: Sequence[np.ndarray], captions: Sequence[Sequence[
     torch.manual_seed(train.seed)
     vocab = build_vocabulary((c for cs in caps for c in cs), train.min_word_count)
     model = TextMotionEvaluator(config, vocab, mean, std)
+    record = json.loads(json.dumps({"model": config.to_dict(), "vocabulary": len(vocab.words)}))
+    latest = latest_checkpoint(run_dir) if run_dir is not None else None
+    if latest is not None and read_trainer_state(latest).get("record") != record:
+        raise CheckpointError(f"{latest}: trained with another evaluator config or vocabulary than requested; "
+                              "train into a new output folder")
     init_word_vectors(model, train.glove_path, rng)
-    device = torch.device(device) if device is not None else default_device()
-    model.to(device).train()
+    accelerator = make_accelerator(torch.device(device) if device is not None else default_device())
 
     label_of = np.arange(len(feats)) if labels is None else np.unique(np.asarray(labels, dtype=object).astype(str),
                                                                       return_inverse=True)[1]
     groups = [np.flatnonzero(label_of == g) for g in np.unique(label_of)]
-    opt = torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
-    losses = []
+
+    def draw() -> Iterator[tuple[torch.Tensor, ...]]:
+        while True:
+            idx = _draw_batch(rng, groups, train.batch_size)
+            texts = [caps[i][rng.integers(len(caps[i]))] for i in idx]
+            token_ids, token_lens = model.tokenize(texts)
+            motion, motion_lens = model.motion_batch([feats[i] for i in idx], rng=rng)
+            lab = torch.as_tensor(label_of[idx])
+            same_text = torch.tensor([[a == b for b in texts] for a in texts])
+            yield token_ids, token_lens, motion, motion_lens, (lab[:, None] == lab[None, :]) | same_text
+
+    objective = _ContrastiveObjective(model, train.temperature, accelerator.device)
     deadline = None if train.max_seconds is None else time.monotonic() + train.max_seconds
-    for step in range(train.steps):
-        idx = _draw_batch(rng, groups, train.batch_size)
-        texts = [caps[i][rng.integers(len(caps[i]))] for i in idx]
-        token_ids, token_lens = model.tokenize(texts)
-        motion, motion_lens = model.motion_batch([feats[i] for i in idx], rng=rng)
-        lab = torch.as_tensor(label_of[idx])
-        same_text = torch.tensor([[a == b for b in texts] for a in texts])
-        exclude = ((lab[:, None] == lab[None, :]) | same_text).to(device)
-        loss = contrastive_loss(model.forward_text(token_ids.to(device), token_lens.to(device)),
-                                model.forward_motion(motion.to(device), motion_lens.to(device)),
-                                train.temperature, exclude)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
-        opt.step()
-        losses.append(loss.item())
+
+    def on_step(step: int, loss: float) -> bool:
         if progress is not None:
-            progress(step, losses[-1])
-        if deadline is not None and time.monotonic() > deadline:
-            break
-    return model.eval(), losses
+            progress(step - 1, loss)
+        return deadline is not None and time.monotonic() > deadline
+
+    settings = LoopSettings(steps=train.steps, grad_clip=train.grad_clip, log_every=train.log_every,
+                            checkpoint_every=train.checkpoint_every, progress=False, desc="evaluator")
+    optimizer = torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
+    fit(model, optimizer, objective, Cycle(draw(), "evaluator batches"), Path(run_dir) if run_dir else None,
+        settings, accelerator=accelerator, export=lambda acc, m: None, checkpointed=(RandomState(rng),),
+        record=record, on_step=on_step)
+    return model.eval(), objective.losses

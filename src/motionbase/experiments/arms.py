@@ -36,7 +36,7 @@ def tokenizer_run_config(method: str, K: int, sizes: TokenizerSizes, seed: int =
         model["code_dim"] = sizes.width  # the paper's VQ: code width = conv width
     train = TokenizerTrainConfig(lr=sizes.lr, warmup_steps=sizes.warmup_steps, seed=seed, progress=False,
                         checkpoint_every=checkpoint_every or max(1, sizes.steps // 3),
-                        log_every=log_every or max(1, sizes.steps // 10), use_accelerate=sizes.device != "cpu")
+                        log_every=log_every or max(1, sizes.steps // 10))
     return TokenizerRunConfig(preset=method, model=model, steps=sizes.steps, train=train,
                      data=TokenizerDataConfig(window=sizes.window, batch_size=sizes.batch_size))
 

@@ -7,37 +7,37 @@ starts from the same files::
     base/             the MotionLM before training (vocabulary added or reused, tokenizer included)
     records.npz       the training records: motion codes + captions (see motionbase.lm.data)
     checkpoints/step-00000100/   accelerate state (model, optimizer, RNG, scheduler) + trainer_state.json
+                                 (the one layout of motionbase.training)
     log.jsonl         one JSON line per log step: step, epoch, loss, lr, label tokens, seconds, world size
     model/            the trained MotionLM (LoRA merged), loadable with MotionLM.from_pretrained
 
 ``prepare_run`` writes the first three in one process; ``train`` (or ``python -m motionbase.lm.train
-RUN_DIR`` under ``accelerate launch``) runs the loop and resumes from the newest complete checkpoint.
-A checkpoint is written into a temp directory and renamed when complete, so a crash never leaves a
-half checkpoint that looks whole. Config files for ``accelerate launch`` ship in ``accelerate_configs/``.
+RUN_DIR`` under ``accelerate launch``) runs the one training loop (:func:`motionbase.training.fit`: the LM
+brings its data, loss, schedule and export) and resumes from the newest complete checkpoint. Config files
+for ``accelerate launch`` ship in ``accelerate_configs/``.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
-import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 
 from ..errors import CheckpointError, MotionbaseError
 from ..io import atomic_write_text
+from ..training import LoopSettings, TrainerState, fit, latest_checkpoint, make_accelerator
 from .config import LMTrainConfig, LoRAConfig, legacy_data
 from .data import Collator, InstructionDataset, MotionRecord, load_records, save_records
 from .model import MotionLM, read_lm_record
 from .vocab import MotionVocab
+
+__all__ = ["prepare_run", "read_run_config", "train", "apply_lora", "export_model", "latest_checkpoint",
+           "accelerate_config", "launch", "main"]
 
 RUN_FILE = "run.json"
 RECORDS_FILE = "records.npz"
@@ -45,19 +45,8 @@ BASE_DIR = "base"
 MODEL_DIR = "model"
 CHECKPOINT_DIR = "checkpoints"
 LOG_FILE = "log.jsonl"
-STATE_FILE = "trainer_state.json"
 CONFIG_DIR = Path(__file__).with_name("accelerate_configs")
 ACCELERATE_CONFIGS = ("cpu", "ddp", "zero2", "zero3", "fsdp")
-_STEP_DIR = re.compile(r"^step-(\d+)$")
-
-
-@dataclass
-class TrainerState:
-    """Where the loop is: optimizer ``step``s done, ``epoch``, and ``batch`` (micro-batches into it)."""
-
-    step: int = 0
-    epoch: int = 0
-    batch: int = 0
 
 
 def prepare_run(run_dir: str | os.PathLike, lm: MotionLM, records: Sequence[MotionRecord],
@@ -94,14 +83,13 @@ def train(run_dir: str | os.PathLike, config: LMTrainConfig | None = None) -> Pa
 
     ``config`` overrides ``run.json`` (e.g. a larger ``max_steps`` to train on).
     """
-    from accelerate import Accelerator, DataLoaderConfiguration
-    from accelerate.utils import set_seed
+    from accelerate.utils import set_seed  # Accelerate and transformers only where the LM trains
     from transformers import get_scheduler
 
     run = Path(run_dir)
     cfg = config or read_run_config(run)
-    accelerator = Accelerator(gradient_accumulation_steps=cfg.grad_accum, mixed_precision=_mixed_precision(cfg),
-                              dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True))
+    accelerator = make_accelerator(mixed_precision=_mixed_precision(cfg), grad_accum=cfg.grad_accum,
+                                   seedable_sampler=True)
     set_seed(cfg.seed)
     lm = MotionLM.from_pretrained(run / BASE_DIR)
     model = lm.backbone
@@ -117,55 +105,17 @@ def train(run_dir: str | os.PathLike, config: LMTrainConfig | None = None) -> Pa
     loader = torch.utils.data.DataLoader(dataset, batch_size=cfg.batch_size, shuffle=True,
                                          collate_fn=Collator(lm.tokenizer.pad_token_id), num_workers=cfg.num_workers)
     lr = cfg.lr if cfg.lr is not None else lm.default_lr
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=cfg.weight_decay)
-    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
-    total = cfg.max_steps or cfg.epochs * math.ceil(len(loader) / accelerator.gradient_accumulation_steps)
-    scheduler = get_scheduler(cfg.scheduler, optimizer, num_warmup_steps=cfg.warmup_steps, num_training_steps=total)
-    accelerator.register_for_checkpointing(scheduler)
-
-    state = TrainerState()
-    latest = latest_checkpoint(run)
-    if latest is not None:
-        accelerator.load_state(str(latest))
-        state = TrainerState(**json.loads((latest / STATE_FILE).read_text()))
-    log = _Log(run / LOG_FILE, accelerator)
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, initial=state.step, desc="lm train", unit="step",
-               disable=not (cfg.progress and accelerator.is_main_process))
-    model.train()
-    while state.step < total:
-        dataset.set_epoch(state.epoch)
-        loader.set_epoch(state.epoch)
-        batches = accelerator.skip_first_batches(loader, state.batch) if state.batch else loader
-        for batch in batches:
-            with accelerator.accumulate(model):
-                loss = model(**batch).loss
-                accelerator.backward(loss)
-                if accelerator.sync_gradients and cfg.max_grad_norm > 0:
-                    accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-                optimizer.step()
-                optimizer.zero_grad()
-            state.batch += 1
-            log.add(loss.detach(), int((batch["labels"] != -100).sum()))
-            if not accelerator.sync_gradients:
-                continue
-            scheduler.step()
-            state.step += 1
-            bar.update(1)
-            if state.step % cfg.log_every == 0 or state.step == total:
-                bar.set_postfix(loss=f"{log.write(state, scheduler.get_last_lr()[0]):.4f}")
-            if state.step % cfg.save_every == 0 and state.step < total:
-                save_checkpoint(accelerator, run, state, cfg.keep_checkpoints)
-            if state.step >= total:
-                break
-        else:
-            state.epoch, state.batch = state.epoch + 1, 0
-    bar.close()
-    if latest is None or state.step > _step_of(latest):
-        save_checkpoint(accelerator, run, state, cfg.keep_checkpoints)
-    return export_model(accelerator, model, lm, run / MODEL_DIR, merge_lora=cfg.lora is not None)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr,
+                                  weight_decay=cfg.weight_decay)
+    settings = LoopSettings(steps=cfg.max_steps or None, epochs=cfg.epochs, grad_clip=cfg.max_grad_norm or None,
+                            log_every=cfg.log_every, checkpoint_every=cfg.save_every,
+                            keep_checkpoints=cfg.keep_checkpoints, progress=cfg.progress, desc="lm train",
+                            log_file=LOG_FILE)
+    return fit(model, optimizer, _LMObjective(accelerator), _Epochs(loader, dataset), run, settings,
+               accelerator=accelerator,
+               scheduler=lambda opt, total: get_scheduler(cfg.scheduler, opt, num_warmup_steps=cfg.warmup_steps,
+                                                          num_training_steps=total),
+               export=lambda acc, m: export_model(acc, m, lm, run / MODEL_DIR, merge_lora=cfg.lora is not None))
 
 
 def apply_lora(model, vocab: MotionVocab, lora: LoRAConfig):
@@ -193,37 +143,6 @@ def export_model(accelerator, model, lm: MotionLM, path: Path, *, merge_lora: bo
         trained.save_pretrained(path, state_dict=state_dict)
     accelerator.wait_for_everyone()
     return path
-
-
-def save_checkpoint(accelerator, run: Path, state: TrainerState, keep: int) -> Path:
-    """Write ``checkpoints/step-N`` (every process saves its part; the main one completes it)."""
-    root = run / CHECKPOINT_DIR
-    final = root / f"step-{state.step:08d}"
-    tmp = root / f".step-{state.step:08d}.tmp"
-    if accelerator.is_main_process:
-        shutil.rmtree(tmp, ignore_errors=True)
-        root.mkdir(parents=True, exist_ok=True)
-    accelerator.wait_for_everyone()
-    accelerator.save_state(str(tmp))
-    accelerator.wait_for_everyone()
-    if accelerator.is_main_process:
-        _write_json(tmp / STATE_FILE, asdict(state))
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
-        done = sorted((p for p in root.iterdir() if _STEP_DIR.match(p.name)), key=_step_of)
-        for old in done[:-keep]:
-            shutil.rmtree(old, ignore_errors=True)
-    accelerator.wait_for_everyone()
-    return final
-
-
-def latest_checkpoint(run: str | os.PathLike) -> Path | None:
-    """The newest complete checkpoint of ``run`` (None if there is none)."""
-    root = Path(run) / CHECKPOINT_DIR
-    if not root.is_dir():
-        return None
-    done = [p for p in root.iterdir() if _STEP_DIR.match(p.name) and (p / STATE_FILE).is_file()]
-    return max(done, key=_step_of) if done else None
 
 
 def accelerate_config(name: str) -> Path:
@@ -262,31 +181,60 @@ def launch(run_dir: str | os.PathLike, *, num_processes: int = 1, config: str | 
 
 # ---------------------------------------------------------------- internals
 
-class _Log:
-    """Mean loss since the last line, reduced over processes, appended to ``log.jsonl`` by the main one."""
+class _Epochs:
+    """The LM's data for the loop: the loader, prepared (sharded, seedable sampler); an epoch reshuffles (and
+    redraws the task mix), a resumed one skips the micro-batches it has done."""
 
-    def __init__(self, path: Path, accelerator):
-        self.path, self.accelerator, self.world_size = path, accelerator, accelerator.num_processes
+    def __init__(self, loader, dataset: InstructionDataset):
+        self.loader, self.dataset = loader, dataset
+
+    def loaders(self) -> tuple:
+        return (self.loader,)
+
+    def start(self, accelerator, prepared: list) -> int:
+        self.accelerator, self.loader = accelerator, prepared[0]
+        return len(self.loader)
+
+    def epoch(self, state: TrainerState):
+        self.dataset.set_epoch(state.epoch)
+        self.loader.set_epoch(state.epoch)
+        return self.accelerator.skip_first_batches(self.loader, state.batch) if state.batch else self.loader
+
+
+class _LMObjective:
+    """The causal-LM loss of a micro-batch; the log's mean loss and label tokens since the last line, reduced
+    over processes (the sums since the last line go into checkpoints)."""
+
+    def __init__(self, accelerator):
+        self.accelerator = accelerator
         self.loss_sum, self.batches, self.tokens = 0.0, 0, 0
-        self.start = time.monotonic()
 
-    def add(self, loss: torch.Tensor, label_tokens: int) -> None:
-        self.loss_sum += float(loss)
+    def __call__(self, model, batch) -> tuple[torch.Tensor, dict[str, float]]:
+        loss = model(**batch).loss
+        self.loss_sum += float(loss.detach())
         self.batches += 1
-        self.tokens += label_tokens
+        self.tokens += int((batch["labels"] != -100).sum())
+        return loss, {}
 
-    def write(self, state: TrainerState, lr: float) -> float:
+    def _totals(self) -> torch.Tensor:
         totals = torch.tensor([self.loss_sum, self.batches, self.tokens], dtype=torch.float64,
                               device=self.accelerator.device)
-        totals = self.accelerator.reduce(totals, reduction="sum")
-        loss = float(totals[0] / max(float(totals[1]), 1.0))
-        if self.accelerator.is_main_process:
-            line = {"step": state.step, "epoch": state.epoch, "loss": loss, "lr": lr, "label_tokens": int(totals[2]),
-                    "seconds": round(time.monotonic() - self.start, 3), "world_size": self.world_size}
-            with open(self.path, "a") as fh:
-                fh.write(json.dumps(line) + "\n")
+        return self.accelerator.reduce(totals, reduction="sum")
+
+    def flush(self) -> dict[str, float]:
+        totals = self._totals()
         self.loss_sum, self.batches, self.tokens = 0.0, 0, 0
-        return loss
+        return {"loss": float(totals[0] / max(float(totals[1]), 1.0)), "label_tokens": round(float(totals[2]))}
+
+    def sync(self) -> None:
+        """Before a checkpoint: each process holds 1/world of the sums over all (the main one's are saved)."""
+        self.loss_sum, self.batches, self.tokens = (float(t) / self.accelerator.num_processes for t in self._totals())
+
+    def state_dict(self) -> dict:
+        return {"loss_sum": self.loss_sum, "batches": self.batches, "tokens": self.tokens}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.loss_sum, self.batches, self.tokens = state["loss_sum"], state["batches"], state["tokens"]
 
 
 def _mixed_precision(cfg: LMTrainConfig) -> str | None:
@@ -295,11 +243,6 @@ def _mixed_precision(cfg: LMTrainConfig) -> str | None:
     if os.environ.get("ACCELERATE_MIXED_PRECISION"):
         return None  # the launch config decides
     return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
-
-
-def _step_of(path: Path) -> int:
-    m = _STEP_DIR.match(path.name)
-    return int(m.group(1)) if m else -1
 
 
 def _write_json(path: Path, data: dict) -> None:

@@ -1,28 +1,32 @@
 """Training the motion prior: clean mocap windows, augmented and corrupted by the noise model -> clean.
 
-Resumable: the weights and the step are saved every ``save_every`` steps (the optimiser restarts fresh on
-resume; Adam's moments rebuild within a few dozen steps).
+On the one training loop (:func:`motionbase.training.fit`): a checkpoint every ``save_every`` steps in
+``out/checkpoints/step-N`` (weights, optimiser, schedule, the window generator's random state), ``log.jsonl``,
+and the prior itself (``MotionPrior.save_pretrained(out)``) at the end; a rerun resumes exactly.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from ..config import Config, setting
+from ..errors import CheckpointError
 from ..skeleton.definition import get_skeleton
 from ..skeleton.resample import resample_positions
+from ..training import Cycle, LoopSettings, RandomState, fit, latest_checkpoint, make_accelerator, read_trainer_state
 from .model import MotionPrior, PriorConfig, PriorNet, prepare_window
 from .noise import NoiseModel, corrupt
 
 MIRROR = list(get_skeleton("smpl22").mirror)
+LOG_FILE = "log.jsonl"
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class PriorTrainConfig(Config):
     hop_seconds: tuple[float, float] = (0.3, 0.7)  # flight time; peak height g t^2 / 8 = 0.11 .. 0.6 m
     vel_weight: float = 1.0
     save_every: int = setting(100, min=1)
+    log_every: int = setting(20, min=1)
 
 
 def augment(clip: np.ndarray, window: int, rng: np.random.Generator, cfg: PriorTrainConfig) -> np.ndarray:
@@ -91,57 +96,77 @@ def make_batch(clips: list[np.ndarray], noise: NoiseModel, window: int, rng: np.
     return as_t(xs), as_t(bases), as_t(ys)
 
 
-def train_prior(clips: list[np.ndarray], noise: NoiseModel, out: Path, *, config: PriorConfig = PriorConfig(),
-                train: PriorTrainConfig = PriorTrainConfig(), meta: dict | None = None) -> MotionPrior:
-    """Train (or resume) a prior on clean 20 fps ``clips``; checkpoints in ``out``; returns the prior."""
-    out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(train.seed)
-    net = PriorNet(config)
-    state_file = out / "train_state.json"
-    step, seconds = 0, 0.0
-    if state_file.exists() and (out / "model.safetensors").exists():
-        state = json.loads(state_file.read_text())
-        step, seconds = state["step"], state["seconds"]
-        resumed = MotionPrior.from_pretrained(out)
-        net = resumed.net.train()
-        history = resumed.meta.get("train_config_history", [])
-        if resumed.meta.get("train_config") != train.to_dict():
-            history.append({"from_step": step, "train_config": train.to_dict()})
-        meta = dict(meta or {}, train_config_history=history)
-    opt = torch.optim.AdamW(net.parameters(), lr=train.lr, weight_decay=1e-4)
-    sched = lambda s: train.lr * min(1.0, (s + 1) / 50) * 0.5 * (1 + np.cos(np.pi * s / train.steps))  # noqa: E731
-    rng = np.random.default_rng(train.seed + step)
-    net.train()
-    losses = []
-    bar = tqdm(total=train.steps, initial=step, desc="train prior", unit="step", disable=None)
-    t0 = time.time()
+class _RepairObjective:
+    """L1 of the repaired joints plus ``vel_weight`` × L1 of their velocities."""
 
-    def save():
-        meta_all = dict(meta or {}, steps=step, train_seconds=round(seconds + time.time() - t0, 1),
-                        train_config=train.to_dict())
-        MotionPrior(net, meta_all).save_pretrained(out)
-        net.train()
-        state_file.write_text(json.dumps({"step": step, "seconds": seconds + time.time() - t0,
-                                          "loss": float(np.mean(losses[-50:])) if losses else None}))
+    def __init__(self, vel_weight: float, device):
+        self.vel_weight, self.device = vel_weight, device
 
-    while step < train.steps:
-        for g in opt.param_groups:
-            g["lr"] = sched(step)
-        x, base, y = make_batch(clips, noise, config.window, rng, train)
+    def __call__(self, net, batch) -> tuple[torch.Tensor, dict[str, float]]:
+        x, base, y = (t.to(self.device) for t in batch)
         pred = base + net(x)
         vel_err = (pred[:, 1:] - pred[:, :-1]) - (y[:, 1:] - y[:, :-1])
-        loss = (pred - y).abs().mean() + train.vel_weight * vel_err.abs().mean()
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        losses.append(loss.item())
-        step += 1
-        bar.update(1)
-        if step % 20 == 0:
-            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")
-            print(f"step {step} loss {np.mean(losses[-20:]):.4f} {time.time() - t0:.0f}s", flush=True)
-        if step % train.save_every == 0 or step == train.steps:
-            save()
-    bar.close()
-    return MotionPrior.from_pretrained(out)
+        loss = (pred - y).abs().mean() + self.vel_weight * vel_err.abs().mean()
+        return loss, {"loss": loss.item()}
+
+    def flush(self) -> dict[str, float]:
+        return {}
+
+
+def _seconds_before(log: Path) -> float:
+    """Training seconds of the earlier calls of a resumed run, from its log (``seconds`` restarts at each call)."""
+    total = last = 0.0
+    for line in log.read_text().splitlines() if log.is_file() else []:
+        seconds = json.loads(line)["seconds"]
+        total, last = (total + last, seconds) if seconds < last else (total, seconds)
+    return total + last
+
+
+def train_prior(clips: list[np.ndarray], noise: NoiseModel, out: Path, *, config: PriorConfig = PriorConfig(),
+                train: PriorTrainConfig = PriorTrainConfig(), meta: dict | None = None,
+                device: str | torch.device | None = None) -> MotionPrior:
+    """Train (or resume) a prior on clean 20 fps ``clips``; checkpoints in ``out``; returns the prior. A resumed
+    run whose training config changed records the change in the prior's ``meta["train_config_history"]``."""
+    out = Path(out)
+    if (out / "train_state.json").is_file() and latest_checkpoint(out) is None:
+        raise CheckpointError(f"{out}: a prior run in the old layout (train_state.json), which this version does "
+                              "not resume; train into a new folder")
+    torch.manual_seed(train.seed)
+    net = PriorNet(config)
+    history: list[dict] = []
+    train_config = json.loads(json.dumps(train.to_dict()))  # as the checkpoint's JSON holds it
+    latest = latest_checkpoint(out)
+    if latest is not None:
+        saved = read_trainer_state(latest)
+        history = list(saved.get("record", {}).get("train_config_history", []))
+        if saved.get("record", {}).get("train_config") != train_config:
+            history.append({"from_step": saved["step"], "train_config": train_config})
+    before = _seconds_before(out / LOG_FILE) if latest is not None else 0.0
+    rng = np.random.default_rng(train.seed)
+    accelerator = make_accelerator(device)
+
+    def windows() -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        while True:
+            yield make_batch(clips, noise, config.window, rng, train)
+
+    def schedule(step: int) -> float:  # warm-up over 50 steps, then cosine to 0 at train.steps
+        return float(min(1.0, (step + 1) / 50) * 0.5 * (1 + np.cos(np.pi * step / train.steps)))  # checkpointable
+
+    t0 = time.time()
+
+    def export(acc, wrapped) -> MotionPrior:
+        if acc.is_main_process:
+            meta_all = dict(meta or {}, steps=train.steps, train_seconds=round(before + time.time() - t0, 1),
+                            train_config=train.to_dict(), **({"train_config_history": history} if history else {}))
+            MotionPrior(net, meta_all).save_pretrained(out)
+        acc.wait_for_everyone()
+        return MotionPrior.from_pretrained(out)
+
+    settings = LoopSettings(steps=train.steps, grad_clip=1.0, log_every=train.log_every,
+                            checkpoint_every=train.save_every, desc="train prior", log_file=LOG_FILE)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=train.lr, weight_decay=1e-4)
+    objective = _RepairObjective(train.vel_weight, accelerator.device)
+    return fit(net, optimizer, objective, Cycle(windows(), "prior windows"), out, settings, accelerator=accelerator,
+               export=export, checkpointed=(RandomState(rng),),
+               scheduler=lambda opt, _: torch.optim.lr_scheduler.LambdaLR(opt, schedule),
+               record={"train_config": train_config, "train_config_history": history})

@@ -7,16 +7,18 @@ from pathlib import Path
 
 import torch
 
+from ..training import make_accelerator
 from .config import DenoisingConfig
 from .perceptual import PerceptualConfig, PerceptualEncoder
-from .train import TokenizerTrainConfig, fit, start_model
+from .train import TokenizerTrainConfig, start_model, train_model, unpack_windows
 
 
 class _DenoisingObjective:
-    def __init__(self, noise: DenoisingConfig):
-        self.noise = noise
+    def __init__(self, noise: DenoisingConfig, device):
+        self.noise, self.device = noise, device
 
-    def __call__(self, model, wrapped, feats, mask):
+    def __call__(self, wrapped, batch):
+        feats, mask = unpack_windows(batch, self.device)
         loss = wrapped(feats, mask, denoising=self.noise)
         return loss, {"denoising": float(loss.detach()), "total": float(loss.detach())}
 
@@ -31,6 +33,7 @@ def train_perceptual(config: PerceptualConfig, train_windows: Iterable, steps: i
     inputs are corrupted as ``train.denoising`` says, which may change between resumed runs)."""
     out_dir = Path(out_dir)
     torch.manual_seed(train.seed)
-    model, start = start_model(PerceptualEncoder, config, stats, out_dir)
-    return fit(model, _DenoisingObjective(train.denoising), train_windows, steps, out_dir, train=train, start=start,
-               device=device, desc="train perceptual encoder")
+    model = start_model(PerceptualEncoder, config, stats, out_dir)
+    accelerator = make_accelerator(device, mixed_precision=train.mixed_precision)
+    return train_model(model, _DenoisingObjective(train.denoising, accelerator.device), train_windows, steps,
+                       out_dir, train=train, accelerator=accelerator, desc="train perceptual encoder")

@@ -3,8 +3,8 @@ normalisation stats of the training split, seeded windows, :func:`~.train.train_
 
 The run directory holds ``run.json`` (the :class:`TokenizerRunConfig` as last started), the tokenizer checkpoint files
 (``config.json``, ``model.safetensors``, ``stats.json`` / ``stats.safetensors``) once training ends,
-``checkpoints/`` while it runs, and ``train_log.jsonl``. Running the same command again resumes at the last
-checkpoint; a larger ``steps`` trains on. Under ``accelerate launch`` each process draws its own batches
+``checkpoints/`` (the one layout of :mod:`motionbase.training`), and ``train_log.jsonl``. Running the same command
+again resumes at the last checkpoint; a larger ``steps`` trains on. Under ``accelerate launch`` each process draws its own batches
 (seeded by its rank) and only the main process writes.
 
 The same machinery trains the perceptual encoder (:func:`train_perceptual_from_store`).
@@ -20,12 +20,13 @@ from typing import ClassVar
 
 from ..config import Config, setting
 from ..data import ClipStore
+from ..training import latest_checkpoint, step_of
 from .augment import AugmentConfig
 from .config import LOSS_KEYS, NOISE_KEYS, PRESETS, TokenizerConfig, preset
 from .model import MotionTokenizer
 from .perceptual import PerceptualConfig, PerceptualEncoder
 from .perceptual_train import train_perceptual
-from .train import TokenizerTrainConfig, latest_checkpoint, train_tokenizer
+from .train import TokenizerTrainConfig, train_tokenizer
 from .windows import StoreWindows, check_store, store_stats
 
 RUN_FILE = "run.json"
@@ -110,7 +111,7 @@ def process_rank() -> int:
 
 def _windows(store: ClipStore, run: TokenizerRunConfig, out: Path) -> StoreWindows:
     start = latest_checkpoint(out)
-    step = int(start.name.removeprefix("step_")) if start is not None else 0  # checkpoints/step_XXXXXXXX
+    step = step_of(start) if start is not None else 0  # checkpoints/step-XXXXXXXX
     d = run.data
     return StoreWindows(store, window=d.window, batch_size=d.batch_size, split=d.split or None,
                         seed=run.train.seed, rank=process_rank(), start_step=step, augment=d.augment())
