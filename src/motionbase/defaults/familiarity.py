@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,7 @@ someone somebody person people man woman guy lady human figure character body do
 _WORD = re.compile(r"[a-z]+")
 
 
+@lru_cache(maxsize=4096)  # a few hundred distinct words over ~50,000 calls when the index loads with the model
 def stem(word: str) -> str:
     """A light English stemmer: waves / waving / waved -> wav, runs / running -> run, hands -> hand."""
     for suffix in ("ing", "ed", "es", "s"):
