@@ -128,12 +128,15 @@ class CaptionIndex:
         from scipy.sparse import csr_matrix
 
         data, cols, ptr = [], [], [0]
+        seen: dict[tuple[str, ...], tuple[list[int], list[float]]] = {}  # captions differing in stopwords only
         for d in docs:
-            counts = Counter(t for t in d if t in self.vocab)
-            w = np.array([c * self.idf[self.vocab[t]] for t, c in counts.items()], np.float64)
-            norm = np.linalg.norm(w) or 1.0
-            cols += [self.vocab[t] for t in counts]
-            data += list(w / norm)
+            if (key := tuple(d)) not in seen:
+                counts = Counter(t for t in d if t in self.vocab)
+                w = np.array([c * self.idf[self.vocab[t]] for t, c in counts.items()], np.float64)
+                norm = np.linalg.norm(w) or 1.0
+                seen[key] = [self.vocab[t] for t in counts], list(w / norm)
+            cols += seen[key][0]
+            data += seen[key][1]
             ptr.append(len(cols))
         return csr_matrix((data, cols, ptr), shape=(len(docs), len(self.vocab)))
 
