@@ -112,9 +112,9 @@ def markdown(rows: dict[str, dict], meta: dict) -> str:
     lines.append("| fresh process importing torch only (median, s) | "
                  + " | ".join(f"{cell[n]['cold_start']['torch_import_s']:.2f}" for n in names) + " |")
     lines.append("| ratio | " + " | ".join(f"{cell[n]['cold_start']['ratio']:.2f}x" for n in names) + " |")
-    lines.append("| imports, all (`-X importtime`, one process, s) | "
+    lines.append("| imports, all (`-X importtime`, one process, s; below: packages from 0.05 s) | "
                  + " | ".join(f"{cell[n]['imports']['import_s']:.2f}" for n in names) + " |")
-    packages = sorted({p for n in names for p, s in cell[n]["imports"]["packages"].items() if s >= 0.02},
+    packages = sorted({p for n in names for p, s in cell[n]["imports"]["packages"].items() if s >= 0.05},
                       key=lambda p: -max(cell[n]["imports"]["packages"].get(p, 0.0) for n in names))
     for p in packages:
         lines.append(f"| &nbsp; imports of `{p}` | "
