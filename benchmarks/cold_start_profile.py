@@ -7,7 +7,10 @@ The cold start of ``benchmarks/default_model.py`` (a fresh interpreter importing
    and which heavy modules ended up in ``sys.modules`` (those ``transformers``' model classes pull in);
 2. the load after the imports, per stage (motion tokenizer, text tokenizer, LM backbone, training-caption
    index), wall seconds with every module already imported;
-3. the benchmark's own ``cold_start`` (median of ``--repeats`` processes, torch-only baseline in the same run).
+3. the benchmark's own ``cold_start`` (median of ``--repeats`` processes, torch-only baseline in the same run);
+4. probes: fresh processes importing only torch plus one candidate (``transformers`` itself, the GPT-2 model
+   module alone — the "import the concrete class" idea —, a text tokenizer, our plain-torch GPT-2), median wall
+   seconds, to say what each design could have saved.
 
 With ``--compare-src DIR`` (a ``src`` folder, e.g. ``/tmp/main/src`` after ``git archive main src | tar -x -C
 /tmp/main``) every figure is also measured for
@@ -59,6 +62,18 @@ for name, f in [("motion tokenizer", lambda: load_motion_tokenizer(s.tokenizer, 
     t = time.perf_counter(); f(); out[name] = time.perf_counter() - t
 print(json.dumps(out))
 """
+PROBES = {"torch": "import torch",
+          "torch + transformers": "import torch, transformers",
+          "torch + transformers' GPT-2 model module": "import torch; import transformers.models.gpt2.modeling_gpt2",
+          "torch + AutoModelForCausalLM": "import torch; from transformers import AutoModelForCausalLM",
+          "torch + AutoTokenizer, shipped text tokenizer loaded":
+              "import torch; from transformers import AutoTokenizer; "
+              "from motionbase.defaults.paths import default_checkpoints; "
+              "AutoTokenizer.from_pretrained(str(default_checkpoints().lm))",
+          "torch + motionbase's plain-torch GPT-2, shipped backbone loaded":
+              "import torch; from motionbase.defaults.paths import default_checkpoints; "
+              "from motionbase.lm.gpt2_inference import InferenceGPT2; "
+              "InferenceGPT2.from_pretrained(default_checkpoints().lm)"}
 _ROW = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
@@ -87,6 +102,21 @@ def stages(src: Path | None) -> dict:
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
+def probes(repeats: int) -> dict[str, float]:
+    """Median wall seconds of a fresh process per probe (interleaved, so load swings hit them alike)."""
+    import time
+
+    import numpy as np
+
+    runs: dict[str, list[float]] = {name: [] for name in PROBES}
+    for _ in range(repeats):
+        for name, code in PROBES.items():
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, env=_env(None))
+            runs[name].append(time.perf_counter() - t)
+    return {name: float(np.median(v)) for name, v in runs.items()}
+
+
 def measure(src: Path | None, repeats: int) -> dict:
     """The three figures for source tree ``src`` (None: the installed motionbase)."""
     saved = dict(os.environ)
@@ -100,7 +130,7 @@ def measure(src: Path | None, repeats: int) -> dict:
     return {"imports": imports(src), "stages": stages(src), "cold_start": cold}
 
 
-def markdown(rows: dict[str, dict], meta: dict) -> str:
+def markdown(rows: dict[str, dict], meta: dict, probe: dict[str, float] | None) -> str:
     names = list(rows)
     lines = ["# Cold start of the default generator: where the seconds go\n",
              f"{meta['machine']}; 1-min load average {meta['load_start']:.2f} at the start, {meta['load_end']:.2f} "
@@ -124,6 +154,10 @@ def markdown(rows: dict[str, dict], meta: dict) -> str:
                      + " | ".join(f"{cell[n]['stages'].get(stage, float('nan')):.2f}" for n in names) + " |")
     lines.append("| heavy modules loaded | " + " | ".join(", ".join(f"`{m}`" for m in cell[n]["imports"]["heavy_loaded"])
                                                      or "none" for n in names) + " |")
+    if probe:
+        lines += ["", "Probes: fresh processes importing torch plus one candidate (median wall seconds):", "",
+                  "| process | seconds |", "|---|---:|"]
+        lines += [f"| {name} | {sec:.2f} |" for name, sec in probe.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -147,13 +181,14 @@ def main() -> None:
     if args.compare_src is not None:
         rows[args.compare_name] = measure(args.compare_src.resolve(), repeats)
     rows["this tree"] = measure(None, repeats)
+    probe = probes(repeats)
     meta["load_end"] = os.getloadavg()[0]
     out = results_dir(args.quick)
     out.mkdir(parents=True, exist_ok=True)
     from motionbase.io import atomic_write_text
 
-    text = markdown(rows, meta)
-    atomic_write_text(out / f"{NAME}.json", json.dumps({"meta": meta, "rows": rows}, indent=1))
+    text = markdown(rows, meta, probe)
+    atomic_write_text(out / f"{NAME}.json", json.dumps({"meta": meta, "rows": rows, "probes": probe}, indent=1))
     atomic_write_text(out / f"{NAME}.md", text)
     print(text)
 

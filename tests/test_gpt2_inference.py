@@ -126,7 +126,8 @@ def test_supports_only_what_it_computes(tmp_path):
     assert supports(cfg)
     for change in ({"activation_function": "relu"}, {"model_type": "llama"}, {"add_cross_attention": True},
                    {"reorder_and_upcast_attn": True}, {"tie_word_embeddings": False}, {"dtype": "bfloat16"},
-                   {"quantization_config": {"bits": 4}}, {"architectures": ["GPT2ForSequenceClassification"]}):
+                   {"quantization_config": {"bits": 4}}, {"architectures": ["GPT2ForSequenceClassification"]},
+                   {"n_embd": 30}, {"n_layer": None}):
         assert not supports({**cfg, **change}), change
     ref = AutoModelForCausalLM.from_pretrained(str(path), local_files_only=True).eval()
     ids = torch.randint(0, ref.config.vocab_size, (2, 9), generator=torch.Generator().manual_seed(0))

@@ -24,6 +24,7 @@ from types import SimpleNamespace
 
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 from torch import nn
 
 from ..errors import CheckpointError
@@ -38,7 +39,10 @@ _UNSUPPORTED_KEYS = ("quantization_config", "rope_scaling", "attn_implementation
 
 def supports(config: dict) -> bool:
     """Whether a ``config.json`` describes a GPT-2 this module computes exactly like ``transformers`` does."""
-    if any(config.get(k, _default(k)) != v for k, v in _REQUIRED.items()):
+    if any(config.get(k, None if k == "model_type" else v) != v for k, v in _REQUIRED.items()):  # GPT2Config defaults
+        return False
+    sizes = [config.get(k) for k in ("vocab_size", "n_positions", "n_embd", "n_layer", "n_head")]
+    if not all(isinstance(n, int) and n > 0 for n in sizes) or sizes[2] % sizes[4]:
         return False
     if any(k in config for k in _UNSUPPORTED_KEYS) or config.get("_attn_implementation") not in (None, "sdpa"):
         return False
@@ -47,13 +51,6 @@ def supports(config: dict) -> bool:
     if not config.get("tie_word_embeddings", True) or config.get("dtype", "float32") not in ("float32", None):
         return False
     return config.get("torch_dtype", "float32") in ("float32", None)
-
-
-def _default(key: str):
-    """GPT2Config's defaults for the keys of ``_REQUIRED`` (a config.json may leave them out)."""
-    return {"model_type": None, "activation_function": "gelu_new", "add_cross_attention": False,
-            "scale_attn_weights": True, "scale_attn_by_inverse_layer_idx": False,
-            "reorder_and_upcast_attn": False}[key]
 
 
 @dataclass
@@ -159,8 +156,6 @@ class InferenceGPT2(nn.Module):
     @classmethod
     def from_pretrained(cls, root: str | Path, device: torch.device | str | None = None) -> InferenceGPT2:
         """The model in checkpoint folder ``root`` (``config.json`` + one ``model.safetensors``)."""
-        from safetensors.torch import load_file
-
         root = Path(root)
         model = cls(json.loads((root / "config.json").read_text(encoding="utf-8")))
         state = load_file(str(root / "model.safetensors"))

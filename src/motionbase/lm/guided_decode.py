@@ -20,8 +20,8 @@ from __future__ import annotations
 import inspect
 
 import torch
-from transformers import (GenerationConfig, LogitsProcessorList, TemperatureLogitsWarper, TopKLogitsWarper,
-                          TopPLogitsWarper)
+from transformers import (DynamicCache, GenerationConfig, LogitsProcessorList, TemperatureLogitsWarper,
+                          TopKLogitsWarper, TopPLogitsWarper)
 
 
 def guided_generate(model, ids: torch.Tensor, mask: torch.Tensor, neg_ids: torch.Tensor, neg_mask: torch.Tensor,
@@ -96,11 +96,7 @@ def _append(seq: torch.Tensor, scores: torch.Tensor, unfinished: torch.Tensor, c
 
 def _new_cache(model):
     """The backbone's own key/value cache, or transformers' ``DynamicCache`` for a transformers model."""
-    if hasattr(model, "new_cache"):
-        return model.new_cache()
-    from transformers import DynamicCache  # its import pulls torch._dynamo (~1 s); only transformers models need it
-
-    return DynamicCache()
+    return model.new_cache() if hasattr(model, "new_cache") else DynamicCache()
 
 
 def _left_pad(t: torch.Tensor, width: int, value: int) -> torch.Tensor:
