@@ -8,6 +8,8 @@ The cold start of ``benchmarks/default_model.py`` (a fresh interpreter importing
 2. the load after the imports, per stage (motion tokenizer, text tokenizer, LM backbone, training-caption
    index), wall seconds with every module already imported;
 3. the benchmark's own ``cold_start`` (median of ``--repeats`` processes, torch-only baseline in the same run);
+With ``--compare-src``, also the two trees' cold starts and the torch-only process interleaved (one of each per
+round), so that a load swing on a shared machine hits all three alike.
 4. probes: fresh processes importing only torch plus one candidate (``transformers`` itself, the GPT-2 model
    module alone — the "import the concrete class" idea —, a text tokenizer, our plain-torch GPT-2), median wall
    seconds, to say what each design could have saved.
@@ -30,7 +32,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from bench_common import add_quick, results_dir
-from default_model import LOAD, cold_start
+from default_model import LOAD, TORCH_ONLY, cold_start
 
 NAME = "cold_start_profile"
 HEAVY = ("torch._dynamo", "torch.distributed.tensor", "transformers.modeling_utils", "transformers.masking_utils",
@@ -117,6 +119,20 @@ def probes(repeats: int) -> dict[str, float]:
     return {name: float(np.median(v)) for name, v in runs.items()}
 
 
+def interleaved(src: Path, repeats: int) -> dict[str, list[float]]:
+    """Wall seconds per round of: a cold start of ``src``, one of this tree, a torch-only process."""
+    import time
+
+    runs: dict[str, list[float]] = {"base": [], "this tree": [], "torch": []}
+    for _ in range(repeats):
+        for name, code, tree in (("base", LOAD.format(args=""), src), ("this tree", LOAD.format(args=""), None),
+                                 ("torch", TORCH_ONLY, None)):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, env=_env(tree))
+            runs[name].append(time.perf_counter() - t)
+    return runs
+
+
 def measure(src: Path | None, repeats: int) -> dict:
     """The three figures for source tree ``src`` (None: the installed motionbase)."""
     saved = dict(os.environ)
@@ -130,7 +146,8 @@ def measure(src: Path | None, repeats: int) -> dict:
     return {"imports": imports(src), "stages": stages(src), "cold_start": cold}
 
 
-def markdown(rows: dict[str, dict], meta: dict, probe: dict[str, float] | None) -> str:
+def markdown(rows: dict[str, dict], meta: dict, probe: dict[str, float] | None,
+             inter: dict[str, list[float]] | None = None) -> str:
     names = list(rows)
     lines = ["# Cold start of the default generator: where the seconds go\n",
              f"{meta['machine']}; 1-min load average {meta['load_start']:.2f} at the start, {meta['load_end']:.2f} "
@@ -154,6 +171,15 @@ def markdown(rows: dict[str, dict], meta: dict, probe: dict[str, float] | None) 
                      + " | ".join(f"{cell[n]['stages'].get(stage, float('nan')):.2f}" for n in names) + " |")
     lines.append("| heavy modules loaded | " + " | ".join(", ".join(f"`{m}`" for m in cell[n]["imports"]["heavy_loaded"])
                                                      or "none" for n in names) + " |")
+    if inter:
+        import numpy as np
+
+        med = {k: float(np.median(v)) for k, v in inter.items()}
+        lines += ["", f"Interleaved ({len(inter['torch'])} rounds of: a cold start of {names[0]}, one of this tree, "
+                  "a torch-only process; median wall seconds): "
+                  f"{names[0]} {med['base']:.2f} s ({med['base'] / med['torch']:.2f}x torch), this tree "
+                  f"{med['this tree']:.2f} s ({med['this tree'] / med['torch']:.2f}x torch), torch only "
+                  f"{med['torch']:.2f} s."]
     if probe:
         lines += ["", "Probes: fresh processes importing torch plus one candidate (median wall seconds):", "",
                   "| process | seconds |", "|---|---:|"]
@@ -181,14 +207,16 @@ def main() -> None:
     if args.compare_src is not None:
         rows[args.compare_name] = measure(args.compare_src.resolve(), repeats)
     rows["this tree"] = measure(None, repeats)
+    inter = interleaved(args.compare_src.resolve(), repeats) if args.compare_src is not None else None
     probe = probes(repeats)
     meta["load_end"] = os.getloadavg()[0]
     out = results_dir(args.quick)
     out.mkdir(parents=True, exist_ok=True)
     from motionbase.io import atomic_write_text
 
-    text = markdown(rows, meta, probe)
-    atomic_write_text(out / f"{NAME}.json", json.dumps({"meta": meta, "rows": rows, "probes": probe}, indent=1))
+    text = markdown(rows, meta, probe, inter)
+    atomic_write_text(out / f"{NAME}.json", json.dumps({"meta": meta, "rows": rows, "probes": probe,
+                                                        "interleaved": inter}, indent=1))
     atomic_write_text(out / f"{NAME}.md", text)
     print(text)
 
