@@ -13,6 +13,7 @@ import torch
 from transformers import AutoModelForCausalLM, DynamicCache, GenerationConfig
 
 from motionbase.defaults.paths import models_root
+from motionbase.errors import MotionbaseError
 from motionbase.lm.generate import GenerationOptions, text_to_motion
 from motionbase.lm.gpt2_inference import InferenceGPT2, KVCache, supports
 from motionbase.lm.guided_decode import guided_generate, sample
@@ -90,12 +91,14 @@ def test_sampling_loop_gives_transformers_generate_tokens(pair, sampling):
     assert want.shape[1] > ids.shape[1]
 
 
-def test_the_generator_gets_the_plain_gpt2_and_the_same_motion_codes():
+def test_the_generator_gets_the_plain_gpt2_and_the_same_motion_codes(tmp_path):
     """The shipped LM loads as InferenceGPT2 for generation, as transformers' model otherwise; both generate
     the same codes for a prompt and seed, guided (the default) and unguided."""
     fast = MotionLM.from_pretrained(SHIPPED_LM, inference=True)
     slow = MotionLM.from_pretrained(SHIPPED_LM)
     assert isinstance(fast.backbone, InferenceGPT2) and not isinstance(slow.backbone, InferenceGPT2)
+    with pytest.raises(MotionbaseError, match="generation only"):
+        fast.save_pretrained(tmp_path / "lm")
     assert fast.context_length == slow.context_length == 512 and fast.model_type == "gpt2"
     for guidance in (4.0, 1.0):
         opts = GenerationOptions(seconds=2.0, seed=0, guidance=guidance)

@@ -30,6 +30,7 @@ from ..errors import CheckpointError, MotionbaseError
 from ..io import atomic_dir
 from .codec import CodecInfo
 from .config import LMConfig, LMDataConfig, TinyBackboneConfig, paper_lr
+from .gpt2_inference import InferenceGPT2, supports
 from .loading import check_backbone_weights
 from .prompts import InstructionEncoder
 from .text_tokenizer import ensure_pad, first_line, load_text_tokenizer, train_bpe
@@ -129,6 +130,9 @@ class MotionLM:
 
         state_dict: the backbone's weights when they live elsewhere (gathered from ZeRO-3 / FSDP shards).
         """
+        if isinstance(self.backbone, InferenceGPT2):
+            raise MotionbaseError("MotionLM.save_pretrained: this LM was loaded for generation only "
+                                  "(inference=True); load it with MotionLM.from_pretrained(path) to save it")
         if hasattr(self.backbone, "peft_config"):
             raise MotionbaseError("MotionLM.save_pretrained: the backbone still has LoRA adapters; "
                                   "merge them first (backbone.merge_and_unload())")
@@ -253,8 +257,6 @@ def build_tiny_backbone(name: str, sizes: TinyBackboneConfig, tokenizer):
 
 def _inference_backbone(root: Path):
     """The plain-torch GPT-2 of ``root`` when its config is one it computes exactly, else None."""
-    from .gpt2_inference import InferenceGPT2, supports
-
     try:
         config = json.loads((root / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
