@@ -175,7 +175,7 @@ class MotionGenerator:
 
         device = resolve_device(device)
         tokenizer, info = load_motion_tokenizer(Path(tokenizer_dir), device)
-        lm = MotionLM.from_pretrained(lm_dir, info, device=device)
+        lm = MotionLM.from_pretrained(lm_dir, info, device=device, inference=True)  # generation only
         index = CaptionIndex.load(lm_dir, familiarity)
         note = "" if index is not None else (f"prompts are not checked against the training captions "
                                              f"({Path(lm_dir) / CAPTIONS_FILE} is absent)")

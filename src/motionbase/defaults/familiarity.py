@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,7 @@ someone somebody person people man woman guy lady human figure character body do
 _WORD = re.compile(r"[a-z]+")
 
 
+@lru_cache(maxsize=4096)  # a few hundred distinct words over ~50,000 calls when the index loads with the model
 def stem(word: str) -> str:
     """A light English stemmer: waves / waving / waved -> wav, runs / running -> run, hands -> hand."""
     for suffix in ("ing", "ed", "es", "s"):
@@ -126,12 +128,15 @@ class CaptionIndex:
         from scipy.sparse import csr_matrix
 
         data, cols, ptr = [], [], [0]
+        seen: dict[tuple[str, ...], tuple[list[int], list[float]]] = {}  # captions differing in stopwords only
         for d in docs:
-            counts = Counter(t for t in d if t in self.vocab)
-            w = np.array([c * self.idf[self.vocab[t]] for t, c in counts.items()], np.float64)
-            norm = np.linalg.norm(w) or 1.0
-            cols += [self.vocab[t] for t in counts]
-            data += list(w / norm)
+            if (key := tuple(d)) not in seen:
+                counts = Counter(t for t in d if t in self.vocab)
+                w = np.array([c * self.idf[self.vocab[t]] for t, c in counts.items()], np.float64)
+                norm = np.linalg.norm(w) or 1.0
+                seen[key] = [self.vocab[t] for t in counts], list(w / norm)
+            cols += seen[key][0]
+            data += seen[key][1]
             ptr.append(len(cols))
         return csr_matrix((data, cols, ptr), shape=(len(docs), len(self.vocab)))
 

@@ -30,7 +30,7 @@ from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
 
 from ..errors import MotionbaseError
 from .guidance import NEGATIVES
-from .guided_decode import guided_generate
+from .guided_decode import guided_generate, sample
 from .model import MotionLM
 from .prompts import MOTION_OUTPUT_TASKS, PART_NAMES, TEMPLATES, format_seconds, pick_template
 from .vocab import MotionVocab
@@ -375,6 +375,8 @@ def _generate(lm: MotionLM, requests: Sequence[MotionRequest], steps: Sequence[i
                 neg_ids, neg_mask = _left_padded(negatives, pad)
                 out = guided_generate(model, ids.to(device), mask.to(device), neg_ids.to(device),
                                       neg_mask.to(device), options.guidance, config, processors)
+            elif not hasattr(model, "generate"):  # the plain-torch GPT-2 of lm.gpt2_inference
+                out = sample(model, ids.to(device), mask.to(device), config, processors)
             else:
                 out = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device),
                                      generation_config=config, logits_processor=processors)

@@ -10,7 +10,9 @@ costs one forward pass of twice the rows.
 The loop reproduces ``transformers``' own sampling step for step (the same order: logits processors,
 then temperature, top-k, top-p; a finished row continues with padding; stop when every row has
 emitted EOS or the budget is spent), so ``scale`` 1 gives exactly what ``model.generate`` gives
-(tested). Returns the prompt columns followed by the answer, like ``model.generate``.
+(tested). Returns the prompt columns followed by the answer, like ``model.generate``. :func:`sample` is the
+same loop without guidance, for a backbone that has no ``generate`` (the plain-torch GPT-2 of
+``lm.gpt2_inference``).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def guided_generate(model, ids: torch.Tensor, mask: torch.Tensor, neg_ids: torch
     rows_mask = torch.cat([_left_pad(mask, width, 0), _left_pad(neg_mask, width, 0)])
     warpers = _warpers(config)
     processors = processors or LogitsProcessorList()
-    cache = DynamicCache() if config.use_cache else None
+    cache = _new_cache(model) if config.use_cache else None
     cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
     seq, feed = ids, rows
     unfinished = torch.ones(B, dtype=torch.bool, device=ids.device)
@@ -47,14 +49,7 @@ def guided_generate(model, ids: torch.Tensor, mask: torch.Tensor, neg_ids: torch
         logits = model(input_ids=feed, attention_mask=rows_mask, position_ids=positions,
                        use_cache=cache is not None, **extra).logits[:, -1].float()
         cond, neg = torch.log_softmax(logits[:B], -1), torch.log_softmax(logits[B:], -1)
-        scores = warpers(seq, processors(seq, neg + scale * (cond - neg)))
-        if config.do_sample:
-            new = torch.multinomial(torch.softmax(scores, -1), num_samples=1).squeeze(1)
-        else:
-            new = scores.argmax(-1)
-        new = torch.where(unfinished, new, torch.full_like(new, config.pad_token_id))
-        seq = torch.cat([seq, new[:, None]], 1)
-        unfinished &= new != config.eos_token_id
+        seq, new = _append(seq, warpers(seq, processors(seq, neg + scale * (cond - neg))), unfinished, config)
         if not unfinished.any():
             break
         rows_mask = torch.cat([rows_mask, torch.ones_like(rows_mask[:, :1])], 1)
@@ -62,6 +57,46 @@ def guided_generate(model, ids: torch.Tensor, mask: torch.Tensor, neg_ids: torch
         if cache is None:  # no cache: the whole sequence again
             feed = rows = torch.cat([rows, feed], 1)
     return seq
+
+
+def sample(model, ids: torch.Tensor, mask: torch.Tensor, config: GenerationConfig,
+           processors: LogitsProcessorList | None = None) -> torch.Tensor:
+    """Unguided sampling for a backbone without ``transformers``' ``generate``
+    (:class:`~motionbase.lm.gpt2_inference.InferenceGPT2`): the same steps as ``model.generate`` (logits of the
+    last position only, then processors, temperature, top-k, top-p; tested to give the same tokens)."""
+    warpers = _warpers(config)
+    processors = processors or LogitsProcessorList()
+    cache = _new_cache(model) if config.use_cache else None
+    seq, feed, seq_mask = ids, ids, mask
+    unfinished = torch.ones(ids.shape[0], dtype=torch.bool, device=ids.device)
+    for _ in range(config.max_new_tokens):
+        positions = (seq_mask.cumsum(-1) - 1).clamp(min=0)[:, -feed.shape[1]:]
+        logits = model(input_ids=feed, attention_mask=seq_mask, position_ids=positions, cache=cache,
+                       use_cache=cache is not None, logits_to_keep=1).logits[:, -1].float()
+        seq, new = _append(seq, warpers(seq, processors(seq, logits)), unfinished, config)
+        if not unfinished.any():
+            break
+        seq_mask = torch.cat([seq_mask, torch.ones_like(seq_mask[:, :1])], 1)
+        feed = new[:, None] if cache is not None else seq
+    return seq
+
+
+def _append(seq: torch.Tensor, scores: torch.Tensor, unfinished: torch.Tensor, config: GenerationConfig
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(sequence with the next token appended, that token): sampled or greedy; padding for finished rows,
+    which ``unfinished`` (updated in place) no longer counts once they emit EOS."""
+    if config.do_sample:
+        new = torch.multinomial(torch.softmax(scores, -1), num_samples=1).squeeze(1)
+    else:
+        new = scores.argmax(-1)
+    new = torch.where(unfinished, new, torch.full_like(new, config.pad_token_id))
+    unfinished &= new != config.eos_token_id
+    return torch.cat([seq, new[:, None]], 1), new
+
+
+def _new_cache(model):
+    """The backbone's own key/value cache, or transformers' ``DynamicCache`` for a transformers model."""
+    return model.new_cache() if hasattr(model, "new_cache") else DynamicCache()
 
 
 def _left_pad(t: torch.Tensor, width: int, value: int) -> torch.Tensor:

@@ -9,7 +9,6 @@ Joint j is placed at ``pos[parent] + R_chain(j) · offset[j]``. BVH-style joint 
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from .definition import Skeleton
 from .quaternion import qbetween, qinv, qmul, qrot
@@ -31,6 +30,8 @@ def facing_direction(joints: np.ndarray, skel: Skeleton, *, hips_as_humanml3d_ik
     across = across / np.linalg.norm(across, axis=-1, keepdims=True)
     forward = np.cross(np.array([[0.0, 1.0, 0.0]]), across)
     if smooth_sigma > 0:
+        from scipy.ndimage import gaussian_filter1d  # scipy.ndimage: 0.2-0.3 s of a model load that never calls this
+
         forward = gaussian_filter1d(forward, smooth_sigma, axis=0, mode="nearest")
     return forward / np.linalg.norm(forward, axis=-1, keepdims=True)
 
