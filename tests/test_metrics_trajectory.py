@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from motionbase.errors import ShapeError
-from motionbase.metrics import ade_fde_m, codebook_usage, mpjpe_mm
+from motionbase.metrics import ade_fde_m, codebook_usage, mpjpe_mm, path_length_m
 
 from .conftest import load_hml
 
@@ -19,6 +19,19 @@ def test_mpjpe_by_hand_on_real_joints():
     assert mpjpe_mm(gt, gt) == 0.0
     with pytest.raises(ShapeError, match="equal shapes"):
         mpjpe_mm(gt[:-1], gt)
+
+
+def test_path_length_on_the_floor_by_hand_and_on_a_real_walk():
+    square = np.zeros((5, 2, 3))
+    square[:, 0, [0, 2]] = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]  # the root walks a 1 m square
+    square[:, 0, 1] = [0.9, 1.0, 0.9, 1.0, 0.9]  # bobbing up and down adds nothing
+    assert path_length_m(square) == pytest.approx(4.0)
+    assert path_length_m(square, root=1) == 0.0
+    walk = load_hml("012314", "new_joints").astype(np.float64)
+    straight = np.linalg.norm(walk[-1, 0, [0, 2]] - walk[0, 0, [0, 2]])
+    assert straight <= path_length_m(walk) <= 3.0 * len(walk) / 20  # at least start to end, at most 3 m/s
+    with pytest.raises(ShapeError):
+        path_length_m(walk[0])
 
 
 def ramp():

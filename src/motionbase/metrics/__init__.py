@@ -34,7 +34,7 @@ from .retrieval import (
     top_k_hits,
 )
 from .text import bleu, caption_metrics, cider, rouge_l, tokenize
-from .trajectory import ade_fde_m, mpjpe_mm, pose_errors_m
+from .trajectory import ade_fde_m, mpjpe_mm, path_length_m, pose_errors_m
 
 __all__ = [
     "CodebookUsage", "codebook_usage", "usage_from_counts",
@@ -44,5 +44,5 @@ __all__ = [
     "FewSamplesWarning", "RetrievalResult", "activation_statistics", "diversity", "euclidean_distance_matrix",
     "fid", "frechet_distance", "mm_dist", "multimodality", "r_precision", "retrieval_batches", "top_k_hits",
     "bleu", "caption_metrics", "cider", "rouge_l", "tokenize",
-    "ade_fde_m", "mpjpe_mm", "pose_errors_m",
+    "ade_fde_m", "mpjpe_mm", "path_length_m", "pose_errors_m",
 ]

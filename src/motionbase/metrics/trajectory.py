@@ -5,6 +5,9 @@ Joints are (..., T, J, 3) arrays in metres (any leading batch dims, e.g. samples
 * **MPJPE** (mm): mean over frames and joints of the per-joint Euclidean error, ×1000 — the paper's
   definition for tokenizer reconstruction. ``align_root=True`` subtracts each frame's root joint first
   (the root-relative MPJPE some papers report); the default compares global positions.
+* **path length** (m): the distance the root joint travels over the floor (X/Z), summed frame to frame — how far
+  a reconstruction carries the body against how far it really went (a tokenizer that shrinks the speed of an
+  action it never saw keeps the pose but loses the distance).
 * **ADE / FDE** (m), as MotionGPT's ``PredMetrics`` and the stochastic-prediction literature (DLow): the pose at
   a frame is one J·3 vector, its error the L2 norm of the whole-pose difference; ADE averages that over the
   evaluated frames, FDE takes the last one. With several samples per input (``pred`` shape (K, T, J, 3)) the
@@ -32,6 +35,12 @@ def mpjpe_mm(pred_joints_m, gt_joints_m, *, align_root: bool = False, root: int 
         pred = pred - pred[..., root:root + 1, :]
         gt = gt - gt[..., root:root + 1, :]
     return float(np.linalg.norm(pred - gt, axis=-1).mean() * 1000.0)
+
+
+def path_length_m(joints_m, *, root: int = 0) -> float:
+    """Distance (m) the ``root`` joint travels over the floor (X and Z; Y up) in (T, J, 3) joints."""
+    j = check_array(joints_m, "joints", 3, last_dims=(3,))
+    return float(np.linalg.norm(np.diff(j[:, root, [0, 2]], axis=0), axis=-1).sum())
 
 
 def pose_errors_m(pred_joints_m, gt_joints_m, frames=None) -> np.ndarray:

@@ -31,7 +31,7 @@ import torch
 from ..data import ClipStore
 from ..features.humanml3d import features_to_joints
 from ..features.layout import BODY_PARTS, FeatureLayout
-from ..metrics import codebook_usage, fid, mpjpe_mm
+from ..metrics import codebook_usage, fid, mpjpe_mm, path_length_m
 from .model import MotionTokenizer
 from .windows import check_store, finite_or_raise, split_view
 
@@ -113,6 +113,7 @@ def evaluate_tokenizer(tok: MotionTokenizer, store: ClipStore, *, split: str | N
     sums = {a: 0.0 for a in ALIGNMENTS}
     part_sums = {a: dict.fromkeys(parts, 0.0) for a in ALIGNMENTS}
     frames = 0
+    path = {"real": 0.0, "reconstructed": 0.0}
     codes, real, recons = [], [], []
     for _, feats, recon, clip_codes in reconstruct_clips(tok, view, batch_size=batch_size, progress=progress):
         gt_j = features_to_joints(feats.astype(np.float64), layout)
@@ -124,6 +125,8 @@ def evaluate_tokenizer(tok: MotionTokenizer, store: ClipStore, *, split: str | N
             for part, joints in parts.items():
                 part_sums[name][part] += n * mpjpe_mm(r[:, joints], g[:, joints])
         frames += n
+        path["real"] += path_length_m(gt_j)
+        path["reconstructed"] += path_length_m(rec_j)
         codes.append(clip_codes)
         if evaluator is not None:
             real.append(feats)
@@ -137,6 +140,8 @@ def evaluate_tokenizer(tok: MotionTokenizer, store: ClipStore, *, split: str | N
         "seconds": frames / store.info.fps,
         "mpjpe_mm": {**{a: sums[a] / frames for a in ALIGNMENTS}, "paper": PAPER_MPJPE},
         "per_part_mpjpe_mm": {a: {p: v / frames for p, v in part_sums[a].items()} for a in ALIGNMENTS},
+        # distance the root travels over the floor, summed over the clips: reconstructed / real
+        "path_m": {**path, "ratio": path["reconstructed"] / path["real"] if path["real"] > 0 else None},
         "codebook": codebook_report(codes, tok.vocab_size, tok.quantizer.codes_per_vector,
                                     usage_tokens=usage_tokens, seed=seed),
         "fid": None,
