@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.signal import find_peaks
 
 from ..metrics.physics import foot_skating, jitter_m_s3
 from ..skeleton.definition import get_skeleton
+from .vertical import LEGS, excursion
 
 SKEL = get_skeleton("smpl22")
 
@@ -34,10 +36,6 @@ def rise_kept(truth: np.ndarray, out: np.ndarray, fps: float = 20.0, min_m: floa
     """Jumps kept: the mean over the truth's jumps (peaks of its root's excursion above standing height,
     :func:`motionbase.prior.vertical.excursion`, higher than ``min_m``, 0.5 s apart) of ``out``'s excursion
     at the same frames / the truth's; and how many jumps the truth has."""
-    from scipy.signal import find_peaks
-
-    from .vertical import excursion
-
     e, got = excursion(truth[:, 0, 1], fps), excursion(out[:, 0, 1], fps)
     peaks, _ = find_peaks(e, height=min_m, distance=max(1, int(round(0.5 * fps))))
     return (float(np.mean(got[peaks] / e[peaks])) if len(peaks) else float("nan")), int(len(peaks))
@@ -46,8 +44,6 @@ def rise_kept(truth: np.ndarray, out: np.ndarray, fps: float = 20.0, min_m: floa
 def depth_kept(truth: np.ndarray, out: np.ndarray, fps: float = 20.0) -> float:
     """Crouch kept: ``out``'s deepest descent of the root below its own standing height during the truth's
     crouch (frames deeper than half the truth's deepest), as a fraction of the truth's deepest."""
-    from .vertical import excursion
-
     e, got = excursion(truth[:, 0, 1], fps), excursion(out[:, 0, 1], fps)
     frames = e < 0.5 * e.min()
     return float(got[frames].min() / e[frames].min())
@@ -56,7 +52,7 @@ def depth_kept(truth: np.ndarray, out: np.ndarray, fps: float = 20.0) -> float:
 def knee_flexion_deg(joints: np.ndarray) -> np.ndarray:
     """(T,) mean over both legs of 180 - the hip-knee-ankle angle (0: straight legs)."""
     out = []
-    for hip, knee, ankle in ((1, 4, 7), (2, 5, 8)):
+    for hip, knee, ankle, _ in LEGS:
         u, v = joints[:, hip] - joints[:, knee], joints[:, ankle] - joints[:, knee]
         cos = (u * v).sum(-1) / np.maximum(np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1), 1e-12)
         out.append(180.0 - np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
