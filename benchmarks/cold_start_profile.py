@@ -1,15 +1,13 @@
 """Question: what does a fresh process spend loading the default generator, and on what?
 
 The cold start of ``benchmarks/default_model.py`` (a fresh interpreter importing motionbase and running
-``MotionGenerator.load()``) split three ways, each in its own fresh process:
+``MotionGenerator.load()``) measured four ways, each in its own fresh processes:
 
 1. imports (``python -X importtime``): self time summed per top-level package (torch, transformers, scipy, ...),
    and which heavy modules ended up in ``sys.modules`` (those ``transformers``' model classes pull in);
 2. the load after the imports, per stage (motion tokenizer, text tokenizer, LM backbone, training-caption
    index), wall seconds with every module already imported;
 3. the benchmark's own ``cold_start`` (median of ``--repeats`` processes, torch-only baseline in the same run);
-With ``--compare-src``, also the two trees' cold starts and the torch-only process interleaved (one of each per
-round), so that a load swing on a shared machine hits all three alike.
 4. probes: fresh processes importing only torch plus one candidate (``transformers`` itself, the GPT-2 model
    module alone — the "import the concrete class" idea —, a text tokenizer, our plain-torch GPT-2), median wall
    seconds, to say what each design could have saved.
@@ -17,7 +15,8 @@ round), so that a load swing on a shared machine hits all three alike.
 With ``--compare-src DIR`` (a ``src`` folder, e.g. ``/tmp/main/src`` after ``git archive main src | tar -x -C
 /tmp/main``) every figure is also measured for
 that source tree, in the same run (``PYTHONPATH=DIR``), so a change is compared to its base on the same machine
-state. Writes ``benchmarks/results/cold_start_profile.{json,md}``.
+state; the two trees' cold starts and the torch-only process are also run interleaved (one of each per round), so
+that a load swing on a shared machine hits all three alike. Writes ``benchmarks/results/cold_start_profile.{json,md}``.
 """
 
 from __future__ import annotations
