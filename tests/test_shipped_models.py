@@ -24,6 +24,8 @@ def sha(a) -> str:
     return hashlib.sha256(np.ascontiguousarray(np.asarray(a)).tobytes()).hexdigest()[:16]
 
 
+# Golden values hold to float32 precision, not to the bit: another CPU's kernels (an AMD EPYC here, Intel before)
+# round differently, 2e-7 apart on the sum of a 512-d embedding. Any change to the weights moves them far more.
 @pytest.fixture(scope="module")
 def decoded():
     torch.set_num_threads(1)
@@ -34,15 +36,15 @@ def decoded():
 
 def test_shipped_tokenizer_decodes_a_fixed_code_sequence_as_before(decoded):
     assert decoded.shape == (32, 263)
-    assert decoded.astype(np.float64).sum() == pytest.approx(1857.5080056036677, rel=1e-9)
+    assert decoded.astype(np.float64).sum() == pytest.approx(1857.5080056036677, rel=1e-6)
 
 
 def test_shipped_evaluator_embeds_as_before(decoded):
     ev = TextMotionEvaluator.from_pretrained(ROOT / "evaluator", device="cpu")
     text = ev.encode_text(["a person waves the left hand."])
     motion = ev.encode_motion([decoded.astype(np.float32)])
-    assert text.sum() == pytest.approx(-0.958980509720277, rel=1e-9)
-    assert motion.sum() == pytest.approx(0.1914678203756921, rel=1e-9)
+    assert text.sum() == pytest.approx(-0.958980509720277, rel=1e-6, abs=1e-5)
+    assert motion.sum() == pytest.approx(0.1914678203756921, rel=1e-6, abs=1e-5)
 
 
 def test_shipped_prior_repairs_as_before():
@@ -51,7 +53,7 @@ def test_shipped_prior_repairs_as_before():
     joints = np.cumsum(rng.normal(0, 0.01, size=(80, 22, 3)), 0) + \
         np.linspace(0, 1.6, 22)[None, :, None] * np.array([0, 1, 0])
     repaired = MotionPrior.from_pretrained(ROOT / "prior").repair(joints)
-    assert repaired.sum() == pytest.approx(1457.585693359375, rel=1e-9)
+    assert repaired.sum() == pytest.approx(1457.585693359375, rel=1e-6)
 
 
 def test_shipped_lm_generates_the_same_codes_for_a_fixed_seed():
@@ -61,4 +63,4 @@ def test_shipped_lm_generates_the_same_codes_for_a_fixed_seed():
     motion = gen.text_to_motion(["a person waves the left hand."], None, seed=0)[0]
     codes = np.asarray(motion.codes, np.int64)
     assert codes.shape[0] == 10 and sha(codes) == "ebd9e5d2a1d1f050"
-    assert np.asarray(motion.joints, np.float64).sum() == pytest.approx(841.7470275514561, rel=1e-9)
+    assert np.asarray(motion.joints, np.float64).sum() == pytest.approx(841.7470275514561, rel=1e-6)
