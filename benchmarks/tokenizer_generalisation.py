@@ -74,6 +74,11 @@ METHODS: dict[str, dict] = {
     "aug-wide+trajectory": {"data": AUG_WIDE, "train": {"loss": {"trajectory_loss_weight": 1.0}}},
     "aug-wider": {"data": AUG_WIDER},
     "aug-wide+steps2x": {"data": AUG_WIDE, "steps": 2400},
+    # part_kernel 1: no component mixes with another, so the root's codes carry only the root's own signal.
+    "aug-wide+pk1": {"data": AUG_WIDE, "model": {"part_kernel": 1}},
+    # root_trunk: only the root component (the trajectory) is kept apart; the body's components still mix.
+    "aug-wide+root": {"data": AUG_WIDE, "model": {"root_trunk": True}},
+    "root": {"model": {"root_trunk": True}},
     "window128": {"data": {"window": 128, "batch_size": 16}},
     "width128": {"model": {"width": 128}},
     "K4096": {"model": {"codebook_size": 4096}},
@@ -297,7 +302,7 @@ def by_content_table(rows: list[dict]) -> list[str]:
 def write_outputs(rows: list[dict], default_rows: list[dict], args, total: int, suffix: str = "") -> None:
     summary = summarise(rows)
     done = f"{len(rows)} of {total} trainings" + ("" if len(rows) >= total else " (partial)")
-    if suffix:
+    if args.at_step is not None:
         done += f"; every model is the checkpoint at step {args.at_step}, not the end of training"
     result = {"question": "which tokenizer recipe generalises to unseen actions and the global trajectory",
               "held_out": list(HELD_OUT), "window_s": WINDOW_S, "baseline": BASELINE, "shipped_recipe": SHIPPED,
@@ -345,6 +350,8 @@ def main() -> None:
                              f"{NAME}_step<N>.{{json,md}})")
     parser.add_argument("--default-split", nargs="*", default=[], metavar="LABEL=DIR",
                         help="tokenizers to evaluate on the default test split, as label=directory")
+    parser.add_argument("--suffix", default="", help="write the results as tokenizer_generalisation<SUFFIX>.{json,md} "
+                        "(e.g. a rerun in another work folder, kept beside the main table)")
     add_quick(parser, "build the store from the repository's BVH files and tabulate; trains nothing")
     args = parser.parse_args()
     global RESULTS
@@ -394,8 +401,8 @@ def main() -> None:
             print(f"  {r['method']} seed {r['seed']}: unseen {r['unseen']['window_root_aligned_mm']:.1f} / "
                   f"{r['unseen']['window_global_mm']:.1f} mm, in-domain {r['in_domain']['window_root_aligned_mm']:.1f}"
                   f" mm, {r['train_wall_s_this_call']:.0f} s", flush=True)
-            write_outputs(rows, default_rows, args, total)
-    write_outputs(rows, default_rows, args, total)
+            write_outputs(rows, default_rows, args, total, suffix=args.suffix)
+    write_outputs(rows, default_rows, args, total, suffix=args.suffix)
 
 
 if __name__ == "__main__":

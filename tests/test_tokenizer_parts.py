@@ -67,3 +67,34 @@ def test_part_swap_errors():
     one_d = MotionTokenizer(preset("lfq1d", width=16, depth=1, codebook_size=64))
     with pytest.raises(MotionbaseError, match="needs a 2D tokenizer"):
         swap_part_codes(one_d, one_d.encode(A), one_d.encode(B), ARMS)
+
+
+@pytest.mark.parametrize("grouping", ["body", "feature"])
+def test_root_trunk_encodes_and_decodes_the_trajectory_from_the_root_alone(grouping):
+    torch.manual_seed(0)
+    cfg = preset("lfq2d", grouping=grouping, part_kernel=3, root_trunk=True, width=16, depth=1, codebook_size=256)
+    tok = MotionTokenizer(cfg, stats=STATS)
+    r = tok.part_names.index("root")
+    root_cols = HML3D_LAYOUT.group_indices(grouping)["root"]
+    other = A.copy()
+    other[:, np.setdiff1d(np.arange(263), root_cols)] = B[:len(A), np.setdiff1d(np.arange(263), root_cols)]
+    ca, co = tok.encode(A), tok.encode(other)
+    assert torch.equal(ca[:, r], co[:, r])              # the body's features never reach the root's codes
+    assert not torch.equal(ca, co)                      # ... but they do reach the body's
+    mixed = ca.clone()
+    mixed[:, [i for i in range(ca.shape[1]) if i != r]] = co[:, [i for i in range(ca.shape[1]) if i != r]]
+    da, dm = tok.decode(ca, num_frames=len(A)), tok.decode(mixed, num_frames=len(A))
+    assert torch.allclose(da[:, root_cols], dm[:, root_cols], atol=1e-5)   # the trajectory decodes from its codes
+    assert not torch.allclose(da, dm, atol=1e-3)
+    # with mixing (the default) the body's features do move the root's codes or decoded trajectory
+    mixing = MotionTokenizer(preset("lfq2d", grouping=grouping, part_kernel=3, width=16, depth=1,
+                                    codebook_size=256), stats=STATS)
+    dec = mixing.decode(mixing.encode(A), num_frames=len(A)), mixing.decode(mixing.encode(other), num_frames=len(A))
+    assert not torch.allclose(dec[0][:, root_cols], dec[1][:, root_cols], atol=1e-4)
+
+
+def test_root_trunk_needs_a_2d_encoder():
+    from motionbase.config import ConfigError
+
+    with pytest.raises(ConfigError, match="root_trunk=True needs encoder='2d'"):
+        preset("lfq1d", root_trunk=True)

@@ -53,6 +53,9 @@ class TokenizerConfig(Config):
     dilation_growth: int = setting(3, min=1)
     grouping: str = setting("feature", choices=GROUPINGS)  # 2d only: "feature" (the paper's components) or "body"
     part_kernel: int = setting(3, min=1, odd=True)  # 2d only: conv kernel across components (1 = never mix)
+    # 2d only: the "root" component (the trajectory) gets its own trunk and never mixes with the body's components,
+    # so its codes carry the root's signal alone and the trajectory decodes from them alone, whatever the action
+    root_trunk: bool = False
     # quantizer
     codebook_size: int = setting(16384, min=1)  # K (LFQ: a power of two; FSQ: target size, see fsq_levels)
     code_dim: int = setting(512, min=1)         # VQ / RVQ code vector width (LFQ: log2 K, FSQ: len(levels))
@@ -66,6 +69,8 @@ class TokenizerConfig(Config):
     batch_entropy: str = setting("auto", choices=BATCH_ENTROPY_MODES)  # LFQ: "auto" | "exact" | "per_bit"
 
     def check(self) -> None:
+        if self.root_trunk and self.encoder != "2d":
+            raise self.error("root_trunk=True needs encoder='2d' (the 1d encoder has no components)")
         if self.fsq_levels is not None:
             object.__setattr__(self, "fsq_levels", tuple(int(v) for v in self.fsq_levels))
         try:

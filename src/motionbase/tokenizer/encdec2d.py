@@ -13,6 +13,12 @@ Components have different widths, so the first layer is a per-component temporal
 (D_p columns -> ``width`` channels: a 2D convolution whose kernel spans the component's whole width), which turns
 the image into a (B, width, T, P) map; a 2D T2M-GPT trunk (:mod:`.convnet`) with kernels (3, ``part_kernel``)
 follows. The decoder mirrors it and scatters each component's head output back to its columns.
+
+``root_trunk`` (our addition): the ``root`` component — yaw and ground velocity, height, the root joint's velocity —
+goes through a trunk of its own (same design, kernels one component wide) in both encoder and decoder, so the
+trajectory is encoded from, and decoded from, the root's signal alone. With mixing, an action the tokenizer never
+saw shifts the root's codes toward the body poses it knows (a held-out run decoded at walking distance); apart,
+the trajectory codes see only velocities and height.
 """
 
 from __future__ import annotations
@@ -51,20 +57,40 @@ class _Components(nn.Module):
         return [getattr(self, f"cols_{i}") for i in range(len(self.names))]
 
 
+def root_index(config: TokenizerConfig, names: tuple[str, ...]) -> int | None:
+    """Position of the ``root`` component when ``config.root_trunk`` (it gets a trunk of its own), else None."""
+    if not config.root_trunk:
+        return None
+    if "root" not in names:
+        raise ValueError(f"root_trunk needs a 'root' component; the {config.grouping!r} grouping has {names}")
+    return names.index("root")
+
+
+def run_trunks(x: Tensor, trunk: nn.Module, root_trunk: nn.Module | None, root: int | None) -> Tensor:
+    """(B, C, T, P) through ``trunk``; with a root trunk, the root component through it and the others through
+    ``trunk``, the components kept in order."""
+    if root is None:
+        return trunk(x)
+    body = trunk(torch.cat([x[..., :root], x[..., root + 1:]], -1))
+    return torch.cat([body[..., :root], root_trunk(x[..., root:root + 1]), body[..., root:]], -1)
+
+
 class Encoder2D(nn.Module):
     def __init__(self, config: TokenizerConfig, latent_dim: int):
         super().__init__()
         self.components = _Components(config)
         self.stems = nn.ModuleList(
             nn.Sequential(nn.Conv1d(len(c), config.width, 3, 1, 1), nn.ReLU()) for c in self.components.columns())
-        self.trunk = ConvEncoder(2, config.width, latent_dim, part_kernel=config.part_kernel,
-                                 **_trunk_kwargs(config))
+        self.root = root_index(config, self.components.names)
+        make = (lambda pk: ConvEncoder(2, config.width, latent_dim, part_kernel=pk, **_trunk_kwargs(config)))
+        self.trunk = make(config.part_kernel)
+        self.root_trunk = None if self.root is None else make(1)
 
     def forward(self, x: Tensor) -> Tensor:
         """(B, T, D), T a multiple of α -> (B, T/α, P, d)."""
         xt = x.transpose(1, 2)
         image = torch.stack([stem(xt[:, cols]) for stem, cols in zip(self.stems, self.components.columns())], -1)
-        return self.trunk(image).permute(0, 2, 3, 1)
+        return run_trunks(image, self.trunk, self.root_trunk, self.root).permute(0, 2, 3, 1)
 
 
 class Decoder2D(nn.Module):
@@ -72,13 +98,15 @@ class Decoder2D(nn.Module):
         super().__init__()
         self.feature_dim = config.feature_dim
         self.components = _Components(config)
-        self.trunk = ConvDecoder(2, latent_dim, config.width, part_kernel=config.part_kernel,
-                                 **_trunk_kwargs(config))
+        self.root = root_index(config, self.components.names)
+        make = (lambda pk: ConvDecoder(2, latent_dim, config.width, part_kernel=pk, **_trunk_kwargs(config)))
+        self.trunk = make(config.part_kernel)
+        self.root_trunk = None if self.root is None else make(1)
         self.heads = nn.ModuleList(nn.Conv1d(config.width, len(c), 3, 1, 1) for c in self.components.columns())
 
     def forward(self, z: Tensor) -> Tensor:
         """(B, T', P, d) -> (B, T'·α, D)."""
-        h = self.trunk(z.permute(0, 3, 1, 2))  # (B, width, T, P)
+        h = run_trunks(z.permute(0, 3, 1, 2), self.trunk, self.root_trunk, self.root)  # (B, width, T, P)
         out = h.new_zeros(h.shape[0], self.feature_dim, h.shape[2])
         for p, (head, cols) in enumerate(zip(self.heads, self.components.columns())):
             out = out.index_copy(1, cols, head(h[..., p]))
