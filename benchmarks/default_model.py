@@ -86,17 +86,19 @@ def ten_seconds(gen, repeats: int, out: Path, prompt: str, **sampling) -> dict:
     return {**med, "x_real_time": med["total_s"] / 10.0, "prompt": prompt, "runs": rows}
 
 
-def prompt_following(gen, seeds: int) -> dict:
+def prompt_following(gen, seeds: int, seed_base: int = 1000, phrase_base: int = 0, **sampling) -> dict:
+    """Figure 3: the checks on ``seeds`` generations per content x style, the k-th with seed ``seed_base + k`` and
+    a training-style phrasing drawn with seed ``phrase_base + k``; ``sampling``: text_to_motion's options."""
     from motionbase.data.labels import CONTENT_PHRASES, STYLE_WORDS, bandai_captions
     from motionbase.evaluate.prompt_following import faster, judge, pass_rates
 
-    jobs = [(c, s, k, bandai_captions(c, s, n=3, seed=k)[k % 3]) for k in range(seeds)
+    jobs = [(c, s, k, bandai_captions(c, s, n=3, seed=phrase_base + k)[k % 3]) for k in range(seeds)
             for c in CONTENT_PHRASES for s in STYLE_WORDS]
     checks, rows, joints = [], [], {}
     t0 = time.perf_counter()
     for k in range(seeds):
         batch = [j for j in jobs if j[2] == k]
-        motions = gen.text_to_motion([j[3] for j in batch], None, seed=1000 + k)
+        motions = gen.text_to_motion([j[3] for j in batch], None, seed=seed_base + k, **sampling)
         for (content, style, seed, prompt), m in zip(batch, motions):
             got = judge(content, m.joints, m.fps, where=prompt)
             checks += got
@@ -110,7 +112,7 @@ def prompt_following(gen, seeds: int) -> dict:
     return {"rates": pass_rates(checks), "generations": rows, "seconds": time.perf_counter() - t0}
 
 
-def paraphrase_following(gen, seeds: int, understand: bool) -> dict:
+def paraphrase_following(gen, seeds: int, understand: bool, seed_base: int = 2000, **sampling) -> dict:
     """The checks on the held-out paraphrase prompts; ``faster`` pairs the i-th run and walk prompt."""
     from motionbase.evaluate.prompt_following import faster, judge, paraphrase_prompts, pass_rates
 
@@ -118,7 +120,8 @@ def paraphrase_following(gen, seeds: int, understand: bool) -> dict:
     checks, rows = [], []
     t0 = time.perf_counter()
     for k in range(seeds):
-        motions = gen.text_to_motion([p for p, _ in pairs], None, seed=2000 + k, understand=understand)
+        motions = gen.text_to_motion([p for p, _ in pairs], None, seed=seed_base + k, understand=understand,
+                                     **sampling)
         by: dict[str, list] = {}
         for (prompt, content), m in zip(pairs, motions):
             got = judge(content, m.joints, m.fps, where=prompt)

@@ -1,7 +1,8 @@
 """Every command keeps its options (names, flags, required, defaults) across the move of shared option
 declarations into motionbase.cli.options. tests/data/cli_options.json was written from the commands as they were
 on main (a5a1cf5) before that move; help texts may change, the options may not. Since then `experiment` gained
-`--backbone` and `--dry-run` (issue 13): added to the file, nothing removed."""
+`--backbone` and `--dry-run` (issue 13), and `lm train` `--balance-captions` (issue 16): added to the file, nothing
+removed."""
 
 import json
 from pathlib import Path

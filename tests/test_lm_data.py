@@ -239,3 +239,31 @@ def test_canonical_sides_condition_on_right_first_captions_only(lm):
     assert ("t2m", "l") not in seen[True]  # all-left clips: motion-to-text only
     assert "left" in seen[True][("m2t", "l")]  # which still says "left"
     assert seen[False][("t2m", "m")] == {"left", "right"} and ("t2m", "l") in seen[False]
+
+
+def test_balance_captions_repeats_the_rare_captions(lm):
+    from motionbase.lm.data import MAX_BALANCE_REPEATS, Captions, MotionRecord, balanced_order
+
+    def rec(i, caption):
+        return MotionRecord(f"c{i}", np.zeros((4, 2), dtype=np.int64), Captions(whole=[caption, f"extra {i}"]))
+
+    # 6 clips of a common caption, 3 of a middling one, 1 of a rare one, 1 with no caption at all
+    records = ([rec(i, "a person walks.") for i in range(6)] + [rec(6 + i, "a person waves.") for i in range(3)]
+               + [rec(9, "a person waves both hands.")]
+               + [MotionRecord("bare", np.zeros((4, 2), dtype=np.int64), Captions(whole=[]))])
+    order = balanced_order(records)
+    times = np.bincount(order, minlength=len(records))
+    assert times[:6].tolist() == [1] * 6                            # the largest group is drawn once
+    assert times[6:9].tolist() == [2] * 3                           # 6 / 3
+    assert times[9] == times[10] == MAX_BALANCE_REPEATS             # 6 / 1, capped
+    assert sorted(set(order.tolist())) == list(range(len(records)))  # nothing dropped
+    plain, balanced = _dataset(lm, records), _dataset(lm, records, balance_captions=True)
+    assert len(plain) == len(records) and len(balanced) == len(order)
+    # the repeats are examples of the rare record, each its own draw (seeded by its index)
+    rare = [i for i, r in enumerate(order) if r == 9]
+    assert {balanced.records[int(balanced.order[i])].id for i in rare} == {"c9"}
+    assert len({tuple(balanced.example(i)[0].ids.tolist()) for i in rare}) > 1
+    # captions unique per clip (HumanML3D-style data): no change
+    unique = fake_records(12, K=16, P=2)
+    assert len({r.captions.whole[0] for r in unique}) == 12
+    assert balanced_order(unique).tolist() == list(range(12))

@@ -63,6 +63,9 @@ def register(app: typer.Typer) -> None:
                                               "examples' settings come from --lm-config and --loss)"),
         paraphrases: int = typer.Option(0, help="add this many paraphrases of the Bandai-Namco labels to each "
                                         "clip's captions (motionbase.data.paraphrase)"),
+        balance_captions: bool = typer.Option(False, help="draw every caption equally often: clips sharing their "
+                                              "first caption (one content x style) are repeated to weigh as much "
+                                              "as the largest such group (LMDataConfig.balance_captions)"),
         canonical_sides: bool | None = typer.Option(None, "--canonical-sides/--no-canonical-sides",
                                                     help="text conditions motion only in its canonical side ('right' "
                                                     "first; 'left' prompts are mirrored at generation); needs "
@@ -79,7 +82,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{out}: resuming the run there (its run.json and base model are used as they are)")
         else:
             fields = _read_json(lm_config) if lm_config is not None else {}
-            data = {**legacy_data(fields), "loss_on": loss}  # the training examples' settings
+            data = {**legacy_data(fields), "loss_on": loss,  # the training examples' settings
+                    "balance_captions": balance_captions}
             fields = {k: v for k, v in fields.items() if k not in data}
             fields.update(backbone="tiny-gpt2" if backbone == "tiny" else backbone, vocab_mode=vocab_mode,
                           part_tokens=part_tokens)

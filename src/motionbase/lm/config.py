@@ -102,6 +102,10 @@ class LMDataConfig(Config):
         cropped to a random window of whole time steps.
     task_weights / caption_levels: sampling weights of the instruction tasks and caption levels.
     max_caption_tokens: captions are cut to this many text tokens inside an example.
+    balance_captions: draw every caption equally often: records whose first whole-body caption is the same text
+        (labelled data: one content x style) form a group, and each record is repeated in an epoch so that every
+        group weighs about as much as the largest (at most ``MAX_BALANCE_REPEATS`` times). Rare combinations
+        otherwise get a fraction of the examples of common ones. Data with a caption per clip is unchanged.
     """
 
     loss_on: str = setting("whole", choices=LOSS_MODES)
@@ -111,6 +115,7 @@ class LMDataConfig(Config):
     caption_levels: dict[str, float] = field(default_factory=lambda: {
         "whole": 0.6, "upper_body": 0.1, "lower_body": 0.1, "all": 0.2})
     max_caption_tokens: int = setting(96, min=1)
+    balance_captions: bool = False
 
     def check(self) -> None:
         self._weights("task_weights", TASKS)

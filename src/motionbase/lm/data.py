@@ -217,6 +217,7 @@ class InstructionDataset(torch.utils.data.Dataset):
             raise MotionbaseError(f"no trainable clips: all {len(records)} record(s) have zero motion time steps")
         self.sampler = ExampleSampler(encoder, config, max_length, codes_per_second, canonical_sides)
         self.loss_on, self.seed, self.epoch = config.loss_on, seed, 0
+        self.order = balanced_order(self.records) if config.balance_captions else np.arange(len(self.records))
 
     @classmethod
     def for_lm(cls, records: Sequence[MotionRecord], lm: MotionLM, data: LMDataConfig | None = None,
@@ -230,16 +231,32 @@ class InstructionDataset(torch.utils.data.Dataset):
         self.epoch = int(epoch)
 
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self.order)
 
     def example(self, index: int) -> tuple[Encoded, str]:
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        return self.sampler.sample(self.records[index], rng)
+        return self.sampler.sample(self.records[int(self.order[index])], rng)
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         encoded, _ = self.example(index)
         return {"input_ids": torch.from_numpy(encoded.ids),
                 "labels": torch.from_numpy(labels_for(encoded, self.loss_on))}
+
+
+MAX_BALANCE_REPEATS = 4
+
+
+def balanced_order(records: Sequence[MotionRecord], max_repeats: int = MAX_BALANCE_REPEATS) -> np.ndarray:
+    """Record indices for one epoch of :attr:`LMDataConfig.balance_captions`: records grouped by their first
+    whole-body caption (a record without one is its own group), each repeated round(largest group / its group)
+    times, at most ``max_repeats``."""
+    keys = [r.captions.whole[0] if r.captions.whole else f"\0{r.id}" for r in records]
+    counts: dict[str, int] = {}
+    for k in keys:
+        counts[k] = counts.get(k, 0) + 1
+    top = max(counts.values())
+    reps = [min(max_repeats, max(1, round(top / counts[k]))) for k in keys]
+    return np.repeat(np.arange(len(records)), reps)
 
 
 @dataclass
