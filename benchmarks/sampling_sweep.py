@@ -1,11 +1,12 @@
-"""Question: which sampling settings (temperature, top-k) make the default model follow its prompts best?
+"""Question: which sampling settings (temperature, top-k, guidance) make the default model follow its prompts best?
 
 The geometric checks of ``benchmarks/default_model.py`` (which hand, which turn, run faster than walk:
 :mod:`motionbase.evaluate.prompt_following`) for each setting, on **selection seeds the default_model benchmark
 does not use** (generation seeds ``5000 + k``, phrasings drawn with seeds ``5 + k``; the benchmark's are
-``1000 + k`` and ``k``), so that a setting chosen here is then measured, unbiased, by that benchmark. Guidance stays
-the shipped default's (``motionbase.generation.DEFAULT_GUIDANCE``; scales were swept when it was chosen). Baseline in
-the same run: the generate command's defaults (temperature 1, no top-k). The held-out paraphrases are not used here.
+``1000 + k`` and ``k``), so that a setting chosen here is then measured, unbiased, by that benchmark. Guidance is the
+shipped default's (``motionbase.generation.DEFAULT_GUIDANCE``) unless a setting names its own. Baseline in the same
+run: the generate command's defaults (temperature 1, no top-k, default guidance). The held-out paraphrases are not
+used here.
 
 Usage: ``python benchmarks/sampling_sweep.py [--lm DIR --tokenizer DIR] [--seeds 5] [--settings t1.0 t0.7 ...]
 [--suffix _NAME]``. Writes ``benchmarks/results/sampling_sweep{_NAME}.{json,md}``. About a minute per setting
@@ -33,6 +34,10 @@ SETTINGS: dict[str, dict] = {
     "t0.5": {"temperature": 0.5},
     "t1.0-k20": {"temperature": 1.0, "top_k": 20},
     "t0.7-k20": {"temperature": 0.7, "top_k": 20},
+    # guidance scales around the default (4), at temperature 1
+    "g3": {"guidance": 3.0},
+    "g5": {"guidance": 5.0},
+    "g6": {"guidance": 6.0},
 }
 BASELINE = "t1.0"
 QUESTIONS = ("hand", "turn", "faster", "headline", "gesture", "travels")
@@ -42,8 +47,9 @@ def markdown(result: dict) -> str:
     lines = ["# Sampling settings vs prompt following (selection seeds)\n",
              f"{result['machine']}; models: `{result['models']}`. {result['seeds']} generations per content x style "
              f"(seeds {SEED_BASE}+k, phrasings drawn with seeds {PHRASE_BASE}+k: not the default_model benchmark's); "
-             f"guidance {result['guidance']}. Pass rates of the geometric checks; 'vs baseline' = headline pass "
-             f"minus the baseline's ({BASELINE}, the generate command's default), in points.\n",
+             f"guidance {result['guidance']} unless a setting names its own. Pass rates of the geometric checks; "
+             f"'vs baseline' = headline pass minus the baseline's ({BASELINE}, the generate command's default), in "
+             "points.\n",
              "| setting | " + " | ".join(QUESTIONS) + " | vs baseline | seconds |",
              "|---|" + "---:|" * (len(QUESTIONS) + 2)]
     base = result["rows"].get(BASELINE, {}).get("rates", {}).get("headline", {}).get("pass")

@@ -64,7 +64,7 @@ DEFAULTS = {
     "evaluator_minutes": 10,
     # Sampling the evaluation uses: the generate command's defaults (motionbase.generation). Guided
     # generation costs two forward passes a token, so the evaluation runs 5 replications, not the usual 20.
-    "eval": {"guidance": 4.0, "guidance_negative": "unconditional", "replications": 5},
+    "eval": {"guidance": 3.0, "guidance_negative": "unconditional", "replications": 5},
 }
 
 
