@@ -34,7 +34,8 @@ SETTINGS: dict[str, dict] = {
     "t0.5": {"temperature": 0.5},
     "t1.0-k20": {"temperature": 1.0, "top_k": 20},
     "t0.7-k20": {"temperature": 0.7, "top_k": 20},
-    # guidance scales around the default (4), at temperature 1
+    # guidance scales around the default (3; 4 until session 8), at temperature 1
+    "g2": {"guidance": 2.0},
     "g3": {"guidance": 3.0},
     "g5": {"guidance": 5.0},
     "g6": {"guidance": 6.0},

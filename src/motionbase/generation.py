@@ -51,9 +51,9 @@ SAVED_KINDS = ("npy", "codes", "mp4", "gif", "bvh", "json")
 # unconditional instruction for a canonical-sides model such as the shipped default, the mirrored prompt for
 # others. Scale 3 for the shipped default: on 15 selection seeds of benchmarks/sampling_sweep.py (seeds the
 # default_model benchmark does not use) the hand question falls steadily with the scale (92.5 / 90.2 / 88.7 / 87.3 %
-# at 3 / 4 / 5 / 6), the headline 93.7 % at 3 vs 92.3 % at 4; the default_model benchmark then measured 95.2 % vs
-# 92.7 %, R@1 0.752 vs 0.774, FID 0.141 vs 0.135 (docs/GENERATION.md). 4 was chosen before on 5 seeds; 8 raised hands
-# in turning walks. The previous default (no canonical sides) used 8, mirrored.
+# at 3 / 4 / 5 / 6; at 2 turns give way), the headline 93.7 % at 3 vs 92.3 % at 4 (91.9 at 2); the default_model
+# benchmark then measured 95.2 % vs 92.7 %, R@1 0.752 vs 0.774, FID 0.141 vs 0.135 (docs/GENERATION.md). 4 was
+# chosen before on 5 seeds; 8 raised hands in turning walks. The previous default (no canonical sides) used 8.
 DEFAULT_GUIDANCE = 3.0
 DEFAULT_GUIDANCE_NEGATIVE = "auto"  # the model's own: lm.guidance
 CAPTION_ROOM = 24  # tokens of context kept for a caption after the motion it describes
