@@ -112,7 +112,7 @@ def prompt_following(gen, seeds: int, seed_base: int = 1000, phrase_base: int = 
     return {"rates": pass_rates(checks), "generations": rows, "seconds": time.perf_counter() - t0}
 
 
-def paraphrase_following(gen, seeds: int, understand: bool, seed_base: int = 2000, **sampling) -> dict:
+def paraphrase_following(gen, seeds: int, understand: bool) -> dict:
     """The checks on the held-out paraphrase prompts; ``faster`` pairs the i-th run and walk prompt."""
     from motionbase.evaluate.prompt_following import faster, judge, paraphrase_prompts, pass_rates
 
@@ -120,8 +120,7 @@ def paraphrase_following(gen, seeds: int, understand: bool, seed_base: int = 200
     checks, rows = [], []
     t0 = time.perf_counter()
     for k in range(seeds):
-        motions = gen.text_to_motion([p for p, _ in pairs], None, seed=seed_base + k, understand=understand,
-                                     **sampling)
+        motions = gen.text_to_motion([p for p, _ in pairs], None, seed=2000 + k, understand=understand)
         by: dict[str, list] = {}
         for (prompt, content), m in zip(pairs, motions):
             got = judge(content, m.joints, m.fps, where=prompt)

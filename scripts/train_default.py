@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from motionbase.generation import DEFAULT_GUIDANCE  # torch-free at import
+
 REPO = Path(__file__).resolve().parents[1]
 ASSETS = REPO / "src" / "motionbase" / "assets" / "models"
 
@@ -64,7 +66,7 @@ DEFAULTS = {
     "evaluator_minutes": 10,
     # Sampling the evaluation uses: the generate command's defaults (motionbase.generation). Guided
     # generation costs two forward passes a token, so the evaluation runs 5 replications, not the usual 20.
-    "eval": {"guidance": 3.0, "guidance_negative": "unconditional", "replications": 5},
+    "eval": {"guidance": DEFAULT_GUIDANCE, "guidance_negative": "unconditional", "replications": 5},
 }
 
 

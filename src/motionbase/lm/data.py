@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -251,9 +252,7 @@ def balanced_order(records: Sequence[MotionRecord], max_repeats: int = MAX_BALAN
     whole-body caption (a record without one is its own group), each repeated round(largest group / its group)
     times, at most ``max_repeats``."""
     keys = [r.captions.whole[0] if r.captions.whole else f"\0{r.id}" for r in records]
-    counts: dict[str, int] = {}
-    for k in keys:
-        counts[k] = counts.get(k, 0) + 1
+    counts = Counter(keys)
     top = max(counts.values())
     reps = [min(max_repeats, max(1, round(top / counts[k]))) for k in keys]
     return np.repeat(np.arange(len(records)), reps)

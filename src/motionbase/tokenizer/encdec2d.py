@@ -23,6 +23,8 @@ the trajectory codes see only velocities and height.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from torch import Tensor, nn
@@ -57,13 +59,16 @@ class _Components(nn.Module):
         return [getattr(self, f"cols_{i}") for i in range(len(self.names))]
 
 
-def root_index(config: TokenizerConfig, names: tuple[str, ...]) -> int | None:
-    """Position of the ``root`` component when ``config.root_trunk`` (it gets a trunk of its own), else None."""
+def make_trunks(config: TokenizerConfig, names: tuple[str, ...],
+                make: Callable[[int], nn.Module]) -> tuple[int | None, nn.Module, nn.Module | None]:
+    """(root position, trunk, root trunk) for the components ``names``: ``make(part_kernel)`` builds a trunk; with
+    ``config.root_trunk`` the ``root`` component gets one of its own, one component wide, else (None, trunk, None)."""
+    trunk = make(config.part_kernel)
     if not config.root_trunk:
-        return None
+        return None, trunk, None
     if "root" not in names:
         raise ValueError(f"root_trunk needs a 'root' component; the {config.grouping!r} grouping has {names}")
-    return names.index("root")
+    return names.index("root"), trunk, make(1)
 
 
 def run_trunks(x: Tensor, trunk: nn.Module, root_trunk: nn.Module | None, root: int | None) -> Tensor:
@@ -81,10 +86,8 @@ class Encoder2D(nn.Module):
         self.components = _Components(config)
         self.stems = nn.ModuleList(
             nn.Sequential(nn.Conv1d(len(c), config.width, 3, 1, 1), nn.ReLU()) for c in self.components.columns())
-        self.root = root_index(config, self.components.names)
-        make = (lambda pk: ConvEncoder(2, config.width, latent_dim, part_kernel=pk, **_trunk_kwargs(config)))
-        self.trunk = make(config.part_kernel)
-        self.root_trunk = None if self.root is None else make(1)
+        self.root, self.trunk, self.root_trunk = make_trunks(config, self.components.names, lambda pk: ConvEncoder(
+            2, config.width, latent_dim, part_kernel=pk, **_trunk_kwargs(config)))
 
     def forward(self, x: Tensor) -> Tensor:
         """(B, T, D), T a multiple of α -> (B, T/α, P, d)."""
@@ -98,10 +101,8 @@ class Decoder2D(nn.Module):
         super().__init__()
         self.feature_dim = config.feature_dim
         self.components = _Components(config)
-        self.root = root_index(config, self.components.names)
-        make = (lambda pk: ConvDecoder(2, latent_dim, config.width, part_kernel=pk, **_trunk_kwargs(config)))
-        self.trunk = make(config.part_kernel)
-        self.root_trunk = None if self.root is None else make(1)
+        self.root, self.trunk, self.root_trunk = make_trunks(config, self.components.names, lambda pk: ConvDecoder(
+            2, latent_dim, config.width, part_kernel=pk, **_trunk_kwargs(config)))
         self.heads = nn.ModuleList(nn.Conv1d(config.width, len(c), 3, 1, 1) for c in self.components.columns())
 
     def forward(self, z: Tensor) -> Tensor:
