@@ -208,4 +208,7 @@ def test_benchmark_baseline_is_the_shipped_recipe():
     bench = load("_tokenizer_generalisation", ROOT / "benchmarks" / "tokenizer_generalisation.py")
     script = load("_train_default", ROOT / "scripts" / "train_default.py")
     assert bench.SHIPPED == script.DEFAULTS["tokenizer"]
+    shipped = bench.recipe("traj-code", 0)
+    shipped["train"] = {k: v for k, v in shipped["train"].items() if k not in ("seed", "progress")}
+    assert shipped == bench.SHIPPED and bench.recipe(bench.BASELINE)["model"].get("trajectory_code") is None
     TokenizerRunConfig.from_dict(bench.recipe("aug+trajectory", 1))

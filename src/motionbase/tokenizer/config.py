@@ -18,6 +18,13 @@ from ..config import Config, ConfigError, build, setting
 from ..quantize.base import log2_exact
 from ..quantize.lfq import BATCH_ENTROPY_MODES
 
+# The measured trajectory's levels per time step (4 frames at 20 fps), denser where most steps are (the Bandai
+# store: walks move 0.24 m per step, runs 0.53 (at most 0.84), 99 % of turns are under 0.13 rad), reaching 7 m/s
+# forward, 1.5 m/s backwards or sideways and 3.5 rad/s of turn: docs/TOKENIZERS.md, "The measured trajectory".
+TURN_LEVELS = (-0.7, -0.3, -0.12, -0.04, 0.0, 0.04, 0.12, 0.3, 0.7)
+FORWARD_LEVELS = (-0.3, -0.1, 0.0, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.05, 1.4)
+SIDE_LEVELS = (-0.3, -0.1, 0.0, 0.1, 0.3)
+
 METHODS = ("vq", "rvq", "lfq", "fsq")
 ENCODERS = ("1d", "2d")
 GROUPINGS = ("feature", "body")
@@ -56,6 +63,12 @@ class TokenizerConfig(Config):
     # 2d only: the "root" component (the trajectory) gets its own trunk and never mixes with the body's components,
     # so its codes carry the root's signal alone and the trajectory decodes from them alone, whatever the action
     root_trunk: bool = False
+    # 2d only: the root component's code is the measured trajectory, not a learned one (tokenizer/trajectory.py),
+    # quantized to these levels per time step (α frames): turn (rad of heading), forward and sideways (m)
+    trajectory_code: bool = False
+    trajectory_turn: tuple[float, ...] = TURN_LEVELS
+    trajectory_forward: tuple[float, ...] = FORWARD_LEVELS
+    trajectory_side: tuple[float, ...] = SIDE_LEVELS
     # quantizer
     codebook_size: int = setting(16384, min=1)  # K (LFQ: a power of two; FSQ: target size, see fsq_levels)
     code_dim: int = setting(512, min=1)         # VQ / RVQ code vector width (LFQ: log2 K, FSQ: len(levels))
@@ -73,12 +86,28 @@ class TokenizerConfig(Config):
             raise self.error("root_trunk=True needs encoder='2d' (the 1d encoder has no components)")
         if self.fsq_levels is not None:
             object.__setattr__(self, "fsq_levels", tuple(int(v) for v in self.fsq_levels))
+        if self.trajectory_code:
+            self._check_trajectory()
         try:
             log2_exact(self.alpha, "alpha")
             if self.method == "lfq":
                 log2_exact(self.codebook_size, "LFQ codebook_size")
         except ValueError as exc:
             raise self.error(str(exc)) from None
+
+    @property
+    def trajectory_levels(self) -> tuple[tuple[float, ...], ...]:
+        """The measured trajectory's levels: (turn, forward, sideways)."""
+        return self.trajectory_turn, self.trajectory_forward, self.trajectory_side
+
+    def _check_trajectory(self) -> None:
+        for key in ("trajectory_turn", "trajectory_forward", "trajectory_side"):
+            value = tuple(float(v) for v in getattr(self, key))
+            if not value or any(b <= a for a, b in zip(value, value[1:])):
+                raise self.error(f"{key} must be a non-empty increasing list of levels, got {list(value)}")
+            object.__setattr__(self, key, value)
+        if self.encoder != "2d" or self.method == "rvq":
+            raise self.error("trajectory_code=True needs encoder='2d' and one code per component (not rvq)")
 
     @property
     def name(self) -> str:

@@ -27,6 +27,8 @@ from ..quantize import FSQ, LFQ, RVQ, VQ, Quantizer, fsq_levels
 from .config import TokenizerConfig
 from .encdec1d import Decoder1D, Encoder1D
 from .encdec2d import Decoder2D, Encoder2D
+from .trajectory import OUTPUT_COLUMNS as TRAJECTORY_COLUMNS
+from .trajectory import encode_trajectory, grid_size, trajectory_columns
 from .weights import CONFIG_FILE, WEIGHTS_FILE, checkpoint_dir, load_weights, save_weights
 
 
@@ -78,6 +80,9 @@ class MotionTokenizer(nn.Module):
         self.stats = None
         if stats is not None:
             self.set_stats(stats)
+        if config.trajectory_code and grid_size(config.trajectory_levels) > self.vocab_size:
+            raise CheckpointError(f"the trajectory levels make {grid_size(config.trajectory_levels)} codes; this "
+                                  f"quantizer has {self.vocab_size} (fewer levels, or a larger codebook)")
 
     # --- facts ----------------------------------------------------------------------------------------------
 
@@ -176,19 +181,53 @@ class MotionTokenizer(nn.Module):
 
     # --- model ----------------------------------------------------------------------------------------------
 
+    # --- the measured trajectory (tokenizer/trajectory.py), when the config asks for it ------------------------
+
+    @property
+    def measures_trajectory(self) -> bool:
+        return self.config.trajectory_code
+
+    def _with_trajectory(self, quantized: Tensor, codes: Tensor, x_norm: Tensor) -> tuple[Tensor, Tensor]:
+        """Replace the root component's learned code and latent by the measured trajectory's."""
+        root = self.part_names.index("root")
+        traj = encode_trajectory(self.denormalize(x_norm), self.config.alpha, self.config.trajectory_levels)
+        codes = codes.clone()
+        codes[..., root] = traj
+        latent = self.quantizer.decode_codes(traj[..., None]).to(quantized.dtype)   # (B, T', d)
+        quantized = torch.cat([quantized[:, :, :root], latent[:, :, None], quantized[:, :, root + 1:]], 2)
+        return quantized, codes
+
+    def _decode_latents(self, quantized: Tensor, codes: Tensor) -> Tensor:
+        """Decoder output (normalised); with a measured trajectory its columns are the formula's, not the net's."""
+        recon = self.decoder(quantized)
+        if not self.measures_trajectory:
+            return recon
+        root = codes[..., self.part_names.index("root")]
+        cols = list(TRAJECTORY_COLUMNS)
+        raw = trajectory_columns(root, self.config.alpha, self.config.trajectory_levels, dtype=recon.dtype)
+        norm = (raw - self.feature_mean[cols]) / self.feature_std[cols]
+        keep = torch.ones(recon.shape[-1], dtype=torch.bool, device=recon.device)
+        keep[cols] = False
+        full = torch.zeros_like(recon)
+        full[..., cols] = norm
+        return torch.where(keep, recon, full)
+
     def _quantize(self, x_norm: Tensor):
         """(B, T, D) normalised, T a multiple of α -> (quantized (B, T', P, d), codes (B, T', S), losses)."""
         z = self.encoder(x_norm)
         B, T1, P, d = z.shape
         quantized, codes, losses = self.quantizer(z.reshape(B, T1 * P, d))
-        return quantized.reshape(B, T1, P, d), codes.reshape(B, T1, -1), losses
+        quantized, codes = quantized.reshape(B, T1, P, d), codes.reshape(B, T1, -1)
+        if self.measures_trajectory:
+            quantized, codes = self._with_trajectory(quantized, codes, x_norm)
+        return quantized, codes, losses
 
     def forward(self, feats: Tensor, *, normalized: bool = False) -> TokenizerOutput:
         """Training pass. feats: (B, T, D), raw (or already normalised with ``normalized=True``)."""
         feats = feats.to(self.feature_mean.dtype)
         target = feats if normalized else self.normalize(feats)
         quantized, codes, losses = self._quantize(self._pad(target))
-        recon = self.decoder(quantized)[:, :feats.shape[1]]
+        recon = self._decode_latents(quantized, codes)[:, :feats.shape[1]]
         return TokenizerOutput(recon, target, codes, losses)
 
     @torch.no_grad()
@@ -231,7 +270,7 @@ class MotionTokenizer(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            out = self.denormalize(self.decoder(z.float()))
+            out = self.denormalize(self._decode_latents(z.float(), c))
         finally:
             self.train(was_training)
         if num_frames is not None:
