@@ -14,9 +14,8 @@ with MPJPE (mm) root-aligned and global, over whole clips (:func:`~motionbase.to
 and over 10-s windows each reconstructed on its own (:func:`~motionbase.tokenizer.evaluate.evaluate_windows`), plus
 codebook utilisation (over a fixed 4096 tokens) of the unseen clips. Each method runs with several seeds (one
 retrain moves the figures by several mm): the table gives mean ± half the range. Baseline, in the same run: the
-recipe with a learned root code (``LEARNED``, method ``learned-root``: the shipped recipe up to session 8), ratios
-against it; the shipped recipe since session 9 (``SHIPPED``: scripts/train_default.py's tokenizer settings) is
-method ``traj-code``.
+shipped recipe (``SHIPPED``: scripts/train_default.py's tokenizer settings, method ``learned-root``: its root code is
+learned like the body's), ratios against it.
 
 Each training is single-threaded, ``--jobs`` side by side, resumable (``WORK/<method>-s<seed>/result.json``;
 rerunning skips finished ones). ``--default-split DIR ...`` also evaluates finished tokenizers (e.g. the shipped
@@ -54,15 +53,13 @@ HELD_OUT = ("run", "wave-both-hands")
 BASELINE = "learned-root"
 WINDOW_S = 10.0
 
-# The recipe every method changes: the shipped default's tokenizer run up to session 8, whose root code is learned
-# like the body's (called `shipped` in the tables of sessions 6 and 8).
-LEARNED = {"preset": "lfq2d",
+# The shipped default's tokenizer run (scripts/train_default.py DEFAULTS["tokenizer"]; a test keeps them equal), whose
+# root code is learned like the body's: the recipe every method changes (method `learned-root`; called `shipped` in
+# the tables of sessions 6 and 8).
+SHIPPED = {"preset": "lfq2d",
            "model": {"width": 64, "depth": 2, "grouping": "body", "codebook_size": 512},
            "train": {"lr": 1e-3, "warmup_steps": 100, "checkpoint_every": 200, "log_every": 50},
            "data": {"window": 64, "batch_size": 32}, "steps": 1200}
-# The shipped default's tokenizer run (scripts/train_default.py DEFAULTS["tokenizer"]; a test keeps them equal):
-# the same with the measured trajectory as the root's code, the method `traj-code`.
-SHIPPED = {**LEARNED, "model": {**LEARNED["model"], "trajectory_code": True}}
 
 AUG = {"mirror_prob": 0.5, "speed_range": [0.67, 1.5]}
 # Re-timing up to 2.5x: a Bandai walk (~1.3 m/s) reaches running speeds (~3 m/s) the held-out ``run`` content has.
@@ -85,8 +82,7 @@ METHODS: dict[str, dict] = {
     # root_trunk: only the root component (the trajectory) is kept apart; the body's components still mix.
     "aug-wide+root": {"data": AUG_WIDE, "model": {"root_trunk": True}},
     "root": {"model": {"root_trunk": True}},
-    # the root's code is the measured trajectory (sigma-delta levels, decoded by formula), not a learned code:
-    # the shipped recipe since session 9
+    # the root's code is the measured trajectory (sigma-delta levels, decoded by formula), not a learned code
     "traj-code": {"model": {"trajectory_code": True}},
     "aug-wide+traj-code": {"data": AUG_WIDE, "model": {"trajectory_code": True}},
     "window128": {"data": {"window": 128, "batch_size": 16}},
@@ -105,8 +101,8 @@ RETIRED: dict[str, str] = {
 
 
 def recipe(method: str, seed: int = 0) -> dict:
-    """The TokenizerRunConfig dict of ``method`` (LEARNED with the method's changes) and ``seed``."""
-    run = copy.deepcopy(LEARNED)
+    """The TokenizerRunConfig dict of ``method`` (SHIPPED with the method's changes) and ``seed``."""
+    run = copy.deepcopy(SHIPPED)
     for key, change in METHODS[method].items():
         if isinstance(change, dict):
             run[key] = {**run.get(key, {}), **change}
@@ -324,8 +320,8 @@ def write_outputs(rows: list[dict], default_rows: list[dict], args, total: int, 
              f"budget ({SHIPPED['steps']} steps x batch {SHIPPED['data']['batch_size']} x "
              f"{SHIPPED['data']['window']}-frame windows) unless named otherwise; {done}. MPJPE in mm, mean ± half "
              f"the range over seeds; windows = {WINDOW_S:.0f}-s windows, each reconstructed on its own; "
-             f"'vs {BASELINE}' = ratio to the recipe with a learned root code (the shipped one up to session 8; "
-             "`traj-code` is the shipped recipe since) retrained in this run. Goals (issue 16): unseen "
+             f"'vs {BASELINE}' = ratio to the shipped recipe (its root code learned like the body's) retrained in "
+             "this run. Goals (issue 16): unseen "
              "root-aligned <= 60 mm, unseen global <= 200 mm over 10-s windows, in-domain no worse.", "",
              *table(summary)]
     lines += ["", *(f"`{m}`: {why}." for m, why in RETIRED.items() if m in summary)]

@@ -32,12 +32,11 @@ ASSETS = REPO / "src" / "motionbase" / "assets" / "models"
 
 DEFAULTS = {
     # 2D-LFQ won the small tokenizer sweep at K = 2^8 (benchmarks/results/tokenizer_sweep.md); 2^9 keeps
-    # room for the 7 styles, and the body-part grouping is what part-level edits need. The root's code is the
-    # measured trajectory (tokenizer/trajectory.py): a learned one decoded unseen runs at walking distance
-    # (benchmarks/results/tokenizer_generalisation.md).
+    # room for the 7 styles, and the body-part grouping is what part-level edits need. The root's code is learned:
+    # a default with the measured trajectory instead ("trajectory_code": True) was trained in session 9 and not
+    # shipped — its tokenizer generalises, but its LM followed hand prompts worse (docs/TOKENIZERS.md).
     "tokenizer": {"preset": "lfq2d",
-                  "model": {"width": 64, "depth": 2, "grouping": "body", "codebook_size": 512,
-                            "trajectory_code": True},
+                  "model": {"width": 64, "depth": 2, "grouping": "body", "codebook_size": 512},
                   "train": {"lr": 1e-3, "warmup_steps": 100, "checkpoint_every": 200, "log_every": 50},
                   "data": {"window": 64, "batch_size": 32}, "steps": 1200},
     # Text -> motion is what the default is for: it gets most of the examples; whole-body captions
@@ -62,6 +61,8 @@ DEFAULTS = {
     # shipped model was made so: 600 steps were measured first, then 1,500 more lifted turns from 82 % to 96 %).
     "lm_sides_rounds": [600, 1500],
     "lm_sides_lr": 5e-4,
+    # the base LM stage of the shipped default was reused from the previous release (same recipe and data)
+    "lm_base_note": "26.1 min, the previous default's card",
     "lm_steps": 3000,
     "lm_batch": 8,
     "evaluator_minutes": 10,

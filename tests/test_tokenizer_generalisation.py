@@ -208,7 +208,7 @@ def test_benchmark_baseline_is_the_shipped_recipe():
     bench = load("_tokenizer_generalisation", ROOT / "benchmarks" / "tokenizer_generalisation.py")
     script = load("_train_default", ROOT / "scripts" / "train_default.py")
     assert bench.SHIPPED == script.DEFAULTS["tokenizer"]
-    shipped = bench.recipe("traj-code", 0)
-    shipped["train"] = {k: v for k, v in shipped["train"].items() if k not in ("seed", "progress")}
-    assert shipped == bench.SHIPPED and bench.recipe(bench.BASELINE)["model"].get("trajectory_code") is None
+    baseline = bench.recipe(bench.BASELINE, 0)
+    baseline["train"] = {k: v for k, v in baseline["train"].items() if k not in ("seed", "progress")}
+    assert baseline == bench.SHIPPED and bench.recipe("traj-code")["model"]["trajectory_code"] is True
     TokenizerRunConfig.from_dict(bench.recipe("aug+trajectory", 1))

@@ -22,6 +22,7 @@ from motionbase.tokenizer.trajectory import (decode_levels, encode_trajectory, g
 
 LAYOUT = FeatureLayout()
 LEVELS = (TURN_LEVELS, FORWARD_LEVELS, SIDE_LEVELS)
+BOXES = TokenizerConfig().trajectory_smooth
 ROOT = Path(__file__).resolve().parents[1]
 BVH = {"run": ROOT / "tests/data/bvh/sprint/dataset-2_run_active_027.bvh",
        "walk-turn": ROOT / "tests/data/bvh/bandai/dataset-2/dataset-2_walk-turn-left_exhausted_038.bvh"}
@@ -37,7 +38,7 @@ def round_trip(feats: np.ndarray) -> np.ndarray:
     T = x.shape[1]
     x = torch.cat([x, x[:, -1:].expand(-1, -T % 4, -1)], 1)
     out = feats.copy()
-    out[:, :3] = trajectory_columns(encode_trajectory(x, 4, LEVELS), 4, LEVELS)[0, :T].numpy()
+    out[:, :3] = trajectory_columns(encode_trajectory(x, 4, LEVELS), 4, LEVELS, boxes=BOXES)[0, :T].numpy()
     return out
 
 
@@ -93,7 +94,7 @@ def test_codes_are_in_the_grid_and_any_code_decodes():
     assert steps[0, 0].tolist() == pytest.approx([TURN_LEVELS[0], FORWARD_LEVELS[0], SIDE_LEVELS[0]])
     assert float(steps[0, 494, 0]) == pytest.approx(max(TURN_LEVELS))
     # the decoded columns keep the distance: their sum over the clip equals the levels' sum (unit-gain smoothing)
-    cols = trajectory_columns(codes, 4, LEVELS)
+    cols = trajectory_columns(codes, 4, LEVELS, boxes=BOXES)
     assert float(cols[0, :, 2].sum()) == pytest.approx(float(decode_levels(codes, LEVELS)[0, :, 1].sum()), rel=0.02)
     assert step_sums(feats, 4).shape == (1, 10, 3)
 
@@ -138,6 +139,8 @@ def test_checkpoint_keeps_the_levels(tmp_path):
 def test_bad_trajectory_configs_say_what():
     with pytest.raises(Exception, match="increasing"):
         preset("lfq2d", trajectory_code=True, trajectory_turn=(0.1, -0.1))
+    with pytest.raises(Exception, match="trajectory_smooth"):
+        preset("lfq2d", trajectory_code=True, trajectory_smooth=(8, 0))
     with pytest.raises(Exception, match="encoder='2d'"):
         preset("lfq1d", trajectory_code=True)
     with pytest.raises(CheckpointError, match="495 codes; this quantizer has 256"):

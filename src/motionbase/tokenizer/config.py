@@ -69,6 +69,8 @@ class TokenizerConfig(Config):
     trajectory_turn: tuple[float, ...] = TURN_LEVELS
     trajectory_forward: tuple[float, ...] = FORWARD_LEVELS
     trajectory_side: tuple[float, ...] = SIDE_LEVELS
+    # box filters (frames) the decoded trajectory is smoothed with, in turn: unit gain, so distance is kept
+    trajectory_smooth: tuple[int, ...] = (8, 4)
     # quantizer
     codebook_size: int = setting(16384, min=1)  # K (LFQ: a power of two; FSQ: target size, see fsq_levels)
     code_dim: int = setting(512, min=1)         # VQ / RVQ code vector width (LFQ: log2 K, FSQ: len(levels))
@@ -106,6 +108,9 @@ class TokenizerConfig(Config):
             if not value or any(b <= a for a, b in zip(value, value[1:])):
                 raise self.error(f"{key} must be a non-empty increasing list of levels, got {list(value)}")
             object.__setattr__(self, key, value)
+        object.__setattr__(self, "trajectory_smooth", tuple(int(v) for v in self.trajectory_smooth))
+        if any(v < 1 for v in self.trajectory_smooth):
+            raise self.error(f"trajectory_smooth widths must be >= 1 frame, got {list(self.trajectory_smooth)}")
         if self.encoder != "2d" or self.method == "rvq":
             raise self.error("trajectory_code=True needs encoder='2d' and one code per component (not rvq)")
 

@@ -204,7 +204,8 @@ class MotionTokenizer(nn.Module):
             return recon
         root = codes[..., self.part_names.index("root")]
         cols = list(TRAJECTORY_COLUMNS)
-        raw = trajectory_columns(root, self.config.alpha, self.config.trajectory_levels, dtype=recon.dtype)
+        raw = trajectory_columns(root, self.config.alpha, self.config.trajectory_levels, dtype=recon.dtype,
+                                 boxes=self.config.trajectory_smooth)
         norm = (raw - self.feature_mean[cols]) / self.feature_std[cols]
         keep = torch.ones(recon.shape[-1], dtype=torch.bool, device=recon.device)
         keep[cols] = False

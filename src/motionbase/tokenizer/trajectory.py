@@ -15,8 +15,9 @@ formula, so any speed inside the grid's range comes back whatever the action:
   between the levels around a step's value for the whole clip — no drift, however long, also while turning — as
   long as the values lie inside the levels' range;
 * the three levels' indices form one code ``(k_turn · n_forward + k_forward) · n_side + k_side`` (< K);
-* decoding spreads each step's values evenly over its α frames and smooths them with a box of α frames applied
-  twice (unit gain, so distance is kept), which removes the dithering error feedback introduces.
+* decoding spreads each step's values evenly over its α frames and smooths them with box filters
+  (``trajectory_smooth``, default 8 then 4 frames; unit gain, so distance is kept), which removes the dithering
+  error feedback introduces.
 
 The root's height (column 3) and the whole body stay learned. Encoding and decoding here are plain tensor code,
 the same at training and at inference.
@@ -106,18 +107,14 @@ def decode_levels(codes: Tensor, levels, dtype=torch.float32) -> Tensor:
     return torch.where((codes >= n_turn * n_fwd * n_side)[..., None], still, steps)
 
 
-def trajectory_columns(codes: Tensor, alpha: int, levels, dtype=torch.float32) -> Tensor:
-    """Root codes (B, T') -> feature columns :data:`OUTPUT_COLUMNS` (0, 1, 2) per frame (B, T'·α, 3), smoothed,
-    in raw feature units."""
+def trajectory_columns(codes: Tensor, alpha: int, levels, dtype=torch.float32, boxes=None) -> Tensor:
+    """Root codes (B, T') -> feature columns :data:`OUTPUT_COLUMNS` (0, 1, 2) per frame (B, T'·α, 3), smoothed by
+    box filters of ``boxes`` frames in turn (default (α, α)), in raw feature units."""
     steps = decode_levels(codes, levels, dtype)
-    per_frame = steps.repeat_interleave(alpha, 1) / alpha                    # (B, T, 3)
-    x = per_frame.transpose(1, 2)                                           # (B, 3, T)
-    box = torch.full((3, 1, alpha), 1.0 / alpha, dtype=dtype, device=codes.device)
-    for left in (alpha // 2, alpha - 1 - alpha // 2):   # the two passes lean opposite ways: no net delay
-        x = F.conv1d(F.pad(x, (left, alpha - 1 - left), mode="replicate"), box, groups=3)
-    turn, fwd, side = x.transpose(1, 2).unbind(-1)
-    out = torch.empty_like(x.transpose(1, 2))
-    out[..., YAW] = turn / YAW_SCALE
-    out[..., SIDE] = side
-    out[..., FORWARD] = fwd
-    return out
+    x = (steps.repeat_interleave(alpha, 1) / alpha).transpose(1, 2)         # (B, 3, T) per frame
+    for n, width in enumerate(boxes or (alpha, alpha)):
+        left = width // 2 if n % 2 == 0 else width - 1 - width // 2      # passes lean opposite ways: no net delay
+        box = torch.full((3, 1, width), 1.0 / width, dtype=dtype, device=codes.device)
+        x = F.conv1d(F.pad(x, (left, width - 1 - left), mode="replicate"), box, groups=3)
+    turn, fwd, side = x.unbind(1)
+    return torch.stack([turn / YAW_SCALE, side, fwd], -1)
