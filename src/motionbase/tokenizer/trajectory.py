@@ -31,6 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..features.humanml3d import recover_root
+
 YAW, SIDE, FORWARD = 0, 1, 2          # feature columns: half-yaw per frame, sideways and forward m per frame
 AXES = ("yaw", "forward", "side")     # order of the levels in the config and the code
 COLUMNS = (YAW, FORWARD, SIDE)       # the columns behind AXES
@@ -63,8 +65,6 @@ def encode_trajectory(feats: Tensor, alpha: int, levels) -> Tensor:
     The turn is fed back on the heading; the two displacements on the **floor position**: the step's levels are
     the ones nearest to the body-frame step that would bring the decoded position (heading and steps as the
     decoder turns them) onto the real one. So neither heading nor position drifts, also while turning."""
-    from ..features.humanml3d import recover_root
-
     feats = feats.detach().double()
     B, T, _ = feats.shape
     grids = [torch.tensor(axis, dtype=feats.dtype, device=feats.device) for axis in levels]
