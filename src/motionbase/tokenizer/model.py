@@ -179,8 +179,6 @@ class MotionTokenizer(nn.Module):
         extra = -x.shape[1] % self.config.alpha
         return torch.cat([x, x[:, -1:].expand(-1, extra, -1)], 1) if extra else x
 
-    # --- model ----------------------------------------------------------------------------------------------
-
     # --- the measured trajectory (tokenizer/trajectory.py), when the config asks for it ------------------------
 
     @property
@@ -212,6 +210,8 @@ class MotionTokenizer(nn.Module):
         full = torch.zeros_like(recon)
         full[..., cols] = norm
         return torch.where(keep, recon, full)
+
+    # --- model ----------------------------------------------------------------------------------------------
 
     def _quantize(self, x_norm: Tensor):
         """(B, T, D) normalised, T a multiple of α -> (quantized (B, T', P, d), codes (B, T', S), losses)."""
