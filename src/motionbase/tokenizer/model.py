@@ -181,10 +181,6 @@ class MotionTokenizer(nn.Module):
 
     # --- the measured trajectory (tokenizer/trajectory.py), when the config asks for it ------------------------
 
-    @property
-    def measures_trajectory(self) -> bool:
-        return self.config.trajectory_code
-
     def _with_trajectory(self, quantized: Tensor, codes: Tensor, x_norm: Tensor) -> tuple[Tensor, Tensor]:
         """Replace the root component's learned code and latent by the measured trajectory's."""
         root = self.part_names.index("root")
@@ -198,18 +194,15 @@ class MotionTokenizer(nn.Module):
     def _decode_latents(self, quantized: Tensor, codes: Tensor) -> Tensor:
         """Decoder output (normalised); with a measured trajectory its columns are the formula's, not the net's."""
         recon = self.decoder(quantized)
-        if not self.measures_trajectory:
+        if not self.config.trajectory_code:
             return recon
         root = codes[..., self.part_names.index("root")]
         cols = list(TRAJECTORY_COLUMNS)
-        raw = trajectory_columns(root, self.config.alpha, self.config.trajectory_levels, dtype=recon.dtype,
-                                 boxes=self.config.trajectory_smooth)
-        norm = (raw - self.feature_mean[cols]) / self.feature_std[cols]
-        keep = torch.ones(recon.shape[-1], dtype=torch.bool, device=recon.device)
-        keep[cols] = False
-        full = torch.zeros_like(recon)
-        full[..., cols] = norm
-        return torch.where(keep, recon, full)
+        raw = trajectory_columns(root, self.config.alpha, self.config.trajectory_levels,
+                                 boxes=self.config.trajectory_smooth, dtype=recon.dtype)
+        recon = recon.clone()
+        recon[..., cols] = (raw - self.feature_mean[cols]) / self.feature_std[cols]
+        return recon
 
     # --- model ----------------------------------------------------------------------------------------------
 
@@ -219,7 +212,7 @@ class MotionTokenizer(nn.Module):
         B, T1, P, d = z.shape
         quantized, codes, losses = self.quantizer(z.reshape(B, T1 * P, d))
         quantized, codes = quantized.reshape(B, T1, P, d), codes.reshape(B, T1, -1)
-        if self.measures_trajectory:
+        if self.config.trajectory_code:
             quantized, codes = self._with_trajectory(quantized, codes, x_norm)
         return quantized, codes, losses
 

@@ -34,8 +34,7 @@ from torch import Tensor
 from ..features.humanml3d import recover_root
 
 YAW, SIDE, FORWARD = 0, 1, 2          # feature columns: half-yaw per frame, sideways and forward m per frame
-AXES = ("yaw", "forward", "side")     # order of the levels in the config and the code
-COLUMNS = (YAW, FORWARD, SIDE)       # the columns behind AXES
+COLUMNS = (YAW, FORWARD, SIDE)       # the columns behind the levels' order (turn, forward, sideways)
 OUTPUT_COLUMNS = (YAW, SIDE, FORWARD)  # = (0, 1, 2): the order trajectory_columns returns them in
 YAW_SCALE = 2.0                       # feature column 0 holds half the heading change (HumanML3D)
 
@@ -107,12 +106,12 @@ def decode_levels(codes: Tensor, levels, dtype=torch.float32) -> Tensor:
     return torch.where((codes >= n_turn * n_fwd * n_side)[..., None], still, steps)
 
 
-def trajectory_columns(codes: Tensor, alpha: int, levels, dtype=torch.float32, boxes=None) -> Tensor:
+def trajectory_columns(codes: Tensor, alpha: int, levels, *, boxes, dtype=torch.float32) -> Tensor:
     """Root codes (B, T') -> feature columns :data:`OUTPUT_COLUMNS` (0, 1, 2) per frame (B, T'·α, 3), smoothed by
-    box filters of ``boxes`` frames in turn (default (α, α)), in raw feature units."""
+    box filters of ``boxes`` frames in turn (``TokenizerConfig.trajectory_smooth``), in raw feature units."""
     steps = decode_levels(codes, levels, dtype)
     x = (steps.repeat_interleave(alpha, 1) / alpha).transpose(1, 2)         # (B, 3, T) per frame
-    for n, width in enumerate(boxes or (alpha, alpha)):
+    for n, width in enumerate(boxes):
         left = width // 2 if n % 2 == 0 else width - 1 - width // 2      # passes lean opposite ways: no net delay
         box = torch.full((3, 1, width), 1.0 / width, dtype=dtype, device=codes.device)
         x = F.conv1d(F.pad(x, (left, width - 1 - left), mode="replicate"), box, groups=3)
