@@ -81,3 +81,13 @@ def test_a_canonical_sides_lm_answers_left_with_the_mirror_of_right(world, lm_di
     gen.lm.config = gen.lm.config.replace(canonical_sides=False)
     [typed] = gen.generate(["a person raises the left hand"], [40], seed=5)
     assert not np.allclose(typed, left, atol=1e-3)
+
+
+def test_generated_feet_are_planted_as_the_generate_command_plants_them(world, lm_dir):
+    from motionbase.features.plant import plant_feet
+
+    root, _ = world
+    planted = LMGenerator.from_pretrained(lm_dir, root / "tokenizer")
+    raw = LMGenerator.from_pretrained(lm_dir, root / "tokenizer", plant_feet=False)
+    [a], [b] = (g.generate(["a person walks"], [40], seed=2) for g in (planted, raw))
+    np.testing.assert_array_equal(a, plant_feet(b))

@@ -19,6 +19,7 @@ from motionbase.defaults.familiarity import CAPTIONS_FILE, CaptionIndex, save_tr
 from motionbase.defaults.paths import MODELS_ENV, default_checkpoints
 from motionbase.errors import CheckpointError, MotionbaseError
 from motionbase.features.humanml3d import features_to_joints
+from motionbase.features.plant import plant_feet
 from motionbase.formats.bvh import read_bvh
 from motionbase.generation import MotionGenerator, slug, tokens_text
 from motionbase.skeleton import SMPL22
@@ -69,9 +70,14 @@ def test_generate_writes_joints_video_bvh_of_the_asked_length(models, gen, tmp_p
     joints = np.load(tmp_path / f"{stem_}.npy")
     assert codes.shape == (10, 6)  # 2 s x 5 steps/s, one code per body part
     assert joints.shape == (41, 22, 3)  # 10 steps x 4 frames + the final frame: 2.00 s at 20 fps
-    # the joints are the tokenizer's decoding of the saved codes (no other path in between)
+    # the joints are the tokenizer's decoding of the saved codes, feet planted (no other path in between)
     feats = gen.tokenizer.decode(torch.from_numpy(codes)).numpy()
-    np.testing.assert_allclose(joints, features_to_joints(feats.astype(np.float64), final_frame=True), atol=1e-4)
+    np.testing.assert_allclose(joints, features_to_joints(plant_feet(feats).astype(np.float64), final_frame=True),
+                               atol=1e-4)
+    cli("generate", PROMPT, "--seconds", 2, "--lm", lm, "--tokenizer", tok, "--out", tmp_path / "raw",
+        "--seed", 3, "--size", 64, "--no-plant-feet")
+    np.testing.assert_allclose(np.load(tmp_path / "raw" / f"{stem_}.npy"),
+                               features_to_joints(feats.astype(np.float64), final_frame=True), atol=1e-4)
     assert iio.imread(tmp_path / f"{stem_}.mp4", index=None, plugin="FFMPEG").shape[:3] == (41, 64, 64)
     assert iio.imread(tmp_path / f"{stem_}.gif", index=None).shape[:3] == (41, 64, 64)
     bvh = read_bvh(tmp_path / f"{stem_}.bvh")
@@ -103,6 +109,20 @@ def test_tokens_text_names_the_parts(gen):
     text = tokens_text(np.array([[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]]), gen.part_names)
     assert text.splitlines() == ["step   0  root=1 torso_head=2 left_arm=3 right_arm=4 left_leg=5 right_leg=6",
                                  "step   1  root=7 torso_head=8 left_arm=9 right_arm=10 left_leg=11 right_leg=12"]
+
+
+def test_decoded_motions_have_their_feet_planted_unless_asked_not_to(models, gen, monkeypatch):
+    import motionbase.features.plant as plant
+
+    raw = MotionGenerator.load(*models, device="cpu", plant_feet=False)
+    assert gen.plant_feet and not raw.plant_feet
+    codes = gen.text_to_motion([PROMPT], 2.0, seed=0)[0].codes
+    np.testing.assert_array_equal(gen.from_codes(codes).features, plant.plant_feet(raw.from_codes(codes).features))
+    monkeypatch.setattr(plant, "plant_feet", lambda f: f + np.float32(1))   # what the generator calls, seen
+    on, off = gen.from_codes(codes), raw.from_codes(codes)
+    np.testing.assert_allclose(on.features, off.features + 1)
+    np.testing.assert_allclose(on.joints, features_to_joints(on.features.astype(np.float64), final_frame=True),
+                               atol=1e-5)
 
 
 # ---------------------------------------------------------------- part edits

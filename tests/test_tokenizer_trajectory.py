@@ -4,32 +4,24 @@ code is the formula's in training and inference."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
 from motionbase.errors import CheckpointError
-from motionbase.features.humanml3d import joints_to_features, recover_root
+from motionbase.features.humanml3d import recover_root
 from motionbase.features.layout import FeatureLayout
-from motionbase.formats.bvh import load_bvh
 from motionbase.tokenizer import MotionTokenizer, TokenizerConfig, preset
 from motionbase.tokenizer.config import FORWARD_LEVELS, SIDE_LEVELS, TURN_LEVELS
 from motionbase.tokenizer.parts import swap_part_codes
 from motionbase.tokenizer.trajectory import (decode_levels, encode_trajectory, grid_size, step_sums,
                                              trajectory_columns)
 
+from .mocap_support import real_features
+
 LAYOUT = FeatureLayout()
 LEVELS = (TURN_LEVELS, FORWARD_LEVELS, SIDE_LEVELS)
 BOXES = TokenizerConfig().trajectory_smooth
-ROOT = Path(__file__).resolve().parents[1]
-BVH = {"run": ROOT / "tests/data/bvh/sprint/dataset-2_run_active_027.bvh",
-       "walk-turn": ROOT / "tests/data/bvh/bandai/dataset-2/dataset-2_walk-turn-left_exhausted_038.bvh"}
-
-
-def real_features(name: str) -> np.ndarray:
-    return joints_to_features(load_bvh(BVH[name], fps=20.0).joints_m).astype(np.float32)
 
 
 def round_trip(feats: np.ndarray) -> np.ndarray:

@@ -63,7 +63,8 @@ CAPTION_ROOM = 24  # tokens of context kept for a caption after the motion it de
 class GeneratedMotion:
     """One generated motion.
 
-    codes: (N, P) int64 motion codes; features: (N * alpha, 263) float32 HumanML3D features;
+    codes: (N, P) int64 motion codes; features: (N * alpha, 263) float32 HumanML3D features (the codes decoded,
+    then, unless the generator's ``plant_feet`` is off, the root moved so the stance toe stays put);
     joints: (N * alpha + 1, 22, 3) float32 metres, Y up, at :data:`FPS`. closed: the model ended the
     motion itself (or it has the asked length); False = cut at the context.
     """
@@ -141,12 +142,14 @@ class MotionGenerator:
     captions: the training-caption index (None: prompts are not checked, :attr:`familiarity_note` says why).
     prompt_mapper: a :class:`~motionbase.lm.prompt_map.PromptMapper` (pretrained text understanding), or
     ``"auto"``: the one saved with the LM, loaded at the first prompt when the sentence encoder is installed
-    (:attr:`understanding_note` says when it is not).
+    (:attr:`understanding_note` says when it is not). plant_feet: decoded motions keep the stance toe on the spot
+    (:func:`motionbase.features.plant.plant_feet`; foot locking by moving the root).
     """
 
     def __init__(self, lm: MotionLM, tokenizer: GeneratorCodec, *, captions: CaptionIndex | None = None,
-                 familiarity_note: str = "", source: str = "", prompt_mapper=None):
+                 familiarity_note: str = "", source: str = "", prompt_mapper=None, plant_feet: bool = True):
         self.lm, self.tokenizer, self.captions = lm, tokenizer, captions
+        self.plant_feet = plant_feet
         self.familiarity_note = familiarity_note
         self.source = source
         self._mapper = prompt_mapper
@@ -154,7 +157,8 @@ class MotionGenerator:
 
     @classmethod
     def load(cls, lm_dir: str | os.PathLike | None = None, tokenizer_dir: str | os.PathLike | None = None, *,
-             device: str | None = None, familiarity: FamiliarityConfig | None = None) -> MotionGenerator:
+             device: str | None = None, familiarity: FamiliarityConfig | None = None,
+             plant_feet: bool = True) -> MotionGenerator:
         """Load an LM and its motion tokenizer; either one not given is the shipped default.
 
         The LM refuses a tokenizer other than the one it was trained with (content hash). device:
@@ -181,7 +185,8 @@ class MotionGenerator:
         index = CaptionIndex.load(lm_dir, familiarity)
         note = "" if index is not None else (f"prompts are not checked against the training captions "
                                              f"({Path(lm_dir) / CAPTIONS_FILE} is absent)")
-        return cls(lm, tokenizer, captions=index, familiarity_note=note, source=str(lm_dir), prompt_mapper="auto")
+        return cls(lm, tokenizer, captions=index, familiarity_note=note, source=str(lm_dir), prompt_mapper="auto",
+                   plant_feet=plant_feet)
 
     def prompt_mapper(self):
         """The prompt mapper in use (None: prompts go to the LM as typed); loads the saved one at first use."""
@@ -330,6 +335,7 @@ class MotionGenerator:
         (a canonical-side answer to a prompt that names "left"); its codes are then re-encoded from it."""
         # deferred for a quick start: imports scipy
         from .features.humanml3d import features_to_joints
+        from .features.plant import plant_feet
 
         if codes is None or len(codes) == 0:
             raise MotionbaseError(f"the model gave no motion for {prompt!r} (cut before one whole time step); "
@@ -337,6 +343,8 @@ class MotionGenerator:
         feats = self.tokenizer.decode(np.asarray(codes, np.int64)).detach().cpu().numpy().astype(np.float32)
         if mirrored:
             feats, codes = self.mirrored(feats)
+        if self.plant_feet:
+            feats = plant_feet(feats)
         joints = features_to_joints(feats.astype(np.float64), final_frame=True).astype(np.float32)
         return GeneratedMotion(prompt, np.asarray(codes, np.int64), feats, joints, bool(closed), familiarity)
 

@@ -116,6 +116,7 @@ def register(app: typer.Typer) -> None:
         guidance: float = typer.Option(1.0, help="--lm: classifier-free guidance scale (1 = none)"),
         guidance_negative: str = typer.Option("unconditional", help="--lm: guidance against 'unconditional' or "
                                               "'mirrored' (left/right swapped) prompts"),
+        plant_feet: bool = typer.Option(True, help="--lm: plant the generated motions' feet, as `generate` does"),
     ) -> None:
         """Text-to-motion metrics of a split (R-precision, FID, MM-Dist, Diversity, ...) as a markdown table;
         with --task m2t, the LM's captions of the split's motions (BLEU, ROUGE-L, CIDEr, R-precision)."""
@@ -134,7 +135,8 @@ def register(app: typer.Typer) -> None:
             report = evaluate_paths(store, evaluator, split=split, tokenizer=tokenizer, lm=lm,
                                     config=EvaluationRunConfig(mode=mode, seed=seed, replications=replications),
                                     label_keys=_label_keys(label_keys), device=check_device(device), progress=say,
-                                    sampling={"guidance": guidance, "guidance_negative": guidance_negative},
+                                    sampling={"guidance": guidance, "guidance_negative": guidance_negative,
+                                              "plant_feet": plant_feet},
                                     t2m_evaluator=t2m_evaluator, length_filter=length_filter)
             typer.echo(to_markdown(report))
             payload = to_json(report)

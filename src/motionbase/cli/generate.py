@@ -81,6 +81,8 @@ def register(app: typer.Typer) -> None:
         guidance_negative: str = typer.Option(DEFAULT_GUIDANCE_NEGATIVE, help="guide away from the 'mirrored' "
                                               "prompt (left/right swapped), the 'unconditional' one, or 'auto' "
                                               "(the model's own choice)"),
+        plant_feet: bool = typer.Option(True, help="move the root so that a foot on the floor stays put (foot "
+                                        "locking); --no-plant-feet: the decoded motion as it is"),
         size: int = typer.Option(320, min=32, max=MAX_VIDEO_PX, help="video side in pixels"),
         device: str | None = typer.Option(None, help="torch device (default: cuda if available, else cpu)"),
         from_: str | None = typer.Option(None, "--from", help="continue this motion (.npy, .bvh, STORE::ID) for "
@@ -101,7 +103,7 @@ def register(app: typer.Typer) -> None:
         created = not out.exists()
         writable_folder(out)
         try:
-            gen = MotionGenerator.load(lm, tokenizer, device=device)
+            gen = MotionGenerator.load(lm, tokenizer, device=device, plant_feet=plant_feet)
             if gen.familiarity_note:
                 typer.echo(f"note: {gen.familiarity_note}", err=True)
             sampling = Sampling(seed=seed, temperature=temperature, top_k=top_k, top_p=top_p, guidance=guidance,

@@ -3,7 +3,7 @@
 :class:`LMGenerator` asks a trained :class:`~motionbase.lm.model.MotionLM` for text-to-motion answers in
 batches, each motion as long as the ground-truth clip it stands for (``seconds = frames / fps``, which the
 LM turns into exactly ``round(seconds * codes_per_second)`` time steps), and decodes the codes with the motion
-tokenizer the LM was trained with. Nothing here is imported unless an LM is evaluated (it needs
+tokenizer the LM was trained with, planting the feet as :class:`motionbase.generation.MotionGenerator` does. Nothing here is imported unless an LM is evaluated (it needs
 ``transformers``).
 """
 
@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import CheckpointError, MotionbaseError
 from ..features.mirror import mirror_features
+from ..features.plant import plant_feet
 from ..lm.sides import read_prompts
 
 
@@ -24,8 +25,9 @@ class LMGenerator:
 
     def __init__(self, lm, tokenizer, *, fps: float = 20.0, batch_size: int = 32, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None, guidance: float = 1.0,
-                 guidance_negative: str = "unconditional"):
+                 guidance_negative: str = "unconditional", plant_feet: bool = True):
         self.lm, self.tokenizer, self.fps, self.batch_size = lm, tokenizer, fps, batch_size
+        self.plant_feet = plant_feet  # as MotionGenerator: the stance toe stays put (features/plant.py)
         self.sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "guidance": guidance,
                          "guidance_negative": guidance_negative}
 
@@ -62,5 +64,6 @@ class LMGenerator:
                                           "expected a motion answer")
                 feats = self.tokenizer.decode(res.codes)
                 feats = np.asarray(feats.detach().cpu().numpy() if hasattr(feats, "detach") else feats, np.float32)
-                out.append(mirror_features(feats).astype(np.float32) if flips[i] else feats)
+                feats = mirror_features(feats).astype(np.float32) if flips[i] else feats
+                out.append(plant_feet(feats) if self.plant_feet else feats)
         return out
