@@ -34,7 +34,9 @@ DEFAULTS = {
     # 2D-LFQ won the small tokenizer sweep at K = 2^8 (benchmarks/results/tokenizer_sweep.md); 2^9 keeps
     # room for the 7 styles, and the body-part grouping is what part-level edits need. The root's code is learned:
     # a default with the measured trajectory instead ("trajectory_code": True) was trained in session 9 and not
-    # shipped — its tokenizer generalises, but its LM followed hand prompts worse (docs/TOKENIZERS.md).
+    # shipped — its tokenizer generalises, but its LM followed hand prompts worse (docs/TOKENIZERS.md); session 10's
+    # LM on it with canonical sides from the first step came closer (headline 93.7 %) but skates more
+    # (docs/GENERATION.md, "A default on the measured-trajectory tokenizer").
     "tokenizer": {"preset": "lfq2d",
                   "model": {"width": 64, "depth": 2, "grouping": "body", "codebook_size": 512},
                   "train": {"lr": 1e-3, "warmup_steps": 100, "checkpoint_every": 200, "log_every": 50},
