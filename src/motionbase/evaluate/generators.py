@@ -3,8 +3,8 @@
 :class:`LMGenerator` asks a trained :class:`~motionbase.lm.model.MotionLM` for text-to-motion answers in
 batches, each motion as long as the ground-truth clip it stands for (``seconds = frames / fps``, which the
 LM turns into exactly ``round(seconds * codes_per_second)`` time steps), and decodes the codes with the motion
-tokenizer the LM was trained with, planting the feet as :class:`motionbase.generation.MotionGenerator` does. Nothing here is imported unless an LM is evaluated (it needs
-``transformers``).
+tokenizer the LM was trained with, planting the feet as :class:`motionbase.generation.MotionGenerator` does.
+Nothing here is imported unless an LM is evaluated (it needs ``transformers``).
 """
 
 from __future__ import annotations
