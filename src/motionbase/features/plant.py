@@ -52,8 +52,9 @@ def plant_feet(feats: np.ndarray, *, height_m: float = CONTACT_HEIGHT_M, max_sli
     step = x[:-1, 1:3]                                              # as recover_root reads them: (sideways, forward)
     low = ric[..., 1] < height_m
     change = fix - step[:, None]                                    # = minus the toe's move over the floor
-    contact = low[:-1] & low[1:] & (np.linalg.norm(change, axis=-1) * fps < max_slide_m_s)   # (T-1, 2)
-    dist = np.where(contact, np.linalg.norm(change, axis=-1), np.inf)
+    slide = np.linalg.norm(change, axis=-1)                         # (T-1, 2) m per frame
+    contact = low[:-1] & low[1:] & (slide * fps < max_slide_m_s)
+    dist = np.where(contact, slide, np.inf)
     stance = dist.argmin(-1)
     delta = np.take_along_axis(change, stance[:, None, None], 1)[:, 0] * contact.any(-1)[:, None]
     if smooth > 1:
