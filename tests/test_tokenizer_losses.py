@@ -87,3 +87,29 @@ def test_perceptual_hook_is_frozen_and_passes_gradients():
     total.backward()
     assert encoder[0].weight.grad is None
     assert tok.decoder.heads[0].weight.grad.abs().sum() > 0
+
+
+def test_foot_contact_term_is_the_speed_of_the_feet_the_input_has_planted():
+    """A real Bandai walk: reconstructed as it is, its planted feet barely move; with the root sliding 1.5x they
+    move as much as the slide, and the term equals that speed computed by hand (numpy, the input's contacts)."""
+    from .mocap_support import real_features
+
+    tok = model()
+    target = torch.from_numpy(real_features("walk-turn")[None, :80])
+    assert "foot_contact" not in TokenizerLoss(tok.config).terms(tok, fake_output(tok, target, target))
+    loss = TokenizerLoss(tok.config, TokenizerLossConfig(foot_contact_loss_weight=1.0))
+    still = loss.terms(tok, fake_output(tok, target, target))["foot_contact"].item()
+    slid = target.clone()
+    slid[..., 1:3] *= 1.5  # the root's floor step, root frame
+    moved = loss.terms(tok, fake_output(tok, slid, target))["foot_contact"].item()
+
+    joints = features_to_joints(tok.denormalize(tok.normalize(slid)).double())[0].numpy()
+    contact = target[0, :, 259:263].numpy() > 0.5
+    step = contact[1:] & contact[:-1]
+    feet = [7, 10, 8, 11]
+    speed = np.linalg.norm(np.diff(joints[:, feet][..., [0, 2]], axis=0), axis=-1)
+    assert step.sum() > 40  # a walk: feet on the floor most of the time
+    assert moved == pytest.approx(speed[step].mean(), rel=1e-3)
+    assert still < 0.006 and moved > 0.015  # m per frame at 20 fps: < 0.12 m/s planted, > 0.3 m/s slid
+    total, logs = loss(tok, fake_output(tok, slid, target))
+    assert logs["foot_contact"] == pytest.approx(moved, rel=1e-6)

@@ -35,6 +35,7 @@ CONFIG_VERSION = 1
 # The same for the perceptual encoder: its training noise, now :class:`DenoisingConfig`.
 NOISE_KEYS = ("noise_std", "frame_dropout")
 LOSS_KEYS = ("feature_loss_weight", "joint_loss_weight", "joint_velocity_loss_weight", "trajectory_loss_weight",
+             "foot_contact_loss_weight",
              "commitment_weight", "entropy_weight", "entropy_gamma", "perceptual_weight", "perceptual_encoder")
 
 
@@ -136,6 +137,7 @@ class TokenizerLossConfig(Config):
     joint_loss_weight: float = setting(1.0, min=0.0)
     joint_velocity_loss_weight: float = setting(1.0, min=0.0)
     trajectory_loss_weight: float = setting(0.0, min=0.0)  # root trajectory integrated over the window (m)
+    foot_contact_loss_weight: float = setting(0.0, min=0.0)  # planted feet's speed in the reconstruction (m/frame)
     commitment_weight: float = setting(0.02, min=0.0)
     entropy_weight: float = setting(0.1, min=0.0)
     entropy_gamma: float = 1.0         # LFQ: weight of the batch entropy inside the entropy penalty

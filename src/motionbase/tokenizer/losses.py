@@ -11,6 +11,10 @@ term                   definition (weight in :class:`TokenizerConfig`)
 ``trajectory``         mean Euclidean distance (m) between the root trajectories recovered from both — root
                        velocities integrated from the window's first frame, so drift and heading errors grow with
                        time and weigh more the longer they last (``trajectory_loss_weight``)
+``foot_contact``       mean horizontal speed (m/frame) of the *reconstruction's* ankles and toes in the frames where
+                       the *input* has them on the floor (its contact features, in both frames of a step) — the
+                       foot-contact loss of MDM (Tevet et al. 2023); a decoder that moves a planted foot skates
+                       (``foot_contact_loss_weight``; 0 unless asked)
 ``commitment``         the quantizer's commitment term (VQ/RVQ/LFQ; ``commitment_weight``)
 ``entropy``            LFQ: per-sample entropy − γ · batch entropy, nats (``entropy_weight``, γ = ``entropy_gamma``)
 ``perceptual``         MSE between embeddings of reconstruction and input by a *frozen* motion encoder
@@ -49,6 +53,20 @@ def frozen(encoder: nn.Module) -> nn.Module:
     return encoder
 
 
+def foot_contact_speed(joints: Tensor, target: Tensor, mask: Tensor | None, layout: FeatureLayout) -> Tensor:
+    """Mean horizontal displacement (m/frame) of the foot joints of ``joints`` (B, T, J, 3) over the steps in which
+    raw target features (B, T, D) mark that foot joint in contact in both frames (and both frames are valid)."""
+    skel = layout.skeleton
+    feet = list(skel.feet_left + skel.feet_right)  # the order of the contact features
+    contact = target[..., layout.slices["contact"]] > 0.5  # (B, T, 4)
+    step = contact[:, 1:] & contact[:, :-1]
+    if mask is not None:
+        step = step & (mask[:, 1:] & mask[:, :-1])[..., None]
+    moved = _distance(joints[:, 1:, feet][..., [0, 2]], joints[:, :-1, feet][..., [0, 2]])  # (B, T-1, 4)
+    weight = step.to(moved.dtype)
+    return (moved * weight).sum() / weight.sum().clamp(min=1.0)
+
+
 def _distance(a: Tensor, b: Tensor, eps: float = 1e-12) -> Tensor:
     """Euclidean distance over the last axis, with a gradient at 0."""
     return ((a - b).pow(2).sum(-1) + eps).sqrt()
@@ -81,7 +99,8 @@ class TokenizerLoss:
             perceptual = PerceptualEncoder.from_pretrained(loss.perceptual_encoder)
             perceptual.check_features(config.feature_dim)
         self.perceptual = frozen(perceptual) if perceptual is not None else None
-        if joints_fn is None and (loss.joint_loss_weight > 0 or loss.joint_velocity_loss_weight > 0):
+        if joints_fn is None and (loss.joint_loss_weight > 0 or loss.joint_velocity_loss_weight > 0
+                                  or loss.foot_contact_loss_weight > 0):
             layout = FeatureLayout(get_skeleton(config.skeleton))
             if layout.dim != config.feature_dim:
                 raise ValueError(f"joint losses need the {config.skeleton} feature layout ({layout.dim} columns), "
@@ -101,6 +120,9 @@ class TokenizerLoss:
             t["joints"] = masked_mean(_distance(jp, jt), mask)
             vel_mask = None if mask is None else mask[:, 1:] & mask[:, :-1]
             t["joint_velocity"] = masked_mean(_distance(jp.diff(dim=1), jt.diff(dim=1)), vel_mask)
+            if w.foot_contact_loss_weight > 0:
+                t["foot_contact"] = foot_contact_speed(jp, model.denormalize(out.target), mask,
+                                                       FeatureLayout(get_skeleton(c.skeleton)))
         if w.trajectory_loss_weight > 0:
             t["trajectory"] = trajectory_error(model.denormalize(out.recon), model.denormalize(out.target),
                                                mask, FeatureLayout(get_skeleton(c.skeleton)))
@@ -119,6 +141,7 @@ class TokenizerLoss:
         c = self.loss
         return {"features": c.feature_loss_weight, "joints": c.joint_loss_weight,
                 "joint_velocity": c.joint_velocity_loss_weight, "trajectory": c.trajectory_loss_weight,
+                "foot_contact": c.foot_contact_loss_weight,
                 "commitment": c.commitment_weight,
                 "entropy": c.entropy_weight, "perceptual": c.perceptual_weight}
 
