@@ -85,6 +85,9 @@ METHODS: dict[str, dict] = {
     # the root's code is the measured trajectory (sigma-delta levels, decoded by formula), not a learned code
     "traj-code": {"model": {"trajectory_code": True}},
     "aug-wide+traj-code": {"data": AUG_WIDE, "model": {"trajectory_code": True}},
+    # and a foot-contact term: the reconstruction's feet may not move where the input's are planted (session 11)
+    "traj-code+foot20": {"model": {"trajectory_code": True},
+                         "train": {"loss": {"foot_contact_loss_weight": 20.0}}},
     "window128": {"data": {"window": 128, "batch_size": 16}},
     "width128": {"model": {"width": 128}},
     "K4096": {"model": {"codebook_size": 4096}},
