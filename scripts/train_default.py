@@ -36,7 +36,9 @@ DEFAULTS = {
     # a default with the measured trajectory instead ("trajectory_code": True) was trained in session 9 and not
     # shipped — its tokenizer generalises, but its LM followed hand prompts worse (docs/TOKENIZERS.md); session 10's
     # LM on it with canonical sides from the first step came closer (headline 93.7 %) but skates more
-    # (docs/GENERATION.md, "A default on the measured-trajectory tokenizer").
+    # (docs/GENERATION.md, "A default on the measured-trajectory tokenizer"); session 11 added a foot-contact term
+    # (skating as real motion; R@1 0.819 / FID 0.135) and its LM again followed the hand worse (headline 92.4 %;
+    # docs/TOKENIZERS.md, "A foot-contact term").
     "tokenizer": {"preset": "lfq2d",
                   "model": {"width": 64, "depth": 2, "grouping": "body", "codebook_size": 512},
                   "train": {"lr": 1e-3, "warmup_steps": 100, "checkpoint_every": 200, "log_every": 50},
