@@ -36,6 +36,27 @@ def add_quick(parser: argparse.ArgumentParser, what: str) -> None:
                         help=f"smoke run ({what}); results go to benchmarks/results/quick/")
 
 
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """--lm / --tokenizer: the models a benchmark asks (default: the shipped ones)."""
+    parser.add_argument("--lm", default=None, help="motion LM directory (default: the shipped one)")
+    parser.add_argument("--tokenizer", default=None, help="its motion tokenizer (default: the shipped one)")
+
+
+def load_generator(args: argparse.Namespace, question: str):
+    """(the MotionGenerator of ``args.lm`` / ``args.tokenizer`` on the CPU, torch seeded 0; the result header:
+    question, machine, models)."""
+    import platform
+
+    import torch
+
+    from motionbase.generation import MotionGenerator
+
+    torch.manual_seed(0)
+    gen = MotionGenerator.load(args.lm, args.tokenizer, device="cpu")
+    return gen, {"question": question, "machine": f"{platform.platform()}, torch {torch.__version__}, "
+                 f"{os.cpu_count()} CPUs", "models": f"lm={args.lm or 'shipped'}, tokenizer={args.tokenizer or 'shipped'}"}
+
+
 def results_dir(quick: bool) -> Path:
     out = RESULTS / "quick" if quick else RESULTS
     out.mkdir(parents=True, exist_ok=True)

@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 
-from bench_common import add_quick, results_dir
+from bench_common import add_model_options, add_quick, load_generator, results_dir
 from default_model import prompt_following
 
 NAME = "sampling_sweep"
@@ -71,8 +69,7 @@ def markdown(result: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lm", default=None)
-    parser.add_argument("--tokenizer", default=None)
+    add_model_options(parser)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     parser.add_argument("--suffix", default="", help="write sampling_sweep<SUFFIX>.{json,md} (e.g. a candidate LM, "
@@ -83,15 +80,11 @@ def main() -> None:
         args.seeds, args.settings = 1, [BASELINE, "t0.7"]
     results = results_dir(args.quick)
 
-    import torch
-
-    from motionbase.generation import DEFAULT_GUIDANCE, MotionGenerator
+    from motionbase.generation import DEFAULT_GUIDANCE
     from motionbase.io import atomic_write_text
 
-    torch.manual_seed(0)
-    gen = MotionGenerator.load(args.lm, args.tokenizer, device="cpu")
-    result = {"question": __doc__.splitlines()[0], "machine": f"{platform.platform()}, torch {torch.__version__}, "
-              f"{os.cpu_count()} CPUs", "models": f"lm={args.lm or 'shipped'}, tokenizer={args.tokenizer or 'shipped'}",
+    gen, header = load_generator(args, __doc__.splitlines()[0])
+    result = {**header,
               "seeds": args.seeds, "seed_base": SEED_BASE, "phrase_base": PHRASE_BASE, "guidance": DEFAULT_GUIDANCE,
               "baseline": BASELINE, "rows": {}}
     for label in args.settings:

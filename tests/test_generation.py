@@ -127,6 +127,35 @@ def test_decoded_motions_have_their_feet_planted_unless_asked_not_to(models, gen
 
 # ---------------------------------------------------------------- part edits
 
+def test_candidates_keep_the_one_the_model_captions_closest(gen):
+    """--candidates N: N draws at seeds seed .. seed + N - 1; the kept one is the draw whose codes make the prompt most
+    likely as the LM's own caption; N = 1 is the plain draw."""
+    from motionbase.lm.rerank import caption_logprob
+
+    prompt = "a person waves the right hand"  # canonical side: the LM reads it as typed, no mirroring
+    drawn = [gen.text_to_motion([prompt], 1.0, seed=5 + n)[0] for n in range(3)]
+    assert len({d.codes.tobytes() for d in drawn}) == 3  # the draws differ: the choice means something
+    scores = caption_logprob(gen.lm, prompt, [d.codes for d in drawn])
+    [best] = gen.text_to_motion([prompt], 1.0, seed=5, candidates=3)
+    np.testing.assert_array_equal(best.codes, drawn[int(np.argmax(scores))].codes)
+    np.testing.assert_array_equal(gen.text_to_motion([prompt], 1.0, seed=5, candidates=1)[0].codes, drawn[0].codes)
+    for bad in (0, -1, 1.5):
+        with pytest.raises(MotionbaseError, match="candidates"):
+            gen.text_to_motion([prompt], 1.0, seed=5, candidates=bad)
+
+
+def test_caption_logprob_batches_candidates_of_any_length_as_one_by_one(gen):
+    from motionbase.lm.rerank import caption_logprob
+
+    short = gen.text_to_motion([PROMPT], 0.8, seed=1)[0].codes
+    long = gen.text_to_motion([PROMPT], 2.0, seed=2)[0].codes
+    together = caption_logprob(gen.lm, PROMPT, [short, None, long])
+    alone = [caption_logprob(gen.lm, PROMPT, [c])[0] for c in (short, long)]
+    np.testing.assert_allclose(together[[0, 2]], alone, rtol=1e-5)  # right padding changes nothing
+    assert together[1] == -np.inf and np.all(together[[0, 2]] < 0)
+    assert caption_logprob(gen.lm, PROMPT, [short])[0] != caption_logprob(gen.lm, "a person runs", [short])[0]
+
+
 def test_edit_keeps_a_legs_and_takes_b_arms(gen):
     edit = gen.edit_parts("a person walks forward", PROMPT, ["arms"], seconds=2.0, seed=4)
     assert edit.parts == ("left_arm", "right_arm")

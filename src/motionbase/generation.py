@@ -241,8 +241,12 @@ class MotionGenerator:
     def text_to_motion(self, prompts: Sequence[str], seconds: float | None = None, *, seed: int | None = None,
                        temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
                        guidance: float = DEFAULT_GUIDANCE, guidance_negative: str = DEFAULT_GUIDANCE_NEGATIVE,
-                       understand: bool = True) -> list[GeneratedMotion]:
+                       understand: bool = True, candidates: int = 1) -> list[GeneratedMotion]:
         """One motion per prompt (one batch). seconds: length (None: the model decides); temperature 0: greedy.
+
+        candidates: sample this many motions per prompt (seeds ``seed``, ``seed + 1``, …; the first is what
+        ``candidates=1`` gives) and keep the one whose codes make the prompt, as the LM read it, most likely as a
+        caption (:func:`motionbase.lm.rerank.best_candidate`); costs ``candidates`` times the generation.
 
         understand: read each prompt through the prompt mapper when there is one (:meth:`prompt_mapper`):
         the LM then gets the nearest caption it knows (``GeneratedMotion.read_as``); False: the prompt as typed.
@@ -255,6 +259,8 @@ class MotionGenerator:
 
         prompts = _checked_prompts(prompts)
         check_seconds(seconds)
+        if not (isinstance(candidates, int) and candidates >= 1):
+            raise MotionbaseError(f"candidates={candidates!r}: expected a whole number, 1 or more")
         if seconds is not None:
             for prompt in prompts:
                 limit = self.max_seconds(prompt)
@@ -265,8 +271,6 @@ class MotionGenerator:
         else:
             for prompt in prompts:
                 self.max_seconds(prompt)  # over-long prompts fail here, with the message above
-        sampling = Sampling(seed=seed, temperature=temperature, top_k=top_k, top_p=top_p, guidance=guidance,
-                            guidance_negative=guidance_negative)
         mapper = self.prompt_mapper() if understand else None
         mapped = mapper.map(prompts) if mapper is not None else []
         captions = [m.caption for m in mapped] or list(prompts)
@@ -274,7 +278,16 @@ class MotionGenerator:
         from .lm.sides import read_prompts
 
         captions, flips = read_prompts(self.lm.config, captions)
-        results = text_to_motion(self.lm, captions, sampling.options(seconds))
+        runs = [text_to_motion(self.lm, captions, Sampling(
+                    seed=None if seed is None else seed + n, temperature=temperature, top_k=top_k, top_p=top_p,
+                    guidance=guidance, guidance_negative=guidance_negative).options(seconds))
+                for n in range(candidates)]
+        results = runs[0]
+        if candidates > 1:
+            from .lm.rerank import best_candidate
+
+            results = [drawn[best_candidate(self.lm, caption, [r.codes for r in drawn])]
+                       for caption, drawn in zip(captions, zip(*runs))]
         out = [self._motion(p, r.codes, r.closed, self.check_prompt(p), mirrored=f)
                for p, r, f in zip(prompts, results, flips)]
         for motion, m in zip(out, mapped):

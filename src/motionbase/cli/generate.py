@@ -83,6 +83,8 @@ def register(app: typer.Typer) -> None:
                                               "(the model's own choice)"),
         plant_feet: bool = typer.Option(True, help="move the root so that a foot on the floor stays put (foot "
                                         "locking); --no-plant-feet: the decoded motion as it is"),
+        candidates: int = typer.Option(1, min=1, help="sample this many motions per prompt and keep the one the "
+                                       "model itself captions closest to the prompt (costs as many generations)"),
         size: int = typer.Option(320, min=32, max=MAX_VIDEO_PX, help="video side in pixels"),
         device: str | None = typer.Option(None, help="torch device (default: cuda if available, else cpu)"),
         from_: str | None = typer.Option(None, "--from", help="continue this motion (.npy, .bvh, STORE::ID) for "
@@ -112,7 +114,8 @@ def register(app: typer.Typer) -> None:
                          sampling=sampling, out=out, size=size):
                 return
             motions = gen.text_to_motion(list(prompts or []), seconds, seed=seed, temperature=temperature, top_k=top_k,
-                                         top_p=top_p, guidance=guidance, guidance_negative=guidance_negative)
+                                         top_p=top_p, guidance=guidance, guidance_negative=guidance_negative,
+                                         candidates=candidates)
             stems = [slug(m.prompt) for m in motions]
             if len(set(stems)) < len(stems):
                 stems = [f"{i:02d}-{s}" for i, s in enumerate(stems)]
