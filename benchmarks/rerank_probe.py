@@ -47,8 +47,9 @@ def probe(gen, seeds: int, candidates: int) -> dict:
             motions = [b[i] for b in batches]
             picked_other += not np.array_equal(chosen[i].codes, motions[0].codes)
             judged = [judge(content, m.joints, m.fps, where=prompt) for m in motions]
-            for label, m in (("first", motions[0]), ("m2t", chosen[i])):
-                checks[label] += judge(content, m.joints, m.fps, where=prompt)
+            for label, m, got in (("first", motions[0], judged[0]),
+                                  ("m2t", chosen[i], judge(content, chosen[i].joints, chosen[i].fps, where=prompt))):
+                checks[label] += got
                 joints[label][(content, style, k)] = m.joints
             some_pass.append(any(all(c.ok for c in got if c.question in ("hand", "turn")) for got in judged))
     rates = {}

@@ -15,11 +15,13 @@ import numpy as np
 
 
 def caption_logprob(lm, caption: str, codes_list: Sequence[np.ndarray | None]) -> np.ndarray:
-    """log P(``caption`` | codes) for each candidate (N,), summed over the caption's tokens and EOS; ``-inf`` for
-    a candidate without codes. One forward pass over the candidates, right-padded."""
+    """log P(``caption`` | codes) for each candidate (N,), summed over the tokens the training's ``loss_on="response"``
+    counts (the caption and its EOS); ``-inf`` for a candidate without codes. One forward pass over the candidates,
+    right-padded as in training (:class:`~motionbase.lm.data.Collator`)."""
     import torch
 
-    from .prompts import ROLE_EOS, ROLE_RESPONSE, pick_template
+    from .data import IGNORE_INDEX, Collator, labels_for
+    from .prompts import pick_template
 
     scores = np.full(len(codes_list), -np.inf)
     keep = [i for i, c in enumerate(codes_list) if c is not None and len(c)]
@@ -27,24 +29,22 @@ def caption_logprob(lm, caption: str, codes_list: Sequence[np.ndarray | None]) -
         return scores
     template = pick_template("m2t", {"motion", "caption"})
     encoded = [lm.encoder.encode(template, {"motion": np.asarray(codes_list[i]), "caption": caption}) for i in keep]
-    width = max(len(e.ids) for e in encoded)
-    ids = torch.full((len(encoded), width), lm.tokenizer.pad_token_id, dtype=torch.long)
-    mask = torch.zeros((len(encoded), width), dtype=torch.long)
-    for row, e in enumerate(encoded):
-        ids[row, :len(e.ids)] = torch.from_numpy(e.ids)
-        mask[row, :len(e.ids)] = 1
+    batch = Collator(lm.tokenizer.pad_token_id)([{"input_ids": torch.from_numpy(e.ids),
+                                                   "labels": torch.from_numpy(labels_for(e, "response"))}
+                                                  for e in encoded])
     model = lm.backbone
     was_training = model.training
     model.eval()
     try:
         with torch.inference_mode():
-            logits = model(input_ids=ids.to(lm.device), attention_mask=mask.to(lm.device)).logits.float().cpu()
+            logits = model(input_ids=batch["input_ids"].to(lm.device),
+                           attention_mask=batch["attention_mask"].to(lm.device)).logits.float().cpu()
     finally:
         model.train(was_training)
-    token_lp = torch.log_softmax(logits[:, :-1], -1).gather(-1, ids[:, 1:, None])[..., 0]
-    for row, (i, e) in enumerate(zip(keep, encoded)):
-        answer = torch.from_numpy(np.isin(e.roles[1:], [ROLE_RESPONSE, ROLE_EOS]))
-        scores[i] = float(token_lp[row, :len(e.ids) - 1][answer].sum())
+    labels = batch["labels"][:, 1:]
+    counted = labels != IGNORE_INDEX
+    token_lp = torch.log_softmax(logits[:, :-1], -1).gather(-1, labels.clamp(min=0)[..., None])[..., 0]
+    scores[keep] = (token_lp * counted).sum(-1).double().numpy()
     return scores
 
 

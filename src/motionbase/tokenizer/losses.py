@@ -30,6 +30,7 @@ perceptual encoder sees the input's own frames in place of the reconstruction's 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 
 import torch
 import torch.nn.functional as F
@@ -101,7 +102,7 @@ class TokenizerLoss:
         self.perceptual = frozen(perceptual) if perceptual is not None else None
         if joints_fn is None and (loss.joint_loss_weight > 0 or loss.joint_velocity_loss_weight > 0
                                   or loss.foot_contact_loss_weight > 0):
-            layout = FeatureLayout(get_skeleton(config.skeleton))
+            layout = self.layout
             if layout.dim != config.feature_dim:
                 raise ValueError(f"joint losses need the {config.skeleton} feature layout ({layout.dim} columns), "
                                  f"config has feature_dim {config.feature_dim}")
@@ -110,22 +111,27 @@ class TokenizerLoss:
                 return features_to_joints(feats, layout)
         self.joints_fn = joints_fn
 
+    @cached_property
+    def layout(self) -> FeatureLayout:
+        """The feature layout of the config's skeleton (built when a term needs it)."""
+        return FeatureLayout(get_skeleton(self.config.skeleton))
+
     def terms(self, model: MotionTokenizer, out: TokenizerOutput, mask: Tensor | None = None) -> dict[str, Tensor]:
-        c, w = self.config, self.loss
+        w = self.loss
         t: dict[str, Tensor] = {"features": masked_mean(F.smooth_l1_loss(out.recon, out.target, reduction="none"),
                                                          mask)}
+        if self.joints_fn is not None or w.trajectory_loss_weight > 0:  # raw features, once for every term below
+            recon_raw, target_raw = model.denormalize(out.recon), model.denormalize(out.target)
         if self.joints_fn is not None:
-            jp = self.joints_fn(model.denormalize(out.recon))
-            jt = self.joints_fn(model.denormalize(out.target))
+            jp = self.joints_fn(recon_raw)
+            jt = self.joints_fn(target_raw)
             t["joints"] = masked_mean(_distance(jp, jt), mask)
             vel_mask = None if mask is None else mask[:, 1:] & mask[:, :-1]
             t["joint_velocity"] = masked_mean(_distance(jp.diff(dim=1), jt.diff(dim=1)), vel_mask)
             if w.foot_contact_loss_weight > 0:
-                t["foot_contact"] = foot_contact_speed(jp, model.denormalize(out.target), mask,
-                                                       FeatureLayout(get_skeleton(c.skeleton)))
+                t["foot_contact"] = foot_contact_speed(jp, target_raw, mask, self.layout)
         if w.trajectory_loss_weight > 0:
-            t["trajectory"] = trajectory_error(model.denormalize(out.recon), model.denormalize(out.target),
-                                               mask, FeatureLayout(get_skeleton(c.skeleton)))
+            t["trajectory"] = trajectory_error(recon_raw, target_raw, mask, self.layout)
         q = out.losses
         if "commitment" in q:
             t["commitment"] = q["commitment"]
