@@ -37,6 +37,10 @@ SETTINGS: dict[str, dict] = {
     "g3": {"guidance": 3.0},
     "g5": {"guidance": 5.0},
     "g6": {"guidance": 6.0},
+    # guidance ramped up from none over the first seconds of motion (lm.guided_decode), at the default scale
+    "w0.5": {"guidance_warmup": 0.5},
+    "w1": {"guidance_warmup": 1.0},
+    "w2": {"guidance_warmup": 2.0},
 }
 BASELINE = "t1.0"
 QUESTIONS = ("hand", "turn", "faster", "headline", "gesture", "travels")

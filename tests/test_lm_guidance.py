@@ -37,20 +37,24 @@ def _scores(model, ids, mask):
     return torch.log_softmax(model(input_ids=ids, attention_mask=mask, position_ids=pos).logits[:, -1], -1)
 
 
-def test_guided_tokens_follow_the_guidance_formula_recomputed_from_scratch(lm):
+@pytest.mark.parametrize("warmup", [0, 5])
+def test_guided_tokens_follow_the_guidance_formula_recomputed_from_scratch(lm, warmup):
     """Greedy guided decoding with the shared 2B-row cache picks, at every step, the argmax of
-    neg + scale * (cond - neg) computed by two separate full forward passes."""
+    neg + s * (cond - neg) computed by two separate full forward passes; s = scale, or with a warm-up of w
+    tokens 1 + (scale - 1) * t / w for the t-th answer token (t < w: 1 at the first, no guidance)."""
     ids, mask, neg_ids, neg_mask = _batch(lm, ["a person waves the left hand", "walk"])
     model, scale, L = lm.backbone.eval(), 2.5, ids.shape[1]
     with torch.no_grad():
-        out = guided_generate(model, ids, mask, neg_ids, neg_mask, scale, _config(lm, do_sample=False))
+        out = guided_generate(model, ids, mask, neg_ids, neg_mask, scale, _config(lm, do_sample=False),
+                              warmup_tokens=warmup)
         assert out.shape[1] > L + 3
         for t in range(L, out.shape[1]):
             answer = out[:, L:t]
             ones = torch.ones_like(answer)
             cond = _scores(model, torch.cat([ids, answer], 1), torch.cat([mask, ones], 1))
             neg = _scores(model, torch.cat([neg_ids, answer], 1), torch.cat([neg_mask, ones], 1))
-            want = (neg + scale * (cond - neg)).argmax(-1)
+            s = scale if t - L >= warmup else 1 + (scale - 1) * (t - L) / warmup
+            want = (neg + s * (cond - neg)).argmax(-1)
             live = ~(out[:, L:t] == lm.tokenizer.eos_token_id).any(1)
             np.testing.assert_array_equal(out[live, t].numpy(), want[live].numpy())
 
@@ -88,7 +92,9 @@ def test_guided_generation_keeps_the_format_and_length(lm):
 
 @pytest.mark.parametrize("kwargs, message", [({"guidance": 0.0}, "guidance=0.0"),
                                              ({"guidance": float("nan")}, "positive scale"),
-                                             ({"guidance_negative": "other"}, "unconditional, mirrored")])
+                                             ({"guidance_negative": "other"}, "unconditional, mirrored"),
+                                             ({"guidance_warmup": -1.0}, "guidance_warmup=-1.0"),
+                                             ({"guidance_warmup": float("inf")}, "seconds >= 0")])
 def test_bad_guidance_is_one_clear_error(kwargs, message):
     with pytest.raises(MotionbaseError, match=message):
         GenerationOptions(**kwargs).validate()

@@ -56,6 +56,7 @@ SAVED_KINDS = ("npy", "codes", "mp4", "gif", "bvh", "json")
 # chosen before on 5 seeds; 8 raised hands in turning walks. The previous default (no canonical sides) used 8.
 DEFAULT_GUIDANCE = 3.0
 DEFAULT_GUIDANCE_NEGATIVE = "auto"  # the model's own: lm.guidance
+DEFAULT_GUIDANCE_WARMUP = 0.0  # seconds over which guidance ramps up from none (lm.guided_decode)
 CAPTION_ROOM = 24  # tokens of context kept for a caption after the motion it describes
 
 
@@ -103,6 +104,7 @@ class Sampling(Config):
     top_p: float | None = None
     guidance: float = DEFAULT_GUIDANCE
     guidance_negative: str = DEFAULT_GUIDANCE_NEGATIVE
+    guidance_warmup: float = DEFAULT_GUIDANCE_WARMUP
 
     def options(self, seconds: float | None = None):
         # deferred for a quick start: imports torch, transformers
@@ -112,7 +114,8 @@ class Sampling(Config):
         return GenerationOptions(temperature=1.0 if greedy else self.temperature, top_k=self.top_k,
                                  top_p=self.top_p, do_sample=not greedy, seconds=seconds,
                                  seed=self.seed, guidance=self.guidance,
-                                 guidance_negative=self.guidance_negative).validate()
+                                 guidance_negative=self.guidance_negative,
+                                 guidance_warmup=self.guidance_warmup).validate()
 
 
 class GeneratorCodec(MotionCodec, Protocol):
@@ -241,7 +244,8 @@ class MotionGenerator:
     def text_to_motion(self, prompts: Sequence[str], seconds: float | None = None, *, seed: int | None = None,
                        temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
                        guidance: float = DEFAULT_GUIDANCE, guidance_negative: str = DEFAULT_GUIDANCE_NEGATIVE,
-                       understand: bool = True, candidates: int = 1) -> list[GeneratedMotion]:
+                       understand: bool = True, candidates: int = 1,
+                       guidance_warmup: float = DEFAULT_GUIDANCE_WARMUP) -> list[GeneratedMotion]:
         """One motion per prompt (one batch). seconds: length (None: the model decides); temperature 0: greedy.
 
         candidates: sample this many motions per prompt (seeds ``seed``, ``seed + 1``, …; the first is what
@@ -280,7 +284,8 @@ class MotionGenerator:
         captions, flips = read_prompts(self.lm.config, captions)
         runs = [text_to_motion(self.lm, captions, Sampling(
                     seed=None if seed is None else seed + n, temperature=temperature, top_k=top_k, top_p=top_p,
-                    guidance=guidance, guidance_negative=guidance_negative).options(seconds))
+                    guidance=guidance, guidance_negative=guidance_negative,
+                    guidance_warmup=guidance_warmup).options(seconds))
                 for n in range(candidates)]
         results = runs[0]
         if candidates > 1:

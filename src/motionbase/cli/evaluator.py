@@ -116,6 +116,8 @@ def register(app: typer.Typer) -> None:
         guidance: float = typer.Option(1.0, help="--lm: classifier-free guidance scale (1 = none)"),
         guidance_negative: str = typer.Option("unconditional", help="--lm: guidance against 'unconditional' or "
                                               "'mirrored' (left/right swapped) prompts"),
+        guidance_warmup: float = typer.Option(0.0, help="--lm: seconds of motion over which guidance ramps up from "
+                                              "none to --guidance"),
         plant_feet: bool = typer.Option(True, help="--lm: plant the generated motions' feet, as `generate` does"),
     ) -> None:
         """Text-to-motion metrics of a split (R-precision, FID, MM-Dist, Diversity, ...) as a markdown table;
@@ -136,7 +138,7 @@ def register(app: typer.Typer) -> None:
                                     config=EvaluationRunConfig(mode=mode, seed=seed, replications=replications),
                                     label_keys=_label_keys(label_keys), device=check_device(device), progress=say,
                                     sampling={"guidance": guidance, "guidance_negative": guidance_negative,
-                                              "plant_feet": plant_feet},
+                                              "guidance_warmup": guidance_warmup, "plant_feet": plant_feet},
                                     t2m_evaluator=t2m_evaluator, length_filter=length_filter)
             typer.echo(to_markdown(report))
             payload = to_json(report)

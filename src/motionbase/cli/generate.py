@@ -13,7 +13,8 @@ import typer
 
 from ..app import check_port, require_gradio, serve
 from ..errors import MotionbaseError
-from ..generation import DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_NEGATIVE, SAVED_KINDS, MotionGenerator, Sampling, slug
+from ..generation import (DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_NEGATIVE, DEFAULT_GUIDANCE_WARMUP, SAVED_KINDS,
+                          MotionGenerator, Sampling, slug)
 from ..io import os_reason
 from ..viz.render import RenderConfig
 from .generate_tasks import run_tasks
@@ -81,6 +82,8 @@ def register(app: typer.Typer) -> None:
         guidance_negative: str = typer.Option(DEFAULT_GUIDANCE_NEGATIVE, help="guide away from the 'mirrored' "
                                               "prompt (left/right swapped), the 'unconditional' one, or 'auto' "
                                               "(the model's own choice)"),
+        guidance_warmup: float = typer.Option(DEFAULT_GUIDANCE_WARMUP, help="seconds of motion over which guidance "
+                                              "ramps up from none to --guidance (0: full from the first step)"),
         plant_feet: bool = typer.Option(True, help="move the root so that a foot on the floor stays put (foot "
                                         "locking); --no-plant-feet: the decoded motion as it is"),
         candidates: int = typer.Option(1, min=1, help="sample this many motions per prompt and keep the one the "
@@ -109,13 +112,13 @@ def register(app: typer.Typer) -> None:
             if gen.familiarity_note:
                 typer.echo(f"note: {gen.familiarity_note}", err=True)
             sampling = Sampling(seed=seed, temperature=temperature, top_k=top_k, top_p=top_p, guidance=guidance,
-                                guidance_negative=guidance_negative)
+                                guidance_negative=guidance_negative, guidance_warmup=guidance_warmup)
             if run_tasks(gen, list(prompts or []), from_=from_, between=between or None, inpaint=inpaint, seconds=seconds,
                          sampling=sampling, out=out, size=size):
                 return
             motions = gen.text_to_motion(list(prompts or []), seconds, seed=seed, temperature=temperature, top_k=top_k,
                                          top_p=top_p, guidance=guidance, guidance_negative=guidance_negative,
-                                         candidates=candidates)
+                                         guidance_warmup=guidance_warmup, candidates=candidates)
             stems = [slug(m.prompt) for m in motions]
             if len(set(stems)) < len(stems):
                 stems = [f"{i:02d}-{s}" for i, s in enumerate(stems)]

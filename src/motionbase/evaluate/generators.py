@@ -25,11 +25,11 @@ class LMGenerator:
 
     def __init__(self, lm, tokenizer, *, fps: float = 20.0, batch_size: int = 32, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None, guidance: float = 1.0,
-                 guidance_negative: str = "unconditional", plant_feet: bool = True):
+                 guidance_negative: str = "unconditional", guidance_warmup: float = 0.0, plant_feet: bool = True):
         self.lm, self.tokenizer, self.fps, self.batch_size = lm, tokenizer, fps, batch_size
         self.plant_feet = plant_feet  # as MotionGenerator: the stance toe stays put (features/plant.py)
         self.sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "guidance": guidance,
-                         "guidance_negative": guidance_negative}
+                         "guidance_negative": guidance_negative, "guidance_warmup": guidance_warmup}
 
     @classmethod
     def from_pretrained(cls, lm_dir: str | os.PathLike, tokenizer_dir: str | os.PathLike, *,

@@ -61,10 +61,15 @@ class GenerationOptions:
     use_cache: bool = True
     guidance: float = 1.0  # classifier-free guidance scale for motion answers (1 = off); see lm.guidance
     guidance_negative: str = "unconditional"  # or "mirrored" (the prompt with left and right swapped)
+    # seconds of motion over which the guidance scale ramps up from 1 (none) to ``guidance``; see lm.guided_decode
+    guidance_warmup: float = 0.0
 
     def validate(self) -> GenerationOptions:
         if not (math.isfinite(self.guidance) and self.guidance > 0):
             raise MotionbaseError(f"guidance={self.guidance}: expected a positive scale (1 = no guidance)")
+        if not (math.isfinite(self.guidance_warmup) and self.guidance_warmup >= 0):
+            raise MotionbaseError(f"guidance_warmup={self.guidance_warmup}: expected seconds >= 0 (0 = full guidance "
+                                  "from the first step)")
         if self.guidance_negative not in NEGATIVES:
             raise MotionbaseError(f"guidance_negative={self.guidance_negative!r}: expected one of "
                                   f"{', '.join(NEGATIVES)}")
@@ -374,7 +379,8 @@ def _generate(lm: MotionLM, requests: Sequence[MotionRequest], steps: Sequence[i
             if guided:  # both branches in one forward pass per token (lm.guided_decode)
                 neg_ids, neg_mask = _left_padded(negatives, pad)
                 out = guided_generate(model, ids.to(device), mask.to(device), neg_ids.to(device),
-                                      neg_mask.to(device), options.guidance, config, processors)
+                                      neg_mask.to(device), options.guidance, config, processors,
+                                      warmup_tokens=round(options.guidance_warmup * lm.codec.codes_per_second * P))
             elif not hasattr(model, "generate"):  # the plain-torch GPT-2 of lm.gpt2_inference
                 out = sample(model, ids.to(device), mask.to(device), config, processors)
             else:

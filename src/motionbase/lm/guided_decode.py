@@ -10,9 +10,11 @@ costs one forward pass of twice the rows.
 The loop reproduces ``transformers``' own sampling step for step (the same order: logits processors,
 then temperature, top-k, top-p; a finished row continues with padding; stop when every row has
 emitted EOS or the budget is spent), so ``scale`` 1 gives exactly what ``model.generate`` gives
-(tested). Returns the prompt columns followed by the answer, like ``model.generate``. :func:`sample` is the
-same loop without guidance, for a backbone that has no ``generate`` (the plain-torch GPT-2 of
-``lm.gpt2_inference``).
+(tested). A warm-up ramps the scale from 1 at the first answer token to ``scale`` (``warmup_tokens``): the first
+frames of a motion are the rest pose both prompts share, and full guidance from the first token can skip it
+(docs/GENERATION.md, "a guidance warm-up"). Returns the prompt columns followed by the answer, like
+``model.generate``. :func:`sample` is the same loop without guidance, for a backbone that has no ``generate``
+(the plain-torch GPT-2 of ``lm.gpt2_inference``).
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ from transformers import (DynamicCache, GenerationConfig, LogitsProcessorList, T
 
 
 def guided_generate(model, ids: torch.Tensor, mask: torch.Tensor, neg_ids: torch.Tensor, neg_mask: torch.Tensor,
-                    scale: float, config: GenerationConfig, processors: LogitsProcessorList | None = None
-                    ) -> torch.Tensor:
+                    scale: float, config: GenerationConfig, processors: LogitsProcessorList | None = None,
+                    warmup_tokens: int = 0) -> torch.Tensor:
     """Sample answers to ``ids`` (B, L; left padded, ``mask`` 0 on padding) guided against ``neg_ids``.
 
     Scores are ``neg + scale * (cond - neg)`` on log-probabilities; ``processors`` then see the prompt
-    rows' sequences (B, L + t), as under ``model.generate``. ``config`` gives do_sample, temperature,
+    rows' sequences (B, L + t), as under ``model.generate``. ``warmup_tokens``: the scale of the t-th answer token
+    is ``1 + (scale - 1) * min(1, t / warmup_tokens)`` (0: ``scale`` throughout). ``config`` gives do_sample, temperature,
     top_k, top_p, max_new_tokens, pad/eos ids and use_cache. Run under ``torch.no_grad()``.
     """
     B, L = ids.shape
@@ -43,13 +46,14 @@ def guided_generate(model, ids: torch.Tensor, mask: torch.Tensor, neg_ids: torch
     cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
     seq, feed = ids, rows
     unfinished = torch.ones(B, dtype=torch.bool, device=ids.device)
-    for _ in range(config.max_new_tokens):
+    for t in range(config.max_new_tokens):
         positions = (rows_mask.cumsum(-1) - 1).clamp(min=0)[:, -feed.shape[1]:]
+        step_scale = scale if t >= warmup_tokens else 1.0 + (scale - 1.0) * t / warmup_tokens
         extra = {cache_arg: cache} if cache is not None else {}
         logits = model(input_ids=feed, attention_mask=rows_mask, position_ids=positions,
                        use_cache=cache is not None, **extra).logits[:, -1].float()
         cond, neg = torch.log_softmax(logits[:B], -1), torch.log_softmax(logits[B:], -1)
-        seq, new = _append(seq, warpers(seq, processors(seq, neg + scale * (cond - neg))), unfinished, config)
+        seq, new = _append(seq, warpers(seq, processors(seq, neg + step_scale * (cond - neg))), unfinished, config)
         if not unfinished.any():
             break
         rows_mask = torch.cat([rows_mask, torch.ones_like(rows_mask[:, :1])], 1)
