@@ -144,6 +144,19 @@ def test_candidates_keep_the_one_the_model_captions_closest(gen):
             gen.text_to_motion([prompt], 1.0, seed=5, candidates=bad)
 
 
+def test_sampling_record_replaces_the_separate_options(gen):
+    """text_to_motion(sampling=Sampling(...)) draws what the same options given one by one draw (the CLI passes the
+    record), and the record wins over the separate options."""
+    from motionbase.generation import Sampling
+
+    options = {"seed": 4, "temperature": 0.8, "top_k": 50, "guidance": 2.0, "guidance_warmup": 0.2}
+    [one] = gen.text_to_motion([PROMPT], 1.0, **options)
+    [rec] = gen.text_to_motion([PROMPT], 1.0, seed=99, temperature=0.0, sampling=Sampling(**options))
+    np.testing.assert_array_equal(rec.codes, one.codes)
+    [other] = gen.text_to_motion([PROMPT], 1.0, sampling=Sampling(**{**options, "seed": 5}))
+    assert other.codes.tobytes() != one.codes.tobytes()  # the record's seed is used, not ignored
+
+
 def test_caption_logprob_batches_candidates_of_any_length_as_one_by_one(gen):
     from motionbase.lm.rerank import caption_logprob
 

@@ -23,7 +23,7 @@ import math
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -34,7 +34,7 @@ from .defaults.familiarity import CAPTIONS_FILE, CaptionIndex, FamiliarityConfig
 from .devices import resolve_device
 from .errors import MotionbaseError, ShapeError
 from .io import atomic_save_npy, atomic_write_text
-from .lm.codec import CodecInfo, MotionCodec
+from .lm.codec import CodecInfo, MotionCodec, decode_features
 
 if TYPE_CHECKING:  # torch / transformers are imported when a model is loaded, not with this module
     from .lm.model import MotionLM
@@ -245,8 +245,12 @@ class MotionGenerator:
                        temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
                        guidance: float = DEFAULT_GUIDANCE, guidance_negative: str = DEFAULT_GUIDANCE_NEGATIVE,
                        understand: bool = True, candidates: int = 1,
-                       guidance_warmup: float = DEFAULT_GUIDANCE_WARMUP) -> list[GeneratedMotion]:
+                       guidance_warmup: float = DEFAULT_GUIDANCE_WARMUP,
+                       sampling: Sampling | None = None) -> list[GeneratedMotion]:
         """One motion per prompt (one batch). seconds: length (None: the model decides); temperature 0: greedy.
+
+        sampling: all the sampling options at once (a :class:`Sampling`, as the generation tasks take them);
+        when given, it replaces ``seed`` … ``guidance_warmup``.
 
         candidates: sample this many motions per prompt (seeds ``seed``, ``seed + 1``, …; the first is what
         ``candidates=1`` gives) and keep the one whose codes make the prompt, as the LM read it, most likely as a
@@ -282,10 +286,11 @@ class MotionGenerator:
         from .lm.sides import read_prompts
 
         captions, flips = read_prompts(self.lm.config, captions)
-        runs = [text_to_motion(self.lm, captions, Sampling(
-                    seed=None if seed is None else seed + n, temperature=temperature, top_k=top_k, top_p=top_p,
-                    guidance=guidance, guidance_negative=guidance_negative,
-                    guidance_warmup=guidance_warmup).options(seconds))
+        if sampling is None:
+            sampling = Sampling(seed=seed, temperature=temperature, top_k=top_k, top_p=top_p, guidance=guidance,
+                                guidance_negative=guidance_negative, guidance_warmup=guidance_warmup)
+        runs = [text_to_motion(self.lm, captions, replace(
+                    sampling, seed=None if sampling.seed is None else sampling.seed + n).options(seconds))
                 for n in range(candidates)]
         results = runs[0]
         if candidates > 1:
@@ -358,7 +363,7 @@ class MotionGenerator:
         if codes is None or len(codes) == 0:
             raise MotionbaseError(f"the model gave no motion for {prompt!r} (cut before one whole time step); "
                                   "try another seed or give seconds")
-        feats = self.tokenizer.decode(np.asarray(codes, np.int64)).detach().cpu().numpy().astype(np.float32)
+        feats = decode_features(self.tokenizer, codes)
         if mirrored:
             feats, codes = self.mirrored(feats)
         if self.plant_feet:

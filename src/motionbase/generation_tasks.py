@@ -24,6 +24,7 @@ import numpy as np
 
 from .errors import FormatError, MotionbaseError
 from .generation import FPS, GeneratedMotion, MotionGenerator, Sampling, _as_features
+from .lm.codec import decode_features
 
 
 @dataclass
@@ -109,8 +110,7 @@ def _spliced(gen: MotionGenerator, label: str, codes: np.ndarray, pieces: list[n
     # deferred for a quick start: imports scipy
     from .features.humanml3d import features_to_joints
 
-    decoded = gen.tokenizer.decode(np.asarray(codes, np.int64))
-    decoded = np.asarray(decoded.detach().cpu().numpy() if hasattr(decoded, "detach") else decoded, np.float32)
+    decoded = decode_features(gen.tokenizer, codes)
     out, row, span = [], 0, (0, 0)
     alpha = _alpha(gen)
     for piece in pieces:

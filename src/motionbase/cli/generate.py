@@ -116,9 +116,7 @@ def register(app: typer.Typer) -> None:
             if run_tasks(gen, list(prompts or []), from_=from_, between=between or None, inpaint=inpaint, seconds=seconds,
                          sampling=sampling, out=out, size=size):
                 return
-            motions = gen.text_to_motion(list(prompts or []), seconds, seed=seed, temperature=temperature, top_k=top_k,
-                                         top_p=top_p, guidance=guidance, guidance_negative=guidance_negative,
-                                         guidance_warmup=guidance_warmup, candidates=candidates)
+            motions = gen.text_to_motion(list(prompts or []), seconds, sampling=sampling, candidates=candidates)
             stems = [slug(m.prompt) for m in motions]
             if len(set(stems)) < len(stems):
                 stems = [f"{i:02d}-{s}" for i, s in enumerate(stems)]

@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import CheckpointError, MotionbaseError
 from ..features.mirror import mirror_features
 from ..features.plant import plant_feet
+from ..lm.codec import decode_features
 from ..lm.sides import read_prompts
 
 
@@ -62,8 +63,7 @@ class LMGenerator:
                 if res.codes is None or len(res.codes) == 0:
                     raise CheckpointError(f"the LM gave no motion codes for caption {i} ({captions[i]!r}); "
                                           "expected a motion answer")
-                feats = self.tokenizer.decode(res.codes)
-                feats = np.asarray(feats.detach().cpu().numpy() if hasattr(feats, "detach") else feats, np.float32)
+                feats = decode_features(self.tokenizer, res.codes)
                 feats = mirror_features(feats).astype(np.float32) if flips[i] else feats
                 out.append(plant_feet(feats) if self.plant_feet else feats)
         return out

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+import numpy as np
+
 from ..errors import CheckpointError
 
 if TYPE_CHECKING:  # annotations only: the codec record loads without torch
@@ -36,6 +38,12 @@ class MotionCodec(Protocol):
     def encode(self, features: torch.Tensor) -> torch.Tensor: ...
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor: ...
+
+
+def decode_features(codec: MotionCodec, codes) -> np.ndarray:
+    """Features (N * alpha, D) float32 of one motion's codes (N, P), as a numpy array whatever ``codec`` returns."""
+    out = codec.decode(np.asarray(codes, np.int64))
+    return np.asarray(out.detach().cpu().numpy() if hasattr(out, "detach") else out, np.float32)
 
 
 @dataclass(frozen=True)
