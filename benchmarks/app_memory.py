@@ -28,9 +28,7 @@ import tempfile
 import time
 
 import numpy as np
-from bench_common import add_quick, results_dir, shipped_models
-
-from motionbase.io import atomic_write_text
+from bench_common import add_quick, results_dir, shipped_models, write_results
 
 NAME = "app_memory"
 MODES = {"handler": "handler", "served-default": "served, Gradio default", "served": "served"}
@@ -140,7 +138,6 @@ def main() -> None:
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared), "
                    f"Python {platform.python_version()}",
     }
-    atomic_write_text(out_dir / f"{NAME}.json", json.dumps(result, indent=2))
     rows = "".join(
         f"| {MODES[m]} | {r['generations']} | {r['samples'][0][1]:.0f} | {r['samples'][-1][1]:.0f} | "
         f"{r['first_half_mb_per_100']:.2f} | {r['second_half_mb_per_100']:.2f} | "
@@ -153,8 +150,7 @@ def main() -> None:
           f"**{'n/a' if ratio is None else f'{ratio:.1f}x'}** ({base['growth_mb']:.0f} MB vs {fixed['growth_mb']:.0f} "
           f"MB). Each run a fresh Python process (clients and server in it), 1 s motions, {args.size_px} px videos, "
           f"model `{os.path.basename(args.lm.rstrip('/'))}`; {result['machine']}.\n")
-    atomic_write_text(out_dir / f"{NAME}.md", md)
-    print(md)
+    write_results(out_dir, NAME, result, md, indent=2)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,9 @@ A fresh clone runs every benchmark without any data outside the repository (``ma
 from __future__ import annotations
 
 import argparse
+import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +63,21 @@ def results_dir(quick: bool) -> Path:
     out = RESULTS / "quick" if quick else RESULTS
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def write_results(out_dir: Path, name: str, data: object, markdown: str, *, indent: int = 1,
+                  default: Callable[[object], object] | None = None, echo: bool = True) -> None:
+    """``out_dir/name.json`` (``data``; ``default`` as in :func:`json.dumps`) and ``out_dir/name.md`` (``markdown``,
+    ending with one newline), each written atomically (``out_dir`` created if missing); prints ``markdown`` when
+    ``echo``."""
+    from motionbase.io import atomic_write_text
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_dir / f"{name}.json", json.dumps(data, indent=indent, default=default) + "\n")
+    atomic_write_text(out_dir / f"{name}.md", markdown.rstrip("\n") + "\n")
+    if echo:
+        print(markdown, flush=True)
 
 
 def tag(i: int) -> str:

@@ -34,12 +34,11 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import io  # noqa: E402
-import json  # noqa: E402
 import platform  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
-from bench_common import add_quick, results_dir  # noqa: E402
+from bench_common import add_quick, results_dir, write_results  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -53,7 +52,6 @@ from motionbase.bodymodels.fit import WholeBodyFitConfig, fit_smplx_wholebody  #
 from motionbase.bodymodels.readers import read_motionx, with_hand_mean  # noqa: E402
 from motionbase.bodymodels.sequence import sequence_joints  # noqa: E402
 from motionbase.bodymodels.synthetic import write_test_body_models  # noqa: E402
-from motionbase.io import atomic_write_text  # noqa: E402
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
@@ -210,7 +208,6 @@ def main() -> None:
               "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared), Python {platform.python_version()}",
               "models": which, "import": speed, "fit": fits,
               "timing": f"CPU seconds of one process, 1 thread, fastest of {args.repeats} runs for imports"}
-    atomic_write_text(RESULTS / f"{NAME}.json", json.dumps(result, indent=2))
     lines = [f"# {result['question']}", "", f"{result['machine']}; {result['timing']}; models: {which}.", "",
              "| import | files x source frames | import source frames/s/core | baseline: smplx forward, source "
              "frames/s/core | import / baseline |", "|---|---:|---:|---:|---:|"]
@@ -227,8 +224,7 @@ def main() -> None:
     lines += ["", "Import = read + checks + 20 fps slerp + body-model joints + Y-up + features of clip and mirror; "
               "smplx forward = the smplx package's vertices + joints per needed frame (how HumanML3D / Motion-X "
               "scripts get joints) on the frames the 20 fps clip needs, the joints step alone (no reading, no features). Fit targets come from known SMPL-X parameters.", ""]
-    atomic_write_text(RESULTS / f"{NAME}.md", "\n".join(lines))
-    print("\n".join(lines))
+    write_results(RESULTS, NAME, result, "\n".join(lines), indent=2)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -36,7 +35,7 @@ import numpy as np  # noqa: E402
 from motionbase.features.humanml3d import joints_to_features  # noqa: E402
 from motionbase.formats.bvh import load_bvh, read_bvh  # noqa: E402
 
-from bench_common import add_quick, results_dir  # noqa: E402
+from bench_common import add_quick, results_dir, write_results  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "bvh_ingest"
@@ -137,7 +136,6 @@ def main() -> None:
         "bvhio": "bvhio.readAsHierarchy + loadPose + PositionWorld, every joint and frame",
         "groups": rows,
     }
-    (RESULTS / f"{NAME}.json").write_text(json.dumps(result, indent=2))
     lines = [f"# {result['question']}", "", f"{result['machine']}; {result['timing']}.", "",
              "| files | motion s | ingest x RT | joints only x RT | positions x RT | bvhio x RT "
              "| ingest / bvhio | positions / bvhio |",
@@ -148,8 +146,7 @@ def main() -> None:
                      f"{r['positions']['x_realtime']:.0f} | {r['bvhio']['x_realtime']:.1f} | "
                      f"{r['ingest_vs_bvhio']:.0f}x | {r['positions_vs_bvhio']:.0f}x |")
     lines += ["", f"ingest = {result['ingest']}; joints only = {result['joints']}; positions = {result['positions']}; bvhio = {result['bvhio']}.", ""]
-    (RESULTS / f"{NAME}.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_results(RESULTS, NAME, result, "\n".join(lines), indent=2)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
@@ -48,7 +47,7 @@ from motionbase.features.mirror import mirror_joints  # noqa: E402
 from motionbase.formats.bvh import load_bvh  # noqa: E402
 from motionbase.pipeline.caption import RulesCaptioner  # noqa: E402
 
-from bench_common import add_quick, package_bvh_dir, results_dir  # noqa: E402
+from bench_common import add_quick, package_bvh_dir, results_dir, write_results  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -163,7 +162,6 @@ def write(result: dict, table: list[dict], args, n_clips: int) -> None:
     out = {"question": "rules captioner: agreement with Bandai-Namco content labels, and speed",
            "clips": n_clips, "per_label": args.per_label, "seed": args.seed, "takes": args.takes,
            "environment": env, "table": table, "speed": speed, "disagreements": wrong[:60]}
-    (RESULTS / f"{NAME}.json").write_text(json.dumps(out, indent=1))
     lines = [f"# Rules captioner vs Bandai-Namco content labels ({n_clips} clips)", "",
              f"{env}; seed {args.seed}, {args.per_label} clips per label, takes: {args.takes} "
              "(thresholds were tuned on even-numbered takes). Baseline: majority class of each question "
@@ -179,8 +177,7 @@ def write(result: dict, table: list[dict], args, n_clips: int) -> None:
               f"| load_bvh of the same clip (baseline) | {speed['load_bvh_ms_median']:.2f} | | |",
               "", f"Captioning costs {speed['caption_over_load']:.2f}x the BVH load. "
               "Disagreements (file, truth, guess, caption) are listed in the JSON."]
-    (RESULTS / f"{NAME}.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(RESULTS, NAME, out, "\n".join(lines), indent=1)
 
 
 def main() -> None:

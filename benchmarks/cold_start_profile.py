@@ -30,7 +30,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from bench_common import add_quick, results_dir
+from bench_common import add_quick, results_dir, write_results
 from default_model import LOAD, TORCH_ONLY, cold_start
 
 NAME = "cold_start_profile"
@@ -209,15 +209,9 @@ def main() -> None:
     inter = interleaved(args.compare_src.resolve(), repeats) if args.compare_src is not None else None
     probe = probes(repeats)
     meta["load_end"] = os.getloadavg()[0]
-    out = results_dir(args.quick)
-    out.mkdir(parents=True, exist_ok=True)
-    from motionbase.io import atomic_write_text
-
     text = markdown(rows, meta, probe, inter)
-    atomic_write_text(out / f"{NAME}.json", json.dumps({"meta": meta, "rows": rows, "probes": probe,
-                                                        "interleaved": inter}, indent=1))
-    atomic_write_text(out / f"{NAME}.md", text)
-    print(text)
+    write_results(results_dir(args.quick), NAME, {"meta": meta, "rows": rows, "probes": probe, "interleaved": inter},
+                  text, indent=1)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_common import WORK, add_quick, results_dir
+from bench_common import WORK, add_quick, results_dir, write_results as write_files
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "default_model"
@@ -300,18 +300,13 @@ def main() -> None:
 
 def write_results(results: Path, data: dict) -> None:
     """``default_model.json`` and its markdown from one results record."""
-    from motionbase.io import atomic_write_text
-
     source = data.get("metrics_source")
     metrics = json.loads(Path(source).read_text()) if source and Path(source).is_file() else None
     text = markdown(data["meta"], data["cold_start"], data["ten_seconds"], data["ten_seconds_guided"],
                     data["prompt_following"], data["real"], metrics)
     text += "\n".join(paraphrase_markdown(data["prompt_following"], data["paraphrased"],
                                           data["paraphrased_lm_alone"], data["out_of_domain"], data["cold_start"]))
-    results.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(results / f"{NAME}.json", json.dumps(data, indent=1))
-    atomic_write_text(results / f"{NAME}.md", text + "\n")
-    print(text)
+    write_files(results, NAME, data, text, indent=1)
 
 
 def rerun_cold_start(results: Path, args: argparse.Namespace) -> None:

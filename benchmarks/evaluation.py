@@ -44,7 +44,7 @@ from motionbase.evaluate.run import EvaluationRunConfig, evaluate
 from motionbase.evaluate.store_data import captioned_clips
 from motionbase.io import atomic_write_text
 
-from bench_common import add_quick, package_store, results_dir
+from bench_common import add_quick, package_store, results_dir, write_results
 
 NAME = "evaluation"
 
@@ -148,9 +148,7 @@ def main() -> None:
          f"{timings[args.mode] / timings['debug']:.1f}x |"), "",
         to_markdown(report, title=f"motionbase evaluate --mode {args.mode}"),
     ]
-    for suffix, text in ((".json", json.dumps(result, indent=1)), (".md", "\n".join(lines) + "\n")):
-        atomic_write_text(RESULTS / f"{NAME}{suffix}", text)
-    print("\n".join(lines))
+    write_results(RESULTS, NAME, result, "\n".join(lines), indent=1)
 
 
 if __name__ == "__main__":

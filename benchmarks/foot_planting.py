@@ -18,13 +18,11 @@ Writes ``benchmarks/results/foot_planting.{json,md}``. Usage: ``python benchmark
 from __future__ import annotations
 
 import argparse
-import json
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
-from bench_common import ROOT, add_quick, results_dir
+from bench_common import ROOT, add_quick, results_dir, write_results
 
 NAME = "foot_planting"
 FPS = 20.0
@@ -177,7 +175,6 @@ def main() -> None:
     import torch
 
     from motionbase.defaults.paths import default_checkpoints
-    from motionbase.io import atomic_write_text
 
     torch.manual_seed(0)
     shipped = default_checkpoints()
@@ -191,12 +188,9 @@ def main() -> None:
     gen = generated(args.lm, args.tokenizer, args.seeds, args.quick)
     meta["generated"] = (f"{gen['as decoded']['n']} generations (every content × style, {args.seeds} seed(s), "
                          "training-style phrasings, the model choosing the length)")
-    out = results_dir(args.quick)
     text = markdown(meta, truth, gen)
-    atomic_write_text(out / f"{NAME}.json", json.dumps({"meta": meta, "ground_truth": truth, "generated": gen},
-                                                       indent=1))
-    atomic_write_text(out / f"{NAME}.md", text)
-    print(text)
+    write_results(results_dir(args.quick), NAME, {"meta": meta, "ground_truth": truth, "generated": gen}, text,
+                  indent=1)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from bench_common import add_quick, results_dir  # noqa: E402
+from bench_common import add_quick, results_dir, write_results  # noqa: E402
 
-from motionbase.io import atomic_write_text
 from motionbase.pipeline.video import find_inputs
 
 RESULTS = Path(__file__).parent / "results"
@@ -83,7 +82,6 @@ def main() -> None:
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared), "
                    f"Python {platform.python_version()}",
     }
-    atomic_write_text(RESULTS / f"{NAME}.json", json.dumps(result, indent=2))
     md = ("| mode | median wall s | runs (s) |\n|---|---:|---|\n"
           + "".join(f"| {m} | {med[m]:.1f} | {', '.join(f'{t:.1f}' for t in times[m])} |\n" for m in times)
           + f"\nisolated / in-process: **{result['ratio']:.2f}x**, {result['extra_s_per_run']:+.1f} s per run (mostly "
@@ -92,8 +90,7 @@ def main() -> None:
           f"{len(inputs)} inputs ({', '.join(result['inputs'])}; videos cut at {args.max_seconds:g} s), "
           f"{outcome['isolated']['clips']} clips, {outcome['isolated']['failed']} failed input(s) in both modes; "
           f"each run a fresh Python process and store; {result['machine']}.\n")
-    atomic_write_text(RESULTS / f"{NAME}.md", md)
-    print(md)
+    write_results(RESULTS, NAME, result, md, indent=2)
 
 
 if __name__ == "__main__":

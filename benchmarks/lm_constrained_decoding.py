@@ -20,16 +20,13 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import torch  # noqa: E402
 
-from motionbase.io import atomic_write_text  # noqa: E402
-
-from bench_common import add_quick, results_dir  # noqa: E402
+from bench_common import add_quick, results_dir, write_results  # noqa: E402
 from motionbase.lm.codec import CodecInfo  # noqa: E402
 from motionbase.lm.config import LMConfig, TinyBackboneConfig  # noqa: E402
 from motionbase.lm.generate import GenerationOptions, text_to_motion  # noqa: E402
@@ -92,15 +89,13 @@ def main() -> None:
     meta = {"question": "cost of constrained decoding per generated token, vs plain sampling in the same run",
             "machine": platform.platform(), "processor": platform.processor(), "torch": torch.__version__,
             "threads": torch.get_num_threads(), "repeats": args.repeats}
-    atomic_write_text(RESULTS / f"{NAME}.json", json.dumps({"meta": meta, "rows": rows}, indent=1))
     lines = [f"# {meta['question']}", "", f"{meta['machine']}, torch {meta['torch']}, {meta['threads']} thread, "
              f"CPU time, best of {args.repeats}; random weights; 2 s motions (10 steps).", "",
              "| backbone | motion vocab | LM vocab | batch | CPU ms/token constrained | CPU ms/token plain | ratio |",
              "|---|---|---:|---:|---:|---:|---:|"]
     lines += [f"| {r['backbone']} | {r['vocab']} | {r['vocab_size']} | {r['batch']} | "
               f"{r['ms_per_token_constrained']:.2f} | {r['ms_per_token_plain']:.2f} | {r['ratio']:.2f} |" for r in rows]
-    atomic_write_text(RESULTS / f"{NAME}.md", "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(RESULTS, NAME, {"meta": meta, "rows": rows}, "\n".join(lines), indent=1)
 
 
 if __name__ == "__main__":

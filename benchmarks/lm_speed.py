@@ -50,7 +50,6 @@ import torch
 from motionbase.data.store import ClipStore
 from motionbase.features.humanml3d import features_to_joints
 from motionbase.generation import MotionGenerator
-from motionbase.io import atomic_write_text
 from motionbase.lm.config import LMConfig, LMDataConfig, LMTrainConfig, legacy_data
 from motionbase.lm.data import (
     IGNORE_INDEX,
@@ -63,7 +62,7 @@ from motionbase.lm.generate import GenerationOptions, text_to_motion
 from motionbase.generation import load_motion_tokenizer
 from motionbase.lm.model import MotionLM
 
-from bench_common import WORK, add_quick, package_store, results_dir, shipped_models
+from bench_common import WORK, add_quick, package_store, results_dir, shipped_models, write_results
 from motionbase.lm.train import LOG_FILE, prepare_run, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -438,12 +437,8 @@ def main() -> None:
     print("ablation", abl, flush=True)
     meta["total_seconds"] = round(time.perf_counter() - start, 1)
     meta["loadavg_end"] = round(os.getloadavg()[0], 2)
-    name = NAME
-    atomic_write_text(RESULTS / f"{name}.json",
-                      json.dumps({"meta": meta, "throughput": tput, "latency": lat, "ablation": abl}, indent=1))
-    text = markdown(meta, tput, lat, abl)
-    atomic_write_text(RESULTS / f"{name}.md", text)
-    print(text)
+    write_results(RESULTS, NAME, {"meta": meta, "throughput": tput, "latency": lat, "ablation": abl},
+                  markdown(meta, tput, lat, abl), indent=1)
 
 
 if __name__ == "__main__":

@@ -19,14 +19,13 @@ import json
 import platform
 import time
 from pathlib import Path
-from bench_common import add_quick, results_dir, WORK, package_bvh_dir  # noqa: E402
+from bench_common import add_quick, results_dir, WORK, package_bvh_dir, write_results  # noqa: E402
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
 from motionbase.formats.bvh import load_bvh
-from motionbase.io import atomic_write_text
 from motionbase.prior import MotionPrior, load_default_prior, load_noise_model
 from motionbase.prior.baseline import classical_repair
 from motionbase.prior.data import bandai_split, load_joints_cached
@@ -196,10 +195,8 @@ def main() -> None:
     clean_changes = [float(np.linalg.norm(prior.repair(c) - c, axis=-1).mean() * 1000) for c in clips]
     result["clean_input_change_mm"] = float(np.mean(clean_changes))
     result["speed"] = speed(prior, prior_dir)
-    atomic_write_text(RESULTS / "motion_prior.json", json.dumps(result, indent=1))
-    atomic_write_text(RESULTS / "motion_prior.md", markdown(result))
+    write_results(RESULTS, "motion_prior", result, markdown(result), indent=1)
     picture(clips[0], prior, noise, args.seed, RESULTS)
-    print(markdown(result))
 
 
 def markdown(r: dict) -> str:

@@ -27,7 +27,6 @@ Writes ``benchmarks/results/pipeline_speed.json`` and ``.md``. Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -40,7 +39,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 from motionbase.pipeline.process import PipelineConfig, process_input  # noqa: E402
 from motionbase.pipeline.run import build_dataset  # noqa: E402
 
-from bench_common import add_quick, results_dir  # noqa: E402
+from bench_common import add_quick, results_dir, write_results  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "pipeline_speed"
@@ -147,7 +146,6 @@ def main() -> None:
         result["ray"] = ray_speedup(args.ray_seconds, args.ray_inputs)
         result["ray"]["inputs"], result["ray"]["seconds_each"] = args.ray_inputs, args.ray_seconds
 
-    (RESULTS / f"{NAME}.json").write_text(json.dumps(result, indent=2))
     f = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
     lines = [f"# Video pipeline speed ({args.seconds:g} s of {VIDEO.name}, {ours['frames']} frames)", "",
              "Frames per second per core (source frames / CPU seconds of the process, all threads), same run.", "",
@@ -166,8 +164,7 @@ def main() -> None:
                   f"2 CPUs {r[2]['wall_s']:.1f} s wall: **{r['speedup']:.2f}x** ({os.cpu_count()} cores on this "
                   f"machine, shared: 1-minute load average {r[1]['load_average_before']:.1f} and "
                   f"{r[2]['load_average_before']:.1f} before the two runs)."]
-    (RESULTS / f"{NAME}.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(RESULTS, NAME, result, "\n".join(lines), indent=2)
 
 
 if __name__ == "__main__":

@@ -19,11 +19,10 @@ Usage: ``python benchmarks/rerank_probe.py [--lm DIR --tokenizer DIR] [--seeds 3
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import numpy as np
-from bench_common import add_model_options, add_quick, load_generator, results_dir
+from bench_common import add_model_options, add_quick, load_generator, results_dir, write_results
 
 NAME = "rerank_probe"
 SEED_BASE, PHRASE_BASE = 5000, 5
@@ -89,17 +88,12 @@ def main() -> None:
         args.seeds, args.candidates = 1, 2
     results = results_dir(args.quick)
 
-    from motionbase.io import atomic_write_text
-
     gen, header = load_generator(args, __doc__.splitlines()[0])
     t0 = time.perf_counter()
     result = {**header,
               "seeds": args.seeds, "candidates": args.candidates, **probe(gen, args.seeds, args.candidates)}
     result["seconds"] = time.perf_counter() - t0
-    results.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(results / f"{NAME}.json", json.dumps(result, indent=1))
-    atomic_write_text(results / f"{NAME}.md", markdown(result))
-    print(markdown(result))
+    write_results(results, NAME, result, markdown(result), indent=1)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import argparse
 import json
 import time
 
-from bench_common import add_model_options, add_quick, load_generator, results_dir
+from bench_common import add_model_options, add_quick, load_generator, results_dir, write_results
 from default_model import prompt_following
 
 NAME = "sampling_sweep"
@@ -85,7 +85,6 @@ def main() -> None:
     results = results_dir(args.quick)
 
     from motionbase.generation import DEFAULT_GUIDANCE
-    from motionbase.io import atomic_write_text
 
     gen, header = load_generator(args, __doc__.splitlines()[0])
     result = {**header,
@@ -99,9 +98,7 @@ def main() -> None:
                                  "failures": [g for g in follow["generations"]
                                               if any(e != a for e, a in g["checks"].values())]}
         print(f"{label}: headline {100 * follow['rates']['headline']['pass']:.1f}%", flush=True)
-        results.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(results / f"{NAME}{args.suffix}.json", json.dumps(result, indent=1))
-        atomic_write_text(results / f"{NAME}{args.suffix}.md", markdown(result))
+        write_results(results, f"{NAME}{args.suffix}", result, markdown(result), indent=1, echo=False)
     print(markdown(result))
 
 

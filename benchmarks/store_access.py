@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import platform
 import tempfile
@@ -30,9 +29,8 @@ import numpy as np
 
 from motionbase.clip import Clip, ClipMeta
 from motionbase.data import ClipStore
-from motionbase.io import atomic_write_text
 
-from bench_common import add_quick, results_dir
+from bench_common import add_quick, results_dir, write_results
 NAME = "store_access"
 
 
@@ -136,9 +134,7 @@ def main() -> None:
     lines += ["", f"{args.clips} clips, {frames} feature rows (263 float32), random order; "
               f"write: store {write_store:.1f} s (features + joints, fsync per shard), per-file {write_files:.1f} s "
               "(features only, no fsync). cold: guest page cache dropped (a VM host cache may remain)."]
-    for suffix, text in ((".json", json.dumps(result, indent=2)), (".md", "\n".join(lines) + "\n")):
-        atomic_write_text(RESULTS / f"{NAME}{suffix}", text)
-    print("\n".join(lines))
+    write_results(RESULTS, NAME, result, "\n".join(lines), indent=2)
 
 
 if __name__ == "__main__":

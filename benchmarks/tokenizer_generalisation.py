@@ -42,7 +42,7 @@ import time  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: E402
 from multiprocessing import get_context  # noqa: E402
 from pathlib import Path  # noqa: E402
-from bench_common import WORK, add_quick, package_bvh_dir, results_dir  # noqa: E402
+from bench_common import WORK, add_quick, package_bvh_dir, results_dir, write_results  # noqa: E402
 
 from motionbase.io import atomic_write_text  # noqa: E402
 
@@ -337,9 +337,7 @@ def write_outputs(rows: list[dict], default_rows: list[dict], args, total: int, 
             lines.append(f"| {d['label']} | {d['clips']} | {d['window_root_aligned_mm']:.1f} | "
                          f"{d['window_global_mm']:.1f} | {d['clip_global_mm']:.1f} | "
                          f"{100 * d['utilisation_at_n']:.0f} % |")
-    atomic_write_text(RESULTS / f"{NAME}{suffix}.json", json.dumps(result, indent=2))
-    atomic_write_text(RESULTS / f"{NAME}{suffix}.md", "\n".join(lines) + "\n")
-    print("\n".join(lines), flush=True)
+    write_results(RESULTS, f"{NAME}{suffix}", result, "\n".join(lines), indent=2)
 
 
 def main() -> None:

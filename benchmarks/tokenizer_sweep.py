@@ -51,7 +51,7 @@ from motionbase.io import atomic_write_text  # noqa: E402
 from motionbase.experiments.arms import tokenizer_run_config  # noqa: E402
 from motionbase.experiments.questions import TokenizerSizes  # noqa: E402
 
-from bench_common import add_quick, package_store, results_dir  # noqa: E402
+from bench_common import add_quick, package_store, results_dir, write_results  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "tokenizer_sweep"
@@ -229,11 +229,9 @@ def write_outputs(rows: list[dict], total: int, args, jobs: int, wall: float) ->
              f"{os.cpu_count()}-core machine (load {os.getloadavg()[0]:.1f} when written; CPU seconds are the "
              "steadier figure).", "", *table(rows)]
     RESULTS = results_dir(args.quick)
-    atomic_write_text(RESULTS / f"{name}.json", json.dumps(result, indent=2))
-    atomic_write_text(RESULTS / f"{name}.md", "\n".join(lines) + "\n")
+    write_results(RESULTS, name, result, "\n".join(lines), indent=2)
     plot(rows, RESULTS / f"{name}.png", f"tokenizer sweep, preset {args.preset} ({p.steps} steps, "
                                         f"test split; {done})")
-    print("\n".join(lines), flush=True)
 
 if __name__ == "__main__":
     main()

@@ -26,7 +26,6 @@ all active / elderly / exhausted), so a reader can see the agreement is not tune
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -35,7 +34,7 @@ from collections import defaultdict
 from itertools import zip_longest
 from pathlib import Path
 
-from bench_common import add_quick, results_dir  # noqa: E402
+from bench_common import add_quick, results_dir, write_results  # noqa: E402
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
@@ -45,7 +44,6 @@ from tqdm import tqdm  # noqa: E402
 from motionbase.data.labels import bandai_labels  # noqa: E402
 from motionbase.errors import MotionbaseError  # noqa: E402
 from motionbase.formats.bvh import load_bvh  # noqa: E402
-from motionbase.io import atomic_write_text  # noqa: E402
 from motionbase.metrics.physics import plausibility  # noqa: E402
 from motionbase.pipeline.caption.kinematics_summary import summarize_motion  # noqa: E402
 from motionbase.pipeline.caption.noise_floor import calibrated_config  # noqa: E402
@@ -316,9 +314,7 @@ def main() -> None:
     if not args.skip_video:
         walks = [load_bvh(p, fps=FPS).joints_m for p in files if bandai_labels(p.stem)["content"] == "walk"]
         res["video"] = real_video(modes, args.seconds, walks or [load_bvh(files[0], fps=FPS).joints_m])
-    atomic_write_text(RESULTS / f"{NAME}.json", json.dumps(res, indent=1, default=str) + "\n")
-    atomic_write_text(RESULTS / f"{NAME}.md", markdown(res))
-    print(markdown(res))
+    write_results(RESULTS, NAME, res, markdown(res), indent=1, default=str)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ Each case is run ``--repeats`` times; the table gives the best (least disturbed)
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import tempfile
 import time
@@ -28,7 +27,7 @@ import numpy as np
 from motionbase.skeleton import SMPL22
 from motionbase.viz import RenderConfig, render_motion
 
-from bench_common import add_quick, results_dir
+from bench_common import add_quick, results_dir, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "viz_render_speed"
@@ -107,7 +106,6 @@ def main() -> None:
                          "motionbase_ms_per_frame": round(1000 * t_ours / len(joints), 2),
                          "motionbase_bytes": ours.stat().st_size, "baseline_bytes": base.stat().st_size})
     env = {"python": platform.python_version(), "machine": platform.machine(), "cpus": __import__("os").cpu_count()}
-    (RESULTS / f"{NAME}.json").write_text(json.dumps({"rows": rows, "env": env}, indent=2) + "\n")
     lines = ["| format | frames | size | motionbase s | baseline s | speedup | motionbase ms/frame "
              "| bytes (ours / base) |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
@@ -118,8 +116,7 @@ def main() -> None:
     lines.append(f"HumanML3D 000000, first {args.seconds:g} s at 20 fps, with caption title; best of {args.repeats} "
                  f"wall-clock runs on a shared {env['cpus']}-CPU machine; baseline = mplot3d redrawn per frame + "
                  "imageio defaults.")
-    (RESULTS / f"{NAME}.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(RESULTS, NAME, {"rows": rows, "env": env}, "\n".join(lines), indent=2)
 
 
 if __name__ == "__main__":
