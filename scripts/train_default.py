@@ -25,24 +25,25 @@ import sys
 import time
 from pathlib import Path
 
-from motionbase.generation import DEFAULT_GUIDANCE  # torch-free at import
+from motionbase.generation import DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_WARMUP  # torch-free at import
 
 REPO = Path(__file__).resolve().parents[1]
 ASSETS = REPO / "src" / "motionbase" / "assets" / "models"
 
 DEFAULTS = {
     # 2D-LFQ won the small tokenizer sweep at K = 2^8 (benchmarks/results/tokenizer_sweep.md); 2^9 keeps
-    # room for the 7 styles, and the body-part grouping is what part-level edits need. The root's code is learned:
-    # a default with the measured trajectory instead ("trajectory_code": True) was trained in session 9 and not
-    # shipped — its tokenizer generalises, but its LM followed hand prompts worse (docs/TOKENIZERS.md); session 10's
-    # LM on it with canonical sides from the first step came closer (headline 93.7 %) but skates more
-    # (docs/GENERATION.md, "A default on the measured-trajectory tokenizer"); session 11 added a foot-contact term
-    # (skating as real motion; R@1 0.819 / FID 0.135) and its LM again followed the hand worse (headline 92.4 %;
-    # docs/TOKENIZERS.md, "A foot-contact term").
+    # room for the 7 styles, and the body-part grouping is what part-level edits need. The root's code is the
+    # measured trajectory (sigma-delta levels decoded by formula: global error on unseen actions 10x lower than a
+    # learned root code), with a foot-contact term (feet planted where the input's are) and twice the steps of
+    # the earlier defaults, the learning rate cut 10x for the last quarter: shorter training lost the oscillation
+    # of small waves, and with it the LM's hand answers (docs/GENERATION.md, session 12 and 13;
+    # benchmarks/tokenizer_generalisation.py, method traj-code+foot20+long).
     "tokenizer": {"preset": "lfq2d",
-                  "model": {"width": 64, "depth": 2, "grouping": "body", "codebook_size": 512},
-                  "train": {"lr": 1e-3, "warmup_steps": 100, "checkpoint_every": 200, "log_every": 50},
-                  "data": {"window": 64, "batch_size": 32}, "steps": 1200},
+                  "model": {"width": 64, "depth": 2, "grouping": "body", "codebook_size": 512,
+                            "trajectory_code": True},
+                  "train": {"lr": 1e-3, "warmup_steps": 100, "checkpoint_every": 200, "log_every": 50,
+                            "loss": {"foot_contact_loss_weight": 20.0}, "lr_milestones": [1800], "lr_gamma": 0.1},
+                  "data": {"window": 64, "batch_size": 32}, "steps": 2400},
     # Text -> motion is what the default is for: it gets most of the examples; whole-body captions
     # (the label phrasings) most of the caption draws. 288 tokens hold 90 % of the clips whole.
     # Separate tokens per body part, and mirrored copies of the clips with left/right swapped in their
@@ -54,25 +55,22 @@ DEFAULTS = {
            "tiny": {"hidden": 192, "layers": 4, "heads": 4, "context": 512, "text_vocab_size": 1500}},
     "lm_mirror": True,
     # Paraphrases of the labels added to each clip's captions (motionbase.data.paraphrase): other subjects,
-    # verbs, clause orders and negatives ("turns right without raising a hand"), drawn per clip.
+    # verbs, clause orders and negatives ("turns right without raising a hand"), drawn per clip; and canonical
+    # sides (LMConfig.canonical_sides): text conditions motion only in its canonical side ("right" named first;
+    # the mirrored clips serve the "left" captions) and generation mirrors "left" prompts (the default before
+    # them turned left 29 % of the time and right 64 %). Both from the first step of the base LM (3,000 steps),
+    # then one round at a lower learning rate (the earlier defaults added them in later fine-tunes: 300 + 600 +
+    # 1,500 steps).
     "lm_paraphrases": 12,
-    "lm_paraphrase_steps": 300,  # fine-tuning steps from the base LM, with the paraphrases
-    "lm_paraphrase_lr": 5e-4,
-    # Canonical sides (LMConfig.canonical_sides): a last fine-tune in which text conditions motion only in its
-    # canonical side ("right" named first; the mirrored clips serve the "left" captions); generation mirrors
-    # "left" prompts. The previous default followed "left" prompts far worse than "right" ones (turns 29 % vs
-    # 64 %, in ad-hoc runs of benchmarks/default_model.py's checks). Two rounds, each from the one before (the
-    # shipped model was made so: 600 steps were measured first, then 1,500 more lifted turns from 82 % to 96 %).
-    "lm_sides_rounds": [600, 1500],
-    "lm_sides_lr": 5e-4,
-    # the base LM stage of the shipped default was reused from the previous release (same recipe and data)
-    "lm_base_note": "26.1 min, the previous default's card",
     "lm_steps": 3000,
+    "lm_sides_rounds": [1500],
+    "lm_sides_lr": 5e-4,
     "lm_batch": 8,
     "evaluator_minutes": 10,
     # Sampling the evaluation uses: the generate command's defaults (motionbase.generation). Guided
     # generation costs two forward passes a token, so the evaluation runs 5 replications, not the usual 20.
-    "eval": {"guidance": DEFAULT_GUIDANCE, "guidance_negative": "unconditional", "replications": 5},
+    "eval": {"guidance": DEFAULT_GUIDANCE, "guidance_negative": "unconditional",
+             "guidance_warmup": DEFAULT_GUIDANCE_WARMUP, "replications": 5},
 }
 
 
@@ -124,21 +122,17 @@ def main() -> None:
                    "--max-steps", steps, "--batch-size", DEFAULTS["lm_batch"], "--lr", lr, "--save-every", 100,
                    *extra)
 
-    # 3a: the base LM on the label captions (the previous default's recipe); 3b: fine-tuned from it with
-    # paraphrases added to every clip's captions.
+    # 3a: the base LM, paraphrases and canonical sides from the first step; 3b: rounds at a lower learning rate
+    # from it, each from the one before.
+    text = ("--paraphrases", DEFAULTS["lm_paraphrases"], "--canonical-sides")
     stage("lm_base", work / "lm_base" / "model" / "config.json",
-          lambda: lm_train(work / "lm_base", DEFAULTS["lm_steps"], 1e-3))
-    stage("lm", work / "lm" / "model" / "config.json",
-          lambda: lm_train(work / "lm", DEFAULTS["lm_paraphrase_steps"], DEFAULTS["lm_paraphrase_lr"],
-                           "--init-from", work / "lm_base" / "model", "--paraphrases", DEFAULTS["lm_paraphrases"]))
-
-    final = work / "lm" / "model"
+          lambda: lm_train(work / "lm_base", DEFAULTS["lm_steps"], 1e-3, *text))
+    final = work / "lm_base" / "model"
     for k, steps in enumerate(DEFAULTS["lm_sides_rounds"]):
         start, final = final, work / f"lm_sides{k}" / "model"
         stage("lm_sides", final / "config.json",
               lambda start=start, final=final, steps=steps: lm_train(
-                  final.parent, steps, DEFAULTS["lm_sides_lr"], "--init-from", start,
-                  "--paraphrases", DEFAULTS["lm_paraphrases"], "--canonical-sides"))
+                  final.parent, steps, DEFAULTS["lm_sides_lr"], "--init-from", start, *text))
 
     def training_captions() -> None:
         from motionbase.data import ClipStore
@@ -177,6 +171,7 @@ def main() -> None:
                              "--split", "test", "--mode", "no-mm", "--json", work / "metrics.json",
                              "--guidance", DEFAULTS["eval"]["guidance"],
                              "--guidance-negative", DEFAULTS["eval"]["guidance_negative"],
+                             "--guidance-warmup", DEFAULTS["eval"]["guidance_warmup"],
                              "--replications", DEFAULTS["eval"]["replications"]))
 
     if args.install:

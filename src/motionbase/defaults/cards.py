@@ -46,6 +46,12 @@ def metrics_table(metrics: dict) -> str:
 def write_model_cards(assets: Path, work: Path, budgets: dict, times: dict[str, float]) -> None:
     """A README.md in each of ``assets/{tokenizer,lm,evaluator}``."""
     metrics = json.loads((work / "metrics.json").read_text())
+    total = sum(v for k, v in times.items() if k != "evaluate") / 60  # every training stage, not the evaluation
+    if "evaluator" not in times and budgets.get("evaluator_minutes"):
+        whole = f"{total + budgets['evaluator_minutes']:.1f} min ({total:.1f} min recorded, plus the evaluator's " \
+                f"{budgets['evaluator_minutes']}-min budget: its stage was reused)"
+    else:
+        whole = f"{total:.1f} min"
     contents = ", ".join(CONTENT_PHRASES)
     styles = ", ".join(STYLE_WORDS)
     for name, role in ROLES.items():
@@ -54,14 +60,15 @@ def write_model_cards(assets: Path, work: Path, budgets: dict, times: dict[str, 
         ev = budgets.get("eval", {})
         sampling = (f"; generated with guidance {ev['guidance']:g} against the {ev['guidance_negative']} prompt"
                     if ev.get("guidance", 1.0) != 1.0 else "")
+        if sampling and ev.get("guidance_warmup"):
+            sampling += f", ramped up over the first {ev['guidance_warmup']:g} s"
         took = (f"{times[name] / 60:.1f} min" if name in times else
                 "not recorded (the stage's output was reused from an earlier run of the same script and data)")
         if name == "lm":
-            base = (f"{times['lm_base'] / 60:.1f} min" if "lm_base" in times else
-                    budgets.get("lm_base_note", "not recorded (reused from an earlier run)"))
-            took = f"{took} fine-tuning with paraphrases, after the base LM stage ({base})"
-            if "lm_sides" in times:
-                took += f", then {times['lm_sides'] / 60:.1f} min fine-tuning with canonical sides"
+            stages = [f"{times[k] / 60:.1f} min {what}" for k, what in
+                      (("lm_base", "base training"), ("lm", "fine-tuning with paraphrases"),
+                       ("lm_sides", "fine-tuning at a lower learning rate")) if k in times]
+            took = ", then ".join(stages) or took
         extra = ("; for the LM also paraphrases of the labels (motionbase.data.paraphrase: other subjects, verbs, "
                  "clause orders, negatives such as 'turns right without raising a hand'). Prompts are read through "
                  "a sentence-encoder prompt map (prompt_map.safetensors, all-MiniLM-L6-v2 from the text extra)"
@@ -86,7 +93,8 @@ Contents: {contents}. Styles: {styles}. Prompts far from these are flagged by `m
 
 ## Training budget
 {json.dumps(budget, indent=1)}
-Wall time of this stage on a shared 2-core CPU: {took}.
+Wall time of this stage on a shared 2-core CPU: {took}. The whole recipe (scripts/train_default.py, every
+training stage): {whole}.
 
 ## Metrics on the held-out test split (`motionbase evaluate --mode no-mm`, {reps} replications{sampling})
 {metrics_table(metrics)}
