@@ -9,7 +9,8 @@ run: the generate command's defaults (temperature 1, no top-k, default guidance)
 used here.
 
 Usage: ``python benchmarks/sampling_sweep.py [--lm DIR --tokenizer DIR] [--seeds 5] [--settings t1.0 t0.7 ...]
-[--suffix _NAME]``. Writes ``benchmarks/results/sampling_sweep{_NAME}.{json,md}``. About a minute per setting
+[--suffix _NAME] [--benchmark-seeds]``. ``--benchmark-seeds`` uses the default_model benchmark's seeds instead
+(``1000 + k``, ``k``): to compare models, or a setting once chosen, on the seeds that benchmark reports. Writes ``benchmarks/results/sampling_sweep{_NAME}.{json,md}``. About a minute per setting
 and seed set on 2 CPU cores.
 """
 
@@ -20,7 +21,7 @@ import json
 import time
 
 from bench_common import add_model_options, add_quick, load_generator, results_dir, write_results
-from default_model import prompt_following
+from default_model import PHRASE_BASE as BENCH_PHRASE_BASE, SEED_BASE as BENCH_SEED_BASE, prompt_following
 
 NAME = "sampling_sweep"
 SEED_BASE, PHRASE_BASE = 5000, 5
@@ -38,6 +39,7 @@ SETTINGS: dict[str, dict] = {
     "g5": {"guidance": 5.0},
     "g6": {"guidance": 6.0},
     # guidance ramped up from none over the first seconds of motion (lm.guided_decode), at the default scale
+    "w0": {"guidance_warmup": 0.0},
     "w0.5": {"guidance_warmup": 0.5},
     "w1": {"guidance_warmup": 1.0},
     "w2": {"guidance_warmup": 2.0},
@@ -47,10 +49,14 @@ QUESTIONS = ("hand", "turn", "faster", "headline", "gesture", "travels")
 
 
 def markdown(result: dict) -> str:
-    lines = ["# Sampling settings vs prompt following (selection seeds)\n",
+    bench = result["seed_base"] != SEED_BASE
+    which = "the default_model benchmark's seeds" if bench else "selection seeds"
+    lines = [f"# Sampling settings vs prompt following ({which})\n",
              f"{result['machine']}; models: `{result['models']}`. {result['seeds']} generations per content x style "
-             f"(seeds {SEED_BASE}+k, phrasings drawn with seeds {PHRASE_BASE}+k: not the default_model benchmark's); "
-             f"guidance {result['guidance']} unless a setting names its own. Pass rates of the geometric checks; "
+             f"(seeds {result['seed_base']}+k, phrasings drawn with seeds {result['phrase_base']}+k: "
+             f"{'the' if bench else 'not the'} default_model benchmark's); guidance {result['guidance']}"
+             f"{', warm-up %g s' % result['guidance_warmup'] if 'guidance_warmup' in result else ''} unless a setting "
+             "names its own. Pass rates of the geometric checks; "
              f"'vs baseline' = headline pass minus the baseline's ({BASELINE}, the generate command's default), in "
              "points.\n",
              "| setting | " + " | ".join(QUESTIONS) + " | vs baseline | seconds |",
@@ -78,21 +84,26 @@ def main() -> None:
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     parser.add_argument("--suffix", default="", help="write sampling_sweep<SUFFIX>.{json,md} (e.g. a candidate LM, "
                         "kept beside the shipped default's table)")
+    parser.add_argument("--benchmark-seeds", action="store_true",
+                        help="the default_model benchmark's seeds instead of the selection seeds")
     add_quick(parser, "one seed, two settings")
     args = parser.parse_args()
     if args.quick:
         args.seeds, args.settings = 1, [BASELINE, "t0.7"]
     results = results_dir(args.quick)
 
-    from motionbase.generation import DEFAULT_GUIDANCE
+    from motionbase.generation import DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_WARMUP
+
+    seed_base, phrase_base = (BENCH_SEED_BASE, BENCH_PHRASE_BASE) if args.benchmark_seeds else (SEED_BASE, PHRASE_BASE)
 
     gen, header = load_generator(args, __doc__.splitlines()[0])
     result = {**header,
-              "seeds": args.seeds, "seed_base": SEED_BASE, "phrase_base": PHRASE_BASE, "guidance": DEFAULT_GUIDANCE,
+              "seeds": args.seeds, "seed_base": seed_base, "phrase_base": phrase_base, "guidance": DEFAULT_GUIDANCE,
+              "guidance_warmup": DEFAULT_GUIDANCE_WARMUP,
               "baseline": BASELINE, "rows": {}}
     for label in args.settings:
         t0 = time.perf_counter()
-        follow = prompt_following(gen, args.seeds, seed_base=SEED_BASE, phrase_base=PHRASE_BASE, **SETTINGS[label])
+        follow = prompt_following(gen, args.seeds, seed_base=seed_base, phrase_base=phrase_base, **SETTINGS[label])
         result["rows"][label] = {"sampling": SETTINGS[label], "rates": follow["rates"],
                                  "seconds": time.perf_counter() - t0,
                                  "failures": [g for g in follow["generations"]

@@ -54,6 +54,7 @@ SAVED_KINDS = ("npy", "codes", "mp4", "gif", "bvh", "json")
 # at 3 / 4 / 5 / 6; at 2 turns give way), the headline 93.7 % at 3 vs 92.3 % at 4 (91.9 at 2); the default_model
 # benchmark then measured 95.2 % vs 92.7 %, R@1 0.752 vs 0.774, FID 0.141 vs 0.135 (docs/GENERATION.md). 4 was
 # chosen before on 5 seeds; 8 raised hands in turning walks. The previous default (no canonical sides) used 8.
+# The session-13 default was chosen at 3 with the warm-up below (docs/GENERATION.md).
 DEFAULT_GUIDANCE = 3.0
 DEFAULT_GUIDANCE_NEGATIVE = "auto"  # the model's own: lm.guidance
 # Seconds of motion over which guidance ramps up from none (lm.guided_decode). Full guidance from the first token
