@@ -10,8 +10,8 @@ used here.
 
 Usage: ``python benchmarks/sampling_sweep.py [--lm DIR --tokenizer DIR] [--seeds 5] [--settings t1.0 t0.7 ...]
 [--suffix _NAME] [--benchmark-seeds]``. ``--benchmark-seeds`` uses the default_model benchmark's seeds instead
-(``1000 + k``, ``k``): to compare models, or a setting once chosen, on the seeds that benchmark reports. Writes ``benchmarks/results/sampling_sweep{_NAME}.{json,md}``. About a minute per setting
-and seed set on 2 CPU cores.
+(``1000 + k``, ``k``): to compare models, or a setting once chosen, on the seeds that benchmark reports. Writes
+``benchmarks/results/sampling_sweep{_NAME}.{json,md}``. About a minute per setting and seed set on 2 CPU cores.
 """
 
 from __future__ import annotations

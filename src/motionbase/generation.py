@@ -58,9 +58,10 @@ SAVED_KINDS = ("npy", "codes", "mp4", "gif", "bvh", "json")
 DEFAULT_GUIDANCE = 3.0
 DEFAULT_GUIDANCE_NEGATIVE = "auto"  # the model's own: lm.guidance
 # Seconds of motion over which guidance ramps up from none (lm.guided_decode). Full guidance from the first token
-# skips the rest pose real takes start in, and a gesture then has no rise for the eye (or the hand check) to see;
-# on the 15 selection seeds the session-13 default follows 92.3 % of the checks without a warm-up, 95.6 % with 0.5 s
-# (the previous default, trained differently, lost with it: 93.5 -> 89.8 %; docs/GENERATION.md).
+# skips the rest pose real takes start in, and a gesture then has no rise for the eye (or the hand check) to see.
+# The session-13 default follows 92.3 % of the checks without a warm-up and 95.6 % with 0.5 s on the 15 selection
+# seeds it was chosen on, but 93.5 vs 92.8 % on the default_model benchmark's 20 seeds (94.0 vs 93.0 % over both);
+# the previous default, trained differently, lost with it (93.5 -> 89.8 %; docs/GENERATION.md).
 DEFAULT_GUIDANCE_WARMUP = 0.5
 CAPTION_ROOM = 24  # tokens of context kept for a caption after the motion it describes
 

@@ -66,8 +66,8 @@ def write_model_cards(assets: Path, work: Path, budgets: dict, times: dict[str, 
                 "not recorded (the stage's output was reused from an earlier run of the same script and data)")
         if name == "lm":
             stages = [f"{times[k] / 60:.1f} min {what}" for k, what in
-                      (("lm_base", "base training"), ("lm", "fine-tuning with paraphrases"),
-                       ("lm_sides", "fine-tuning at a lower learning rate")) if k in times]
+                      (("lm_base", "base training"), ("lm_sides", "fine-tuning at a lower learning rate"))
+                      if k in times]
             took = ", then ".join(stages) or took
         extra = ("; for the LM also paraphrases of the labels (motionbase.data.paraphrase: other subjects, verbs, "
                  "clause orders, negatives such as 'turns right without raising a hand'). Prompts are read through "
