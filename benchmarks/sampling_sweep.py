@@ -55,7 +55,7 @@ def markdown(result: dict) -> str:
              f"{result['machine']}; models: `{result['models']}`. {result['seeds']} generations per content x style "
              f"(seeds {result['seed_base']}+k, phrasings drawn with seeds {result['phrase_base']}+k: "
              f"{'the' if bench else 'not the'} default_model benchmark's); guidance {result['guidance']}"
-             f"{', warm-up %g s' % result['guidance_warmup'] if 'guidance_warmup' in result else ''} unless a setting "
+             f", warm-up {result['guidance_warmup']:g} s unless a setting "
              "names its own. Pass rates of the geometric checks; "
              f"'vs baseline' = headline pass minus the baseline's ({BASELINE}, the generate command's default), in "
              "points.\n",

@@ -57,9 +57,9 @@ WINDOW_S = 10.0
 # The defaults' tokenizer run until session 13, whose root code is learned like the body's: the recipe every method
 # changes (method `learned-root`; called `shipped` in the tables of sessions 6 and 8).
 BASE = {"preset": "lfq2d",
-           "model": {"width": 64, "depth": 2, "grouping": "body", "codebook_size": 512},
-           "train": {"lr": 1e-3, "warmup_steps": 100, "checkpoint_every": 200, "log_every": 50},
-           "data": {"window": 64, "batch_size": 32}, "steps": 1200}
+        "model": {"width": 64, "depth": 2, "grouping": "body", "codebook_size": 512},
+        "train": {"lr": 1e-3, "warmup_steps": 100, "checkpoint_every": 200, "log_every": 50},
+        "data": {"window": 64, "batch_size": 32}, "steps": 1200}
 
 AUG = {"mirror_prob": 0.5, "speed_range": [0.67, 1.5]}
 # Re-timing up to 2.5x: a Bandai walk (~1.3 m/s) reaches running speeds (~3 m/s) the held-out ``run`` content has.
