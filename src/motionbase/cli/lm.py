@@ -66,6 +66,10 @@ def register(app: typer.Typer) -> None:
         balance_captions: bool = typer.Option(False, help="draw every caption equally often: clips sharing their "
                                               "first caption (one content x style) are repeated to weigh as much "
                                               "as the largest such group (LMDataConfig.balance_captions)"),
+        contrast: float = typer.Option(0.0, help="weight of the caption contrast: a text-to-motion example's motion "
+                                       "must be likelier under its own caption than under a similar group's "
+                                       "(LMDataConfig.contrast; 0 = off)"),
+        contrast_margin: float = typer.Option(0.1, help="the contrast's margin, nats per motion token"),
         canonical_sides: bool | None = typer.Option(None, "--canonical-sides/--no-canonical-sides",
                                                     help="text conditions motion only in its canonical side ('right' "
                                                     "first; 'left' prompts are mirrored at generation); needs "
@@ -83,7 +87,7 @@ def register(app: typer.Typer) -> None:
         else:
             fields = _read_json(lm_config) if lm_config is not None else {}
             data = {**legacy_data(fields), "loss_on": loss,  # the training examples' settings
-                    "balance_captions": balance_captions}
+                    "balance_captions": balance_captions, "contrast": contrast, "contrast_margin": contrast_margin}
             fields = {k: v for k, v in fields.items() if k not in data}
             fields.update(backbone="tiny-gpt2" if backbone == "tiny" else backbone, vocab_mode=vocab_mode,
                           part_tokens=part_tokens)

@@ -77,6 +77,10 @@ def write_model_cards(assets: Path, work: Path, budgets: dict, times: dict[str, 
             extra += ("; text conditions motion in its canonical side only ('right' named first, the mirrored clips "
                       "serving the 'left' captions) and a prompt naming 'left' is generated mirrored "
                       "(motionbase.lm.sides)")
+        if name == "lm" and budgets.get("lm_contrast"):
+            extra += ("; the lower-learning-rate rounds add a caption contrast (motionbase.lm.contrast): a motion "
+                      "must be likelier under its own caption than under the caption of a similar, different "
+                      "content x style")
         text = f"""# motionbase default {name}: {role}
 
 ## Data

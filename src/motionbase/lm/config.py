@@ -106,6 +106,11 @@ class LMDataConfig(Config):
         (labelled data: one content x style) form a group, and each record is repeated in an epoch so that every
         group weighs about as much as the largest (at most ``MAX_BALANCE_REPEATS`` times). Rare combinations
         otherwise get a fraction of the examples of common ones. Data with a caption per clip is unchanged.
+    contrast: weight of the caption contrast (:mod:`motionbase.lm.contrast`; 0 = off): a text-to-motion example
+        with a whole-body caption is also scored under a negative caption (a caption of one of the
+        ``contrast_neighbours`` most alike groups of records), and the loss asks its motion tokens to be
+        ``contrast_margin`` nats per token likelier under their own caption. Costs one more forward pass per such
+        example.
     """
 
     loss_on: str = setting("whole", choices=LOSS_MODES)
@@ -116,6 +121,9 @@ class LMDataConfig(Config):
         "whole": 0.6, "upper_body": 0.1, "lower_body": 0.1, "all": 0.2})
     max_caption_tokens: int = setting(96, min=1)
     balance_captions: bool = False
+    contrast: float = setting(0.0, min=0.0)
+    contrast_margin: float = setting(0.1, min=0.0)
+    contrast_neighbours: int = setting(12, min=1)
 
     def check(self) -> None:
         self._weights("task_weights", TASKS)

@@ -33,6 +33,7 @@ from ..errors import CheckpointError, MotionbaseError, ShapeError
 from ..io import atomic_output, atomic_write_text
 from .codec import CodecInfo, MotionCodec
 from .config import LMDataConfig
+from .contrast import NegativeCaptions
 from .prompts import (
     PART_NAMES,
     ROLE_EOS,
@@ -120,6 +121,11 @@ class ExampleSampler:
                         {k: v for k, v in caps.parts.items() if first_side(v) != "left"})
 
     def sample(self, record: MotionRecord, rng: np.random.Generator) -> tuple[Encoded, str]:
+        return self.draw(record, rng)[:2]
+
+    def draw(self, record: MotionRecord, rng: np.random.Generator) -> tuple[Encoded, str, object, dict]:
+        """One example (:meth:`sample`) with its template and slot values, from which it can be re-encoded with
+        another caption (:mod:`motionbase.lm.contrast`)."""
         tasks, weights = self.tasks_for(record)
         if not tasks:
             raise MotionbaseError(f"clip {record.id!r}: {len(record.codes)} time step(s) and no task it can serve")
@@ -143,14 +149,15 @@ class ExampleSampler:
             start = int(rng.integers(0, len(codes) - steps + 1))
             codes = codes[start:start + steps]
         while True:
-            encoded = self.encoder.encode(template, self._motion_fields(task, codes, fields, rng))
+            filled = self._motion_fields(task, codes, fields, rng)
+            encoded = self.encoder.encode(template, filled)
             if len(encoded) <= self.max_length or len(codes) <= MIN_STEPS[task]:
                 break
             codes = codes[:-1]
         if len(encoded) > self.max_length:
             raise MotionbaseError(f"clip {record.id!r}: a {task} example needs {len(encoded)} tokens; "
                                   f"max_length is {self.max_length}")
-        return encoded, task
+        return encoded, task, template, filled
 
     def _caption_fields(self, task: str, caps: Captions, rng: np.random.Generator) -> tuple[dict, set[str]]:
         """Text slot values (caption, part) for ``task`` and the slots the template must then use."""
@@ -219,6 +226,11 @@ class InstructionDataset(torch.utils.data.Dataset):
         self.sampler = ExampleSampler(encoder, config, max_length, codes_per_second, canonical_sides)
         self.loss_on, self.seed, self.epoch = config.loss_on, seed, 0
         self.order = balanced_order(self.records) if config.balance_captions else np.arange(len(self.records))
+        self.negatives = None
+        if config.contrast > 0:
+            conditions = [self.sampler.captions_for("t2m", r).whole for r in self.records]
+            self.negatives = NegativeCaptions(conditions, config.contrast_neighbours)
+            self._own = [set(c) for c in conditions]
 
     @classmethod
     def for_lm(cls, records: Sequence[MotionRecord], lm: MotionLM, data: LMDataConfig | None = None,
@@ -235,13 +247,35 @@ class InstructionDataset(torch.utils.data.Dataset):
         return len(self.order)
 
     def example(self, index: int) -> tuple[Encoded, str]:
+        return self.contrast_example(index)[:2]
+
+    def contrast_example(self, index: int) -> tuple[Encoded, str, Encoded | None]:
+        """:meth:`example` and, where the caption contrast is on and the example is text-to-motion with one of
+        the record's whole-body captions, the same example with a negative caption (else None)."""
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        return self.sampler.sample(self.records[int(self.order[index])], rng)
+        record = int(self.order[index])
+        encoded, task, template, fields = self.sampler.draw(self.records[record], rng)
+        negative = None
+        if self.negatives is not None and task == "t2m" and fields.get("caption") in self._own[record]:
+            caption = self.negatives.draw(record, rng)
+            if caption is not None:
+                budget = self.sampler.config.max_caption_tokens
+                negative = self.sampler.encoder.encode(
+                    template, {**fields, "caption": self.sampler.encoder.shorten(caption, budget)})
+                if len(negative) > self.sampler.max_length:
+                    negative = None
+        return encoded, task, negative
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        encoded, _ = self.example(index)
-        return {"input_ids": torch.from_numpy(encoded.ids),
+        encoded, _, negative = self.contrast_example(index)
+        item = {"input_ids": torch.from_numpy(encoded.ids),
                 "labels": torch.from_numpy(labels_for(encoded, self.loss_on))}
+        if self.negatives is not None:
+            item["motion_mask"] = torch.from_numpy(encoded.roles == ROLE_RESPONSE_MOTION)
+            if negative is not None:
+                item["negative_ids"] = torch.from_numpy(negative.ids)
+                item["negative_motion_mask"] = torch.from_numpy(negative.roles == ROLE_RESPONSE_MOTION)
+        return item
 
 
 MAX_BALANCE_REPEATS = 4
@@ -260,19 +294,40 @@ def balanced_order(records: Sequence[MotionRecord], max_repeats: int = MAX_BALAN
 
 @dataclass
 class Collator:
-    """Right-pads a list of dataset items into ``input_ids`` / ``attention_mask`` / ``labels`` (B, L)."""
+    """Right-pads a list of dataset items into ``input_ids`` / ``attention_mask`` / ``labels`` (B, L).
+
+    Items of a caption-contrast run (:attr:`LMDataConfig.contrast`) also carry ``motion_mask`` and, some,
+    ``negative_ids``: each negative becomes an extra row after the B items, without labels (the LM loss does not
+    count it), and the batch gets ``motion_mask`` (rows, L) and ``contrast_pairs`` (pairs, 2): the rows of an
+    example and of its negative.
+    """
 
     pad_id: int
 
     def __call__(self, batch: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-        L = max(int(item["input_ids"].shape[0]) for item in batch)
-        ids = torch.full((len(batch), L), self.pad_id, dtype=torch.long)
-        labels = torch.full((len(batch), L), IGNORE_INDEX, dtype=torch.long)
-        mask = torch.zeros((len(batch), L), dtype=torch.long)
+        rows = [(item["input_ids"], item["labels"], item.get("motion_mask")) for item in batch]
+        pairs = []
         for row, item in enumerate(batch):
-            n = int(item["input_ids"].shape[0])
-            ids[row, :n], labels[row, :n], mask[row, :n] = item["input_ids"], item["labels"], 1
-        return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+            if "negative_ids" in item:
+                pairs.append((row, len(rows)))
+                rows.append((item["negative_ids"], None, item["negative_motion_mask"]))
+        L = max(int(r[0].shape[0]) for r in rows)
+        ids = torch.full((len(rows), L), self.pad_id, dtype=torch.long)
+        labels = torch.full((len(rows), L), IGNORE_INDEX, dtype=torch.long)
+        mask = torch.zeros((len(rows), L), dtype=torch.long)
+        motion = torch.zeros((len(rows), L), dtype=torch.bool)
+        for row, (row_ids, row_labels, row_motion) in enumerate(rows):
+            n = int(row_ids.shape[0])
+            ids[row, :n], mask[row, :n] = row_ids, 1
+            if row_labels is not None:
+                labels[row, :n] = row_labels
+            if row_motion is not None:
+                motion[row, :n] = row_motion
+        out = {"input_ids": ids, "attention_mask": mask, "labels": labels}
+        if any(r[2] is not None for r in rows):
+            out["motion_mask"] = motion
+            out["contrast_pairs"] = torch.tensor(pairs, dtype=torch.long).reshape(-1, 2)
+        return out
 
 
 # ---------------------------------------------------------------- records on disk

@@ -31,7 +31,8 @@ import torch
 from ..errors import CheckpointError, MotionbaseError
 from ..io import atomic_write_text
 from ..training import LoopSettings, TrainerState, fit, latest_checkpoint, make_accelerator
-from .config import LMTrainConfig, LoRAConfig, legacy_data
+from .config import LMDataConfig, LMTrainConfig, LoRAConfig, legacy_data
+from .contrast import contrast_loss, motion_logprob
 from .data import Collator, InstructionDataset, MotionRecord, load_records, save_records
 from .model import MotionLM, read_lm_record
 from .vocab import MotionVocab
@@ -111,7 +112,7 @@ def train(run_dir: str | os.PathLike, config: LMTrainConfig | None = None) -> Pa
                             log_every=cfg.log_every, checkpoint_every=cfg.save_every,
                             keep_checkpoints=cfg.keep_checkpoints, progress=cfg.progress, desc="lm train",
                             log_file=LOG_FILE)
-    return fit(model, optimizer, _LMObjective(accelerator), _Epochs(loader, dataset), run, settings,
+    return fit(model, optimizer, _LMObjective(accelerator, cfg.data), _Epochs(loader, dataset), run, settings,
                accelerator=accelerator,
                scheduler=lambda opt, total: get_scheduler(cfg.scheduler, opt, num_warmup_steps=cfg.warmup_steps,
                                                           num_training_steps=total),
@@ -202,39 +203,57 @@ class _Epochs:
 
 
 class _LMObjective:
-    """The causal-LM loss of a micro-batch; the log's mean loss and label tokens since the last line, reduced
-    over processes (the sums since the last line go into checkpoints)."""
+    """The causal-LM loss of a micro-batch, plus the caption contrast where the batch carries pairs
+    (:mod:`motionbase.lm.contrast`, weight ``data.contrast``); the log's mean loss, label tokens, and the contrast's
+    mean hinge and share of pairs ordered right since the last line, reduced over processes (the sums since the
+    last line go into checkpoints)."""
 
-    def __init__(self, accelerator):
+    KEYS = ("loss_sum", "batches", "tokens", "contrast_sum", "contrast_right", "pairs")
+
+    def __init__(self, accelerator, data: LMDataConfig | None = None):
         self.accelerator = accelerator
-        self.loss_sum, self.batches, self.tokens = 0.0, 0, 0
+        self.weight = data.contrast if data is not None else 0.0
+        self.margin = data.contrast_margin if data is not None else 0.0
+        self.sums = dict.fromkeys(self.KEYS, 0.0)
 
     def __call__(self, model, batch) -> tuple[torch.Tensor, dict[str, float]]:
-        loss = model(**batch).loss
-        self.loss_sum += float(loss.detach())
-        self.batches += 1
-        self.tokens += int((batch["labels"] != -100).sum())
+        pairs, motion = batch.pop("contrast_pairs", None), batch.pop("motion_mask", None)
+        out = model(**batch)
+        loss = out.loss
+        self.sums["loss_sum"] += float(loss.detach())
+        self.sums["batches"] += 1
+        self.sums["tokens"] += int((batch["labels"] != -100).sum())
+        if pairs is not None and len(pairs) and self.weight > 0:
+            lp, counts = motion_logprob(out.logits, batch["input_ids"], motion)
+            hinge, right = contrast_loss(lp[pairs[:, 0]], lp[pairs[:, 1]], counts[pairs[:, 0]], self.margin)
+            loss = loss + self.weight * hinge
+            self.sums["contrast_sum"] += float(hinge.detach()) * len(pairs)
+            self.sums["contrast_right"] += float(right) * len(pairs)
+            self.sums["pairs"] += len(pairs)
         return loss, {}
 
     def _totals(self) -> torch.Tensor:
-        totals = torch.tensor([self.loss_sum, self.batches, self.tokens], dtype=torch.float64,
-                              device=self.accelerator.device)
+        totals = torch.tensor([self.sums[k] for k in self.KEYS], dtype=torch.float64, device=self.accelerator.device)
         return self.accelerator.reduce(totals, reduction="sum")
 
     def flush(self) -> dict[str, float]:
-        totals = self._totals()
-        self.loss_sum, self.batches, self.tokens = 0.0, 0, 0
-        return {"loss": float(totals[0] / max(float(totals[1]), 1.0)), "label_tokens": round(float(totals[2]))}
+        t = dict(zip(self.KEYS, (float(v) for v in self._totals())))
+        self.sums = dict.fromkeys(self.KEYS, 0.0)
+        line = {"loss": t["loss_sum"] / max(t["batches"], 1.0), "label_tokens": round(t["tokens"])}
+        if t["pairs"]:
+            line.update(contrast=t["contrast_sum"] / t["pairs"], contrast_right=t["contrast_right"] / t["pairs"])
+        return line
 
     def sync(self) -> None:
         """Before a checkpoint: each process holds 1/world of the sums over all (the main one's are saved)."""
-        self.loss_sum, self.batches, self.tokens = (float(t) / self.accelerator.num_processes for t in self._totals())
+        n = self.accelerator.num_processes
+        self.sums = {k: float(v) / n for k, v in zip(self.KEYS, self._totals())}
 
     def state_dict(self) -> dict:
-        return {"loss_sum": self.loss_sum, "batches": self.batches, "tokens": self.tokens}
+        return dict(self.sums)
 
-    def load_state_dict(self, state: dict) -> None:
-        self.loss_sum, self.batches, self.tokens = state["loss_sum"], state["batches"], state["tokens"]
+    def load_state_dict(self, state: dict) -> None:  # checkpoints before the contrast have only the first three
+        self.sums = {k: float(state.get(k, 0.0)) for k in self.KEYS}
 
 
 def _mixed_precision(cfg: LMTrainConfig) -> str | None:
