@@ -33,3 +33,6 @@ def test_cards_say_licence_knowledge_budget_and_metrics(tmp_path):
     evaluator = (assets / "evaluator" / "README.md").read_text()
     assert '"evaluator_minutes": 10' in evaluator and "not recorded" in evaluator
     assert "10.0 min" in (assets / "tokenizer" / "README.md").read_text()
+    assert "motionbase.lm.contrast" not in lm  # named only when the recipe uses it
+    write_model_cards(assets, work, {**budgets, "lm_contrast": 1.0}, {})
+    assert "caption contrast (motionbase.lm.contrast)" in (assets / "lm" / "README.md").read_text()
