@@ -224,8 +224,9 @@ class _LMObjective:
         self.sums["batches"] += 1
         self.sums["tokens"] += int((batch["labels"] != -100).sum())
         if pairs is not None and len(pairs) and self.weight > 0:
-            lp, counts = motion_logprob(out.logits, batch["input_ids"], motion)
-            hinge, right = contrast_loss(lp[pairs[:, 0]], lp[pairs[:, 1]], counts[pairs[:, 0]], self.margin)
+            rows = pairs.reshape(-1)  # own, negative, own, negative, ...: only these rows need log-probs
+            lp, counts = motion_logprob(out.logits[rows], batch["input_ids"][rows], motion[rows])
+            hinge, right = contrast_loss(lp[0::2], lp[1::2], counts[0::2], self.margin)
             loss = loss + self.weight * hinge
             self.sums["contrast_sum"] += float(hinge.detach()) * len(pairs)
             self.sums["contrast_right"] += float(right) * len(pairs)
