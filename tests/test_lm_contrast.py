@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from motionbase.lm.config import LMDataConfig, LMTrainConfig
-from motionbase.lm.contrast import NegativeCaptions, caption_groups, contrast_loss, motion_logprob, nearest_groups
+from motionbase.lm.contrast import NegativeCaptions, caption_groups, contrast_loss, masked_logprob, nearest_groups
 from motionbase.lm.data import IGNORE_INDEX, Collator, InstructionDataset
 from motionbase.lm.model import MotionLM
 from motionbase.lm.prompts import ROLE_RESPONSE_MOTION
@@ -103,12 +103,12 @@ def test_hinge_and_share_on_known_values():
     assert loss.item() == pytest.approx(0.1, abs=1e-6) and right.item() == pytest.approx(2 / 3)
 
 
-def test_motion_logprob_sums_the_masked_next_token_logprobs():
+def test_masked_logprob_sums_the_masked_next_token_logprobs():
     gen = torch.Generator().manual_seed(0)
     logits = torch.randn(2, 5, 7, generator=gen)
     ids = torch.randint(0, 7, (2, 5), generator=gen)
     mask = torch.tensor([[0, 0, 1, 1, 0], [0, 1, 1, 1, 1]], dtype=torch.bool)
-    lp, n = motion_logprob(logits, ids, mask)
+    lp, n = masked_logprob(logits, ids, mask)
     logp = torch.log_softmax(logits, -1)
     expect = [sum(logp[b, t - 1, ids[b, t]].item() for t in range(1, 5) if mask[b, t]) for b in range(2)]
     assert lp.tolist() == pytest.approx(expect, abs=1e-5) and n.tolist() == [2.0, 4.0]
@@ -125,7 +125,7 @@ def _mean_ratio(model_dir, lm, records, data):
     pairs, motion = batch.pop("contrast_pairs"), batch.pop("motion_mask")
     with torch.inference_mode():
         logits = trained.backbone(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    lp, n = motion_logprob(logits, batch["input_ids"], motion)
+    lp, n = masked_logprob(logits, batch["input_ids"], motion)
     return float(((lp[pairs[:, 0]] - lp[pairs[:, 1]]) / n[pairs[:, 0]]).mean())
 
 

@@ -105,13 +105,13 @@ class NegativeCaptions:
         return pool[int(rng.integers(len(pool)))]
 
 
-def motion_logprob(logits, input_ids, motion_mask):
-    """Sum of the log-probabilities of the tokens where ``motion_mask`` (B, L) is set, and their count (B,):
-    token t is predicted by the logits at t - 1."""
+def masked_logprob(logits, input_ids, mask):
+    """Sum of the log-probabilities of the tokens where ``mask`` (B, L) is set, and their count (B,): token t is
+    predicted by the logits at t - 1. (The contrast's motion tokens; the reranker's caption tokens.)"""
     import torch
 
     lp = torch.log_softmax(logits[:, :-1].float(), -1).gather(-1, input_ids[:, 1:, None])[..., 0]
-    mask = motion_mask[:, 1:].to(lp.dtype)
+    mask = mask[:, 1:].to(lp.dtype)
     return (lp * mask).sum(-1), mask.sum(-1)
 
 

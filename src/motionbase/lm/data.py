@@ -41,6 +41,7 @@ from .prompts import (
     ROLE_RESPONSE_MOTION,
     Encoded,
     InstructionEncoder,
+    Template,
     format_seconds,
     templates_for,
 )
@@ -123,7 +124,7 @@ class ExampleSampler:
     def sample(self, record: MotionRecord, rng: np.random.Generator) -> tuple[Encoded, str]:
         return self.draw(record, rng)[:2]
 
-    def draw(self, record: MotionRecord, rng: np.random.Generator) -> tuple[Encoded, str, object, dict]:
+    def draw(self, record: MotionRecord, rng: np.random.Generator) -> tuple[Encoded, str, Template, dict]:
         """One example (:meth:`sample`) with its template and slot values, from which it can be re-encoded with
         another caption (:mod:`motionbase.lm.contrast`)."""
         tasks, weights = self.tasks_for(record)

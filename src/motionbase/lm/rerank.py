@@ -20,6 +20,7 @@ def caption_logprob(lm, caption: str, codes_list: Sequence[np.ndarray | None]) -
     right-padded as in training (:class:`~motionbase.lm.data.Collator`)."""
     import torch
 
+    from .contrast import masked_logprob
     from .data import IGNORE_INDEX, Collator, labels_for
     from .prompts import pick_template
 
@@ -41,10 +42,8 @@ def caption_logprob(lm, caption: str, codes_list: Sequence[np.ndarray | None]) -
                            attention_mask=batch["attention_mask"].to(lm.device)).logits.float().cpu()
     finally:
         model.train(was_training)
-    labels = batch["labels"][:, 1:]
-    counted = labels != IGNORE_INDEX
-    token_lp = torch.log_softmax(logits[:, :-1], -1).gather(-1, labels.clamp(min=0)[..., None])[..., 0]
-    scores[keep] = (token_lp * counted).sum(-1).double().numpy()
+    summed, _ = masked_logprob(logits, batch["input_ids"], batch["labels"] != IGNORE_INDEX)
+    scores[keep] = summed.double().numpy()
     return scores
 
 

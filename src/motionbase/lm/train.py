@@ -32,7 +32,7 @@ from ..errors import CheckpointError, MotionbaseError
 from ..io import atomic_write_text
 from ..training import LoopSettings, TrainerState, fit, latest_checkpoint, make_accelerator
 from .config import LMDataConfig, LMTrainConfig, LoRAConfig, legacy_data
-from .contrast import contrast_loss, motion_logprob
+from .contrast import contrast_loss, masked_logprob
 from .data import Collator, InstructionDataset, MotionRecord, load_records, save_records
 from .model import MotionLM, read_lm_record
 from .vocab import MotionVocab
@@ -210,10 +210,9 @@ class _LMObjective:
 
     KEYS = ("loss_sum", "batches", "tokens", "contrast_sum", "contrast_right", "pairs")
 
-    def __init__(self, accelerator, data: LMDataConfig | None = None):
+    def __init__(self, accelerator, data: LMDataConfig):
         self.accelerator = accelerator
-        self.weight = data.contrast if data is not None else 0.0
-        self.margin = data.contrast_margin if data is not None else 0.0
+        self.weight, self.margin = data.contrast, data.contrast_margin
         self.sums = dict.fromkeys(self.KEYS, 0.0)
 
     def __call__(self, model, batch) -> tuple[torch.Tensor, dict[str, float]]:
@@ -225,7 +224,7 @@ class _LMObjective:
         self.sums["tokens"] += int((batch["labels"] != -100).sum())
         if pairs is not None and len(pairs) and self.weight > 0:
             rows = pairs.reshape(-1)  # own, negative, own, negative, ...: only these rows need log-probs
-            lp, counts = motion_logprob(out.logits[rows], batch["input_ids"][rows], motion[rows])
+            lp, counts = masked_logprob(out.logits[rows], batch["input_ids"][rows], motion[rows])
             hinge, right = contrast_loss(lp[0::2], lp[1::2], counts[0::2], self.margin)
             loss = loss + self.weight * hinge
             self.sums["contrast_sum"] += float(hinge.detach()) * len(pairs)
