@@ -51,6 +51,7 @@ bench-full: $(call stamp,$(EXTRAS)$(comma)bench$(comma)dist)
 	$(BIN)/python benchmarks/caption_rules_accuracy.py --bvh $(BVH)
 	$(BIN)/python benchmarks/default_model.py --store $(STORE)
 	$(BIN)/python benchmarks/sampling_sweep.py
+	$(BIN)/python benchmarks/motion_onset.py --seeds 10 --store $(STORE)
 	$(BIN)/python benchmarks/evaluation.py --store $(STORE)
 	$(BIN)/python benchmarks/lm_constrained_decoding.py
 	$(BIN)/python benchmarks/lm_speed.py --store $(STORE)

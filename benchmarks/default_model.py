@@ -23,7 +23,8 @@ Writes ``benchmarks/results/default_model.{json,md}``. Usage: ``python benchmark
 [--store STORE] [--seeds 20] [--repeats 3] [--quick]`` (``--store``: the default's training store, Bandai-Namco
 with content/style labels, for the reference row of figure 3; without it that row is left out).
 ``--only-cold-start`` reruns figure 1 alone (seconds instead of minutes) and writes it into the existing results,
-the other figures kept from their last full run (the markdown says so, with both load averages).
+the other figures kept from their last full run (the markdown says so, with both load averages); ``--only-timings``
+reruns figures 1 and 2 (cold start and the 10-s generations), for a machine that was busy during the full run.
 """
 
 from __future__ import annotations
@@ -218,7 +219,9 @@ def markdown(meta: dict, cold: dict, ten: dict, guided: dict, follow: dict, real
              f"{meta.get('load_end', float('nan')):.2f} at the end.", ""]
     if "cold_start_rerun" in meta:
         rerun = meta["cold_start_rerun"]
-        lines[-1:-1] = [f"Cold start rerun alone (`--only-cold-start`, {rerun['when']}; 1-min load average "
+        what = ("Cold start and 10-s generations rerun (`--only-timings`" if rerun.get("ten_seconds")
+                else "Cold start rerun alone (`--only-cold-start`")
+        lines[-1:-1] = [f"{what}, {rerun['when']}; 1-min load average "
                         f"{rerun['load_start']:.2f} at its start, {rerun['load_end']:.2f} at its end, "
                         f"{rerun['repeats']} repeats); the other rows are from the last full run."]
     qs = ("hand", "turn", "faster", "headline", "travels", "gesture")
@@ -260,13 +263,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=WORK / "default_model", help="scratch folder for the videos")
     parser.add_argument("--only-cold-start", action="store_true",
                         help="rerun the cold start alone and update it in the existing results (needs a full run's JSON)")
+    parser.add_argument("--only-timings", action="store_true",
+                        help="rerun the cold start and the 10-s generation timings and update them in the existing "
+                             "results (needs a full run's JSON)")
     add_quick(parser, "one seed, one repeat")
     args = parser.parse_args()
     if args.quick:
         args.seeds, args.repeats = 1, 1
     RESULTS = results_dir(args.quick)
-    if args.only_cold_start:
-        rerun_cold_start(RESULTS, args)
+    if args.only_cold_start or args.only_timings:
+        rerun_timings(RESULTS, args, ten=args.only_timings)
         return
 
     import torch
@@ -310,17 +316,27 @@ def write_results(results: Path, data: dict) -> None:
     write_files(results, NAME, data, text, indent=1)
 
 
-def rerun_cold_start(results: Path, args: argparse.Namespace) -> None:
-    """Figure 1 alone, written into the last full run's results (everything else kept as it was)."""
+def rerun_timings(results: Path, args: argparse.Namespace, ten: bool) -> None:
+    """Figure 1 (and, with ``ten``, figure 2), written into the last full run's results (everything else kept as
+    it was)."""
     path = results / f"{NAME}.json"
     if not path.is_file():
         raise SystemExit(f"{path}: no full run to update; run the benchmark without --only-cold-start first")
     data = json.loads(path.read_text())
     load_start = os.getloadavg()[0]
     data["cold_start"] = cold_start(args.repeats, args.lm, args.tokenizer)
+    if ten:
+        import torch
+
+        from motionbase.generation import MotionGenerator
+
+        torch.manual_seed(0)
+        gen = MotionGenerator.load(args.lm, args.tokenizer, device="cpu")
+        data["ten_seconds"] = ten_seconds(gen, args.repeats, args.out, "a person walks and turns left.", guidance=1.0)
+        data["ten_seconds_guided"] = ten_seconds(gen, args.repeats, args.out, "a person walks and turns left.")
     data["meta"]["cold_start_rerun"] = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                                         "load_start": load_start, "load_end": os.getloadavg()[0],
-                                        "repeats": args.repeats}
+                                        "repeats": args.repeats, "ten_seconds": ten}
     write_results(results, data)
 
 

@@ -43,6 +43,8 @@ SETTINGS: dict[str, dict] = {
     "w0.5": {"guidance_warmup": 0.5},
     "w1": {"guidance_warmup": 1.0},
     "w2": {"guidance_warmup": 2.0},
+    # the first time step drawn from anything, not only from the codes training clips start with (lm.onset)
+    "free-onset": {"onset": False},
 }
 BASELINE = "t1.0"
 QUESTIONS = ("hand", "turn", "faster", "headline", "gesture", "travels")

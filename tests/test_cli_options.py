@@ -3,7 +3,7 @@ declarations into motionbase.cli.options. tests/data/cli_options.json was writte
 on main (a5a1cf5) before that move; help texts may change, the options may not. Since then `experiment` gained
 `--backbone` and `--dry-run` (issue 13), and `lm train` `--balance-captions` (issue 16) and `--contrast`, `--contrast-margin` (session 15): added to the file, nothing
 removed; `generate --guidance` defaults to 3 since session 8 (was 4); `generate` and `evaluate` gained
-`--plant-feet/--no-plant-feet` (session 10), `generate` `--candidates` (session 11), `generate` and `evaluate` `--guidance-warmup` (session 12; `generate`'s defaults to 0.5 since session 13)."""
+`--plant-feet/--no-plant-feet` (session 10), `generate` `--candidates` (session 11), `generate` and `evaluate` `--guidance-warmup` (session 12; `generate`'s defaults to 0.5 since session 13), `generate` `--onset/--no-onset` (session 16)."""
 
 import json
 from pathlib import Path

@@ -5,6 +5,7 @@ import dataclasses
 import json
 import math
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -45,6 +46,9 @@ def test_tiny_overfit_loss_drops(tmp_path, backbone, loss_on):
     assert read_run_config(run).data.loss_on == loss_on and trained.backbone.config.use_cache
     assert "loss_on" not in json.loads((model_dir / "motion_lm.json").read_text())["config"]
     assert latest_checkpoint(run).name == "step-00000030"
+    # the trained checkpoint keeps the codes its training clips start with (motionbase.lm.onset)
+    firsts = np.stack([r.codes[0] for r in fake_records(4, K=16, P=2)])
+    assert [np.flatnonzero(row).tolist() for row in trained.onset] == [sorted(set(firsts[:, p])) for p in range(2)]
 
 
 def test_a_run_started_before_the_split_resumes_with_its_data_settings(tmp_path):

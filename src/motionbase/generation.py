@@ -111,6 +111,7 @@ class Sampling(Config):
     guidance: float = DEFAULT_GUIDANCE
     guidance_negative: str = DEFAULT_GUIDANCE_NEGATIVE
     guidance_warmup: float = DEFAULT_GUIDANCE_WARMUP
+    onset: bool = True  # motions start with codes the LM's training clips start with (motionbase.lm.onset)
 
     def options(self, seconds: float | None = None):
         # deferred for a quick start: imports torch, transformers
@@ -121,7 +122,7 @@ class Sampling(Config):
                                  top_p=self.top_p, do_sample=not greedy, seconds=seconds,
                                  seed=self.seed, guidance=self.guidance,
                                  guidance_negative=self.guidance_negative,
-                                 guidance_warmup=self.guidance_warmup).validate()
+                                 guidance_warmup=self.guidance_warmup, onset=self.onset).validate()
 
 
 class GeneratorCodec(MotionCodec, Protocol):
@@ -251,12 +252,15 @@ class MotionGenerator:
                        temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
                        guidance: float = DEFAULT_GUIDANCE, guidance_negative: str = DEFAULT_GUIDANCE_NEGATIVE,
                        understand: bool = True, candidates: int = 1,
-                       guidance_warmup: float = DEFAULT_GUIDANCE_WARMUP,
+                       guidance_warmup: float = DEFAULT_GUIDANCE_WARMUP, onset: bool = True,
                        sampling: Sampling | None = None) -> list[GeneratedMotion]:
         """One motion per prompt (one batch). seconds: length (None: the model decides); temperature 0: greedy.
 
         sampling: all the sampling options at once (a :class:`Sampling`, as the generation tasks take them);
-        when given, it replaces ``seed`` … ``guidance_warmup``.
+        when given, it replaces ``seed`` … ``onset``.
+
+        onset: begin each motion with codes the LM's training clips begin with (:mod:`motionbase.lm.onset`: real
+        takes start from a settled pose); False: wherever the LM samples.
 
         candidates: sample this many motions per prompt (seeds ``seed``, ``seed + 1``, …; the first is what
         ``candidates=1`` gives) and keep the one whose codes make the prompt, as the LM read it, most likely as a
@@ -294,7 +298,7 @@ class MotionGenerator:
         captions, flips = read_prompts(self.lm.config, captions)
         if sampling is None:
             sampling = Sampling(seed=seed, temperature=temperature, top_k=top_k, top_p=top_p, guidance=guidance,
-                                guidance_negative=guidance_negative, guidance_warmup=guidance_warmup)
+                                guidance_negative=guidance_negative, guidance_warmup=guidance_warmup, onset=onset)
         runs = [text_to_motion(self.lm, captions, replace(
                     sampling, seed=None if sampling.seed is None else sampling.seed + n).options(seconds))
                 for n in range(candidates)]

@@ -84,6 +84,8 @@ def register(app: typer.Typer) -> None:
                                               "(the model's own choice)"),
         guidance_warmup: float = typer.Option(DEFAULT_GUIDANCE_WARMUP, help="seconds of motion over which guidance "
                                               "ramps up from none to --guidance (0: full from the first step)"),
+        onset: bool = typer.Option(True, help="begin each motion with codes the model's training clips begin with "
+                                   "(a settled pose); --no-onset: wherever the model samples"),
         plant_feet: bool = typer.Option(True, help="move the root so that a foot on the floor stays put (foot "
                                         "locking); --no-plant-feet: the decoded motion as it is"),
         candidates: int = typer.Option(1, min=1, help="sample this many motions per prompt and keep the one the "
@@ -112,7 +114,7 @@ def register(app: typer.Typer) -> None:
             if gen.familiarity_note:
                 typer.echo(f"note: {gen.familiarity_note}", err=True)
             sampling = Sampling(seed=seed, temperature=temperature, top_k=top_k, top_p=top_p, guidance=guidance,
-                                guidance_negative=guidance_negative, guidance_warmup=guidance_warmup)
+                                guidance_negative=guidance_negative, guidance_warmup=guidance_warmup, onset=onset)
             if run_tasks(gen, list(prompts or []), from_=from_, between=between or None, inpaint=inpaint, seconds=seconds,
                          sampling=sampling, out=out, size=size):
                 return

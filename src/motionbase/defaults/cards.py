@@ -81,6 +81,9 @@ def write_model_cards(assets: Path, work: Path, budgets: dict, times: dict[str, 
             extra += ("; the lower-learning-rate rounds add a caption contrast (motionbase.lm.contrast): a motion "
                       "must be likelier under its own caption than under the caption of a similar, different "
                       "content x style")
+        if name == "lm":
+            extra += ("; a generated motion begins with codes the training clips begin with (motionbase.lm.onset: "
+                      "the table 'onset' in motion_lm.json, written by training from its records)")
         text = f"""# motionbase default {name}: {role}
 
 ## Data

@@ -6,7 +6,9 @@
   separate part tokens, only codes of the part whose turn it is), ``</mot>`` only after whole time
   steps of P tokens and at least ``min_codes``, and ``</mot>`` is forced at ``max_codes``; then EOS;
 * a text answer never contains motion tokens or markers (in reuse mode those ids are motion now);
-* ids beyond the text tokenizer (padded embedding rows) are never produced.
+* ids beyond the text tokenizer (padded embedding rows) are never produced;
+* a motion that begins from nothing (text-to-motion, unconditional) begins with codes the LM's training clips begin
+  with (:mod:`motionbase.lm.onset`; ``GenerationOptions.onset``), when the checkpoint keeps them.
 
 It runs before temperature / top-k / top-p (``transformers`` applies custom processors first), so
 sampling only ever sees allowed tokens. Length comes from seconds: ``round(seconds * codes_per_second)``
@@ -32,6 +34,7 @@ from ..errors import MotionbaseError
 from .guidance import NEGATIVES
 from .guided_decode import guided_generate, sample
 from .model import MotionLM
+from .onset import ONSET_TASKS, onset_token_mask
 from .prompts import MOTION_OUTPUT_TASKS, PART_NAMES, TEMPLATES, format_seconds, pick_template
 from .vocab import MotionVocab
 
@@ -63,6 +66,7 @@ class GenerationOptions:
     guidance_negative: str = "unconditional"  # or "mirrored" (the prompt with left and right swapped)
     # seconds of motion over which the guidance scale ramps up from 1 (none) to ``guidance``; see lm.guided_decode
     guidance_warmup: float = 0.0
+    onset: bool = True  # motions from nothing start with codes training clips start with (lm.onset), when known
 
     def validate(self) -> GenerationOptions:
         if not (math.isfinite(self.guidance) and self.guidance > 0):
@@ -124,13 +128,18 @@ class MotionConstraint(LogitsProcessor):
     motion_rows: (B,) bool, rows whose answer is a motion. min_codes / max_codes: (B,) int64 code
     tokens (multiples of P) per motion row. text_vocab_size: ids at or above it are never allowed.
     pad_id: never part of a text answer (unless it is also the EOS).
+    onset: (P, K) bool, the codes each position of the first time step may take in ``onset_rows`` ((B,) bool;
+    :mod:`motionbase.lm.onset`); None: any.
     """
 
     def __init__(self, vocab: MotionVocab, text_vocab_size: int, prompt_length: int, motion_rows: torch.Tensor,
-                 min_codes: torch.Tensor, max_codes: torch.Tensor, eos_id: int, pad_id: int | None = None):
+                 min_codes: torch.Tensor, max_codes: torch.Tensor, eos_id: int, pad_id: int | None = None,
+                 onset: np.ndarray | None = None, onset_rows: torch.Tensor | None = None):
         self.vocab, self.V, self.prompt_length, self.eos_id = vocab, int(text_vocab_size), int(prompt_length), int(eos_id)
         self.pad_id = pad_id
         self.motion_rows, self.min_codes, self.max_codes = motion_rows, min_codes, max_codes
+        self.onset = onset
+        self.onset_rows = onset_rows if onset is not None and onset_rows is not None and bool(onset_rows.any()) else None
         self._cache: dict = {}
 
     def _tables(self, width: int, device: torch.device):
@@ -145,13 +154,16 @@ class MotionConstraint(LogitsProcessor):
             text_ok[[self.vocab.start_id, self.vocab.end_id]] = False
             if self.pad_id is not None and self.pad_id != self.eos_id:
                 text_ok[self.pad_id] = False
-            self._cache[key] = (masks, group_of, text_ok)
+            first = None
+            if self.onset_rows is not None:
+                first = torch.as_tensor(onset_token_mask(self.onset, self.vocab.code_ids, width), device=device)
+            self._cache[key] = (masks, group_of, text_ok, first)
         return self._cache[key]
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         B, width = scores.shape
         device = scores.device
-        masks, group_of, text_ok = self._tables(width, device)
+        masks, group_of, text_ok, first = self._tables(width, device)
         gen = input_ids[:, self.prompt_length:]
         n = (group_of[gen] >= 0).sum(1) if gen.shape[1] else torch.zeros(B, dtype=torch.long, device=device)
         started = (gen == self.vocab.start_id).any(1)
@@ -166,6 +178,9 @@ class MotionConstraint(LogitsProcessor):
         allowed[~motion] = text_ok  # text answers: text tokens and EOS only
         inside = motion & started & ~ended
         allowed[inside] = masks[group[inside]] & (n[inside] < max_codes[inside])[:, None]
+        if first is not None:
+            onset = inside & self.onset_rows.to(device) & (n < P)
+            allowed[onset] &= first[part[onset]]
         may_close = inside & (part == 0) & (n >= min_codes)
         allowed[may_close, self.vocab.end_id] = True
         allowed[motion & ~started, self.vocab.start_id] = True
@@ -362,8 +377,10 @@ def _generate(lm: MotionLM, requests: Sequence[MotionRequest], steps: Sequence[i
                  for i, (r, s, p) in enumerate(zip(requests, steps, prompts))] if options.guidance != 1.0 else []
     guided = any(not np.array_equal(n, p) for n, p in zip(negatives, prompts))  # else guidance changes nothing
     if options.constrained:
+        onset = lm.onset if options.onset else None
         processors.append(MotionConstraint(lm.vocab, lm.text_vocab_size, L, torch.tensor(motion_rows),
-                                           torch.tensor(min_codes), torch.tensor(max_codes), eos, pad))
+                                           torch.tensor(min_codes), torch.tensor(max_codes), eos, pad, onset,
+                                           torch.tensor([r.task in ONSET_TASKS for r in requests])))
     sampling = {"temperature": options.temperature, "top_k": options.top_k or 0, "top_p": options.top_p or 1.0} \
         if options.do_sample else {}
     config = GenerationConfig(do_sample=options.do_sample, max_new_tokens=budget, pad_token_id=pad,

@@ -13,7 +13,8 @@ scratch with a BPE text tokenizer trained on the captions. Every backbone goes t
 
 A checkpoint directory holds the backbone's ``config.json`` + ``model.safetensors``, the text
 tokenizer's files, and ``motion_lm.json``: the LMConfig, the motion vocabulary (token id of every
-code) and the motion tokenizer's identity, so loading with the wrong tokenizer fails loudly.
+code) and the motion tokenizer's identity, so loading with the wrong tokenizer fails loudly; a trained checkpoint
+also keeps the codes its training clips start with (``onset``, :mod:`motionbase.lm.onset`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .codec import CodecInfo
 from .config import LMConfig, LMDataConfig, TinyBackboneConfig, paper_lr
 from .gpt2_inference import InferenceGPT2, supports
 from .loading import check_backbone_weights
+from .onset import onset_from_dict, onset_to_dict
 from .prompts import InstructionEncoder
 from .text_tokenizer import ensure_pad, first_line, load_text_tokenizer, train_bpe
 from .vocab import MotionVocab
@@ -44,10 +46,14 @@ _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
 
 
 class MotionLM:
-    """A causal LM (``backbone``), its text ``tokenizer`` and the motion ``vocab`` inside it."""
+    """A causal LM (``backbone``), its text ``tokenizer`` and the motion ``vocab`` inside it.
 
-    def __init__(self, backbone, tokenizer, vocab: MotionVocab, config: LMConfig, codec: CodecInfo):
+    onset: (P, K) bool, the codes a generated motion may start with (:mod:`motionbase.lm.onset`; None: any)."""
+
+    def __init__(self, backbone, tokenizer, vocab: MotionVocab, config: LMConfig, codec: CodecInfo,
+                 onset=None):
         self.backbone, self.tokenizer, self.vocab, self.config, self.codec = backbone, tokenizer, vocab, config, codec
+        self.onset = onset
         self.encoder = InstructionEncoder(tokenizer, vocab)
 
     # ---------------------------------------------------------------- building
@@ -142,6 +148,8 @@ class MotionLM:
             self.tokenizer.save_pretrained(tmp)
             record = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "config": self.config.to_dict(),
                       "codec": self.codec.to_dict(), "vocab": self.vocab.to_dict()}
+            if self.onset is not None:
+                record["onset"] = onset_to_dict(self.onset)
             (tmp / LM_FILE).write_text(json.dumps(record))
         return path
 
@@ -162,6 +170,9 @@ class MotionLM:
         if codec is not None:
             saved.check_matches(codec, f"LM checkpoint {root}", check_hash=check_hash)
         vocab = MotionVocab.from_dict(record["vocab"])
+        onset = record.get("onset")
+        if onset is not None:
+            onset = onset_from_dict(onset, saved.tokens_per_step, saved.codebook_size, f"{root / LM_FILE}")
         tokenizer = load_text_tokenizer(root)
         check_backbone_weights(root)  # one line for corrupt / pickle / mismatched weights, before transformers
         backbone = _inference_backbone(root) if inference and dtype in (None, torch.float32) else None
@@ -176,7 +187,7 @@ class MotionLM:
         vocab.check_fits(_embedding_rows(backbone), f"{root}: backbone embeddings")
         if device is not None:
             backbone.to(device)
-        return cls(backbone, tokenizer, vocab, config, saved)
+        return cls(backbone, tokenizer, vocab, config, saved, onset=onset)
 
 
 # ---------------------------------------------------------------- helpers

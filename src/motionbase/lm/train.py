@@ -35,6 +35,7 @@ from .config import LMDataConfig, LMTrainConfig, LoRAConfig, legacy_data
 from .contrast import contrast_loss, masked_logprob
 from .data import Collator, InstructionDataset, MotionRecord, load_records, save_records
 from .model import MotionLM, read_lm_record
+from .onset import onset_codes
 from .vocab import MotionVocab
 
 __all__ = ["prepare_run", "read_run_config", "train", "apply_lora", "export_model", "latest_checkpoint",
@@ -103,6 +104,7 @@ def train(run_dir: str | os.PathLike, config: LMTrainConfig | None = None) -> Pa
             model.enable_input_require_grads()
 
     dataset = InstructionDataset.for_lm(load_records(run / RECORDS_FILE), lm, cfg.data, seed=cfg.seed)
+    lm.onset = onset_codes([r.codes for r in dataset.records], lm.codec.tokens_per_step, lm.codec.codebook_size)
     loader = torch.utils.data.DataLoader(dataset, batch_size=cfg.batch_size, shuffle=True,
                                          collate_fn=Collator(lm.tokenizer.pad_token_id), num_workers=cfg.num_workers)
     lr = cfg.lr if cfg.lr is not None else lm.default_lr
@@ -140,7 +142,7 @@ def export_model(accelerator, model, lm: MotionLM, path: Path, *, merge_lora: bo
         if merge_lora:
             backbone = backbone.merge_and_unload()
         backbone.config.use_cache = True
-        trained = MotionLM(backbone, lm.tokenizer, lm.vocab, lm.config, lm.codec)
+        trained = MotionLM(backbone, lm.tokenizer, lm.vocab, lm.config, lm.codec, onset=lm.onset)
         trained.save_pretrained(path, state_dict=state_dict)
     accelerator.wait_for_everyone()
     return path
