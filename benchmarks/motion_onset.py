@@ -7,7 +7,8 @@ kinematics_summary.arm_trace`) in the first frame, for real Bandai-Namco takes o
 motions the default generates for their training-style prompts (the default_model benchmark's phrasings, 7 styles,
 generation seeds ``1000 + k``) with the onset held (the default) and free (``onset=False``), the same seeds for
 both. A *raised start* is a first frame with the arm above -0.6 (real takes: the arm hangs near -0.95). The hand
-check of ``benchmarks/default_model.py`` is reported beside it.
+check of ``benchmarks/default_model.py`` is reported beside it, and what the table costs: 10 s of guided motion held
+and free, alternating in one process (the baseline in the same run).
 
 Usage: ``python benchmarks/motion_onset.py [--lm DIR --tokenizer DIR] [--seeds 5] [--store STORE] [--quick]``.
 Real takes: the test split of ``--store`` (the default's Bandai-Namco store) when given, else the Bandai-Namco
@@ -96,6 +97,21 @@ def generated(gen, seeds: int, onset: bool) -> dict:
             "seconds": time.perf_counter() - t0}
 
 
+def timing(gen, repeats: int) -> dict:
+    """Median seconds of text -> 10 s of guided motion, onset held and free, alternating (seeds 0, 1, ...)."""
+    import statistics
+
+    prompt = ["a person walks and turns left."]
+    gen.text_to_motion(prompt, 10.0, seed=0)  # warm
+    runs: dict[bool, list[float]] = {True: [], False: []}
+    for k in range(repeats):
+        for onset in ((True, False) if k % 2 else (False, True)):
+            t0 = time.perf_counter()
+            gen.text_to_motion(prompt, 10.0, seed=k, onset=onset)
+            runs[onset].append(time.perf_counter() - t0)
+    return {"held_s": statistics.median(runs[True]), "free_s": statistics.median(runs[False]), "repeats": repeats}
+
+
 def markdown(result: dict) -> str:
     def pct(x):
         return f"{100 * x:.1f} %"
@@ -112,7 +128,9 @@ def markdown(result: dict) -> str:
         lines.append(f"| {label} | {r['n']} | {r['first_elevation']:.2f} | {pct(r['raised_start'])} | "
                      f"{pct(r['hand_pass']) if 'hand_pass' in r else '–'} |")
     lines += ["", f"Generating and judging took {result['held']['seconds']:.0f} s held and {result['free']['seconds']:.0f} s "
-              "free (motions of the lengths the model chose, judged).", "", "By style (generated; held / free):", "",
+              "free (motions of the lengths the model chose, judged). Text -> 10 s of guided motion, alternating in one "
+              f"process ({result['timing']['repeats']} each, median): {result['timing']['held_s']:.2f} s held, "
+              f"{result['timing']['free_s']:.2f} s free.", "", "By style (generated; held / free):", "",
               "| style | raised start | which hand |", "|---|---:|---:|"]
     for style, held in result["held"]["by_style"].items():
         free = result["free"]["by_style"][style]
@@ -133,7 +151,8 @@ def main() -> None:
     gen, header = load_generator(args, __doc__.splitlines()[0])
     real, where = real_takes(args.store)
     result = {**header, "seeds": args.seeds, "real_from": where, "real": real,
-              "held": generated(gen, args.seeds, True), "free": generated(gen, args.seeds, False)}
+              "held": generated(gen, args.seeds, True), "free": generated(gen, args.seeds, False),
+              "timing": timing(gen, 2 if args.quick else 8)}
     result["real_from"] = result["real_from"].replace(str(ROOT) + "/", "")
     write_results(results_dir(args.quick), NAME, result, markdown(result))
 

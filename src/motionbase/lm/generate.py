@@ -178,7 +178,7 @@ class MotionConstraint(LogitsProcessor):
         allowed[~motion] = text_ok  # text answers: text tokens and EOS only
         inside = motion & started & ~ended
         allowed[inside] = masks[group[inside]] & (n[inside] < max_codes[inside])[:, None]
-        if first is not None:
+        if first is not None and gen.shape[1] <= P:  # the first step: <mot>, then P codes (nothing to do later)
             onset = inside & self.onset_rows.to(device) & (n < P)
             allowed[onset] &= first[part[onset]]
         may_close = inside & (part == 0) & (n >= min_codes)
