@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from motionbase.io import atomic_write_text
 from motionbase.lm.data import load_records
 from motionbase.lm.model import LM_FILE, read_lm_record
 from motionbase.lm.onset import onset_codes, onset_to_dict
@@ -30,10 +29,7 @@ def main() -> None:
     records = load_records(args.records)
     table = onset_codes([r.codes for r in records], int(codec["tokens_per_step"]), int(codec["codebook_size"]))
     record["onset"] = onset_to_dict(table)
-    fd, tmp = tempfile.mkstemp(dir=args.model, prefix=".motion_lm.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(record, f)
-    os.replace(tmp, args.model / LM_FILE)
+    atomic_write_text(args.model / LM_FILE, json.dumps(record))
     print(f"{args.model / LM_FILE}: onset codes per position {table.sum(1).tolist()} from {len(records)} records")
 
 
